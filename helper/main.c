@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* placeholder until issue 3 lands */
+int main(void)
+{
+	return 1;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * ctd_proto.h - the wire protocol between ctd.cgi (unprivileged) and
+ * ctd-helper (CAP_NET_ADMIN).  Defined once here; both sides include it.
+ *
+ * Every message is a frame: a fixed 8-byte header followed by `len` bytes
+ * of payload.  All header and payload integers are in host byte order (both
+ * ends run on the same machine); addresses inside tuples are in network
+ * byte order, as the kernel gives them.
+ *
+ * The receiver checks, in this order and before allocating anything:
+ *   1. the header is complete (8 bytes),
+ *   2. version == CTD_PROTO_VERSION,
+ *   3. len <= CTD_FRAME_MAX,
+ *   4. type is in the receiver's whitelist table,
+ *   5. len matches the exact size rule of that type (see each type).
+ * Anything else ends the conversation.
+ *
+ * Conversation: the CGI sends exactly one request frame; the helper answers
+ * with zero or more data frames (RECORDS or RESULTS) and exactly one final
+ * frame (END, COUNT or ERROR), then exits (socketpair mode) or waits for
+ * the next request on the same connection (socket mode).
+ */
+#ifndef CTD_PROTO_H
+#define CTD_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CTD_PROTO_VERSION 1u
+
+/* Largest payload either side accepts.  A full RESULTS or target frame for
+ * CTD_MAX_TARGETS entries must fit. */
+#define CTD_FRAME_MAX (2u * 1024u * 1024u)
+
+/* Most entries one destroy/update request may name (DESIGN: kill takes at
+ * most 10,000 ids per call). */
+#define CTD_MAX_TARGETS 10000u
+
+/* Most records the helper packs into one RECORDS frame. */
+#define CTD_RECORDS_PER_FRAME 256u
+
+/* Length of the text in an ERROR frame, NUL-terminated inside. */
+#define CTD_ERRMSG_MAX 160u
+
+struct ctd_frame_hdr {
+	uint32_t len;     /* payload bytes after this header */
+	uint16_t version; /* CTD_PROTO_VERSION */
+	uint16_t type;    /* enum ctd_msg_type */
+};
+
+enum ctd_msg_type {
+	/* requests: CGI -> helper */
+	CTD_REQ_DUMP = 1,           /* payload: struct ctd_dump_req, exact */
+	CTD_REQ_COUNT = 2,          /* payload: empty (len 0) */
+	CTD_REQ_DESTROY = 3,        /* payload: struct ctd_targets_hdr + n targets */
+	CTD_REQ_UPDATE_MARK = 4,    /* same; target.value/mask = new mark, mask */
+	CTD_REQ_UPDATE_TIMEOUT = 5, /* same; target.value = seconds, mask unused (0) */
+
+	/* answers: helper -> CGI */
+	CTD_RSP_RECORDS = 64, /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_RESULTS = 65, /* payload: k * struct ctd_result, 1 <= k <= CTD_MAX_TARGETS */
+	CTD_RSP_END = 66,     /* payload: struct ctd_end, exact; ends a DUMP or a target request */
+	CTD_RSP_COUNT = 67,   /* payload: struct ctd_count, exact; ends a COUNT */
+	CTD_RSP_ERROR = 68,   /* payload: struct ctd_error, exact; ends any request */
+};
+
+/* A conntrack tuple.  For IPv4, the address is in the first 4 bytes of
+ * src/dst and the other 12 are zero.  Ports in host order.  For ICMP and
+ * ICMPv6 the ports are 0 and the ICMP fields of the owning struct apply. */
+struct ctd_tuple {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport;
+	uint16_t dport;
+};
+
+/* ctd_record.flags */
+#define CTD_REC_HAS_COUNTERS 0x01u  /* kernel sent CTA_COUNTERS_* */
+#define CTD_REC_HAS_TIMESTAMP 0x02u /* kernel sent CTA_TIMESTAMP_START */
+#define CTD_REC_HAS_TCP_STATE 0x04u /* tcp_state is meaningful */
+#define CTD_REC_HAS_ICMP 0x08u      /* icmp_* are meaningful */
+#define CTD_REC_HAS_PORTS 0x10u     /* ports are meaningful (TCP, UDP, UDPLite, SCTP, DCCP) */
+
+/* One conntrack entry as the dump streams it: fixed layout, no pointers. */
+struct ctd_record {
+	uint32_t id;      /* CTA_ID */
+	uint16_t zone;    /* CTA_ZONE, 0 if none */
+	uint8_t l3proto;  /* AF_INET (2) or AF_INET6 (10) */
+	uint8_t l4proto;  /* IPPROTO_* */
+	struct ctd_tuple orig;
+	struct ctd_tuple repl;
+	uint8_t icmp_type; /* original direction */
+	uint8_t icmp_code;
+	uint16_t icmp_id;
+	uint8_t tcp_state; /* TCP_CONNTRACK_* as in linux/netfilter/nf_conntrack_tcp.h */
+	uint8_t flags;     /* CTD_REC_* */
+	uint16_t pad0;     /* zero */
+	uint32_t status;   /* IPS_* bits */
+	uint32_t timeout;  /* seconds left */
+	uint32_t mark;
+	uint32_t pad1; /* zero */
+	uint64_t orig_packets;
+	uint64_t orig_bytes;
+	uint64_t repl_packets;
+	uint64_t repl_bytes;
+	uint64_t start_ns; /* CTA_TIMESTAMP_START, ns since epoch, 0 if none */
+};
+
+/* ctd_dump_req.flags: which kernel-side filters apply */
+#define CTD_DUMP_F_MARK 0x01u   /* (ct.mark & mark_mask) == mark */
+#define CTD_DUMP_F_FAMILY 0x02u /* l3proto == family */
+#define CTD_DUMP_F_ZONE 0x04u   /* zone == zone */
+#define CTD_DUMP_F_STATUS 0x08u /* (ct.status & status_mask) == status */
+#define CTD_DUMP_F_ALL 0x0fu
+
+struct ctd_dump_req {
+	uint32_t flags;
+	uint32_t mark;
+	uint32_t mark_mask;
+	uint32_t status;
+	uint32_t status_mask;
+	uint16_t zone;
+	uint8_t family; /* AF_INET, AF_INET6; 0 only if !(flags & F_FAMILY) */
+	uint8_t pad;    /* zero */
+};
+
+/* The entry a destroy/update acts on: identified by tuple, zone and id, so
+ * that a stale id never touches a newer connection with the same tuple. */
+struct ctd_target {
+	uint32_t id;
+	uint16_t zone;
+	uint8_t l3proto;
+	uint8_t l4proto;
+	struct ctd_tuple orig;
+	uint8_t icmp_type;
+	uint8_t icmp_code;
+	uint16_t icmp_id;
+	uint32_t value; /* new mark, or new timeout in seconds */
+	uint32_t mask;  /* mark mask (0xffffffff to set the whole mark) */
+};
+
+/* Header of a target request; followed by exactly `count` struct
+ * ctd_target.  Exact size: sizeof(hdr) + count * sizeof(target), with
+ * 1 <= count <= CTD_MAX_TARGETS. */
+struct ctd_targets_hdr {
+	uint32_t count;
+	uint32_t pad; /* zero */
+};
+
+/* ctd_result.status */
+enum ctd_result_status {
+	CTD_RES_DONE = 0,      /* destroyed / updated */
+	CTD_RES_NOT_FOUND = 1, /* no entry with that tuple+zone+id (gone, or id reused) */
+	CTD_RES_ERROR = 2,     /* kernel refused: err holds the errno */
+};
+
+/* One result per target, in request order. */
+struct ctd_result {
+	uint32_t id;
+	uint16_t status; /* enum ctd_result_status */
+	uint16_t pad;
+	int32_t err; /* errno when status == CTD_RES_ERROR, else 0 */
+};
+
+struct ctd_end {
+	uint32_t count; /* records sent (dump) or results sent (targets) */
+	int32_t err;    /* 0, or errno if the dump stopped early */
+};
+
+struct ctd_count {
+	uint32_t count; /* entries in the table (nf_conntrack_count of the netns) */
+	uint32_t max;   /* nf_conntrack_max, 0 if unknown */
+	uint32_t accounting; /* 1 if net.netfilter.nf_conntrack_acct is on */
+	uint32_t timestamp;  /* 1 if net.netfilter.nf_conntrack_timestamp is on */
+};
+
+/* ctd_error.code */
+enum ctd_error_code {
+	CTD_ERR_PROTO = 1,  /* malformed request */
+	CTD_ERR_KERNEL = 2, /* netlink failed; err holds errno */
+	CTD_ERR_TIMEOUT = 3,
+	CTD_ERR_INTERNAL = 4,
+};
+
+struct ctd_error {
+	int32_t code; /* enum ctd_error_code */
+	int32_t err;  /* errno, 0 if none */
+	char msg[CTD_ERRMSG_MAX]; /* NUL-terminated, for logs; never parsed */
+};
+
+/* Layout is part of the protocol: catch accidental changes at build time. */
+_Static_assert(sizeof(struct ctd_frame_hdr) == 8, "frame header layout");
+_Static_assert(sizeof(struct ctd_tuple) == 36, "tuple layout");
+_Static_assert(sizeof(struct ctd_record) == 144, "record layout");
+_Static_assert(sizeof(struct ctd_dump_req) == 24, "dump request layout");
+_Static_assert(sizeof(struct ctd_target) == 56, "target layout");
+_Static_assert(sizeof(struct ctd_result) == 12, "result layout");
+_Static_assert(CTD_MAX_TARGETS * sizeof(struct ctd_result) <= CTD_FRAME_MAX, "results fit");
+_Static_assert(sizeof(struct ctd_targets_hdr) + CTD_MAX_TARGETS * sizeof(struct ctd_target) <= CTD_FRAME_MAX,
+	       "targets fit");
+
+/* ---- shared framing helpers (include/proto.c), used by both sides ---- */
+
+/* proto_* return 0 on success or a negative errno; they never allocate. */
+
+/* Write one whole frame (header + payload), retrying short writes and EINTR. */
+int proto_send(int fd, uint16_t type, const void *payload, uint32_t len);
+
+/* Read exactly n bytes; -EPIPE on clean EOF before the first byte,
+ * -EPROTO on EOF in the middle. */
+int proto_read_full(int fd, void *buf, size_t n);
+
+/* Check a received header against the rules above, given the table of
+ * types this side accepts.  Returns 0 or -EPROTO / -EMSGSIZE / -EBADMSG and
+ * sets *why to a static string naming the failed rule. */
+struct proto_type_rule {
+	uint16_t type;
+	uint32_t fixed;    /* exact payload size, or 0 with elem != 0 */
+	uint32_t base;     /* variable frames: leading header size */
+	uint32_t elem;     /* variable frames: element size */
+	uint32_t max_elem; /* variable frames: most elements; at least 1 */
+};
+int proto_check_header(const struct ctd_frame_hdr *h, const struct proto_type_rule *rules, size_t nrules,
+		       const struct proto_type_rule **rule, const char **why);
+
+#endif /* CTD_PROTO_H */

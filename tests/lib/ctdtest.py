@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared test harness for python tests.
+
+    from ctdtest import T, Netns, need_root
+    t = T()
+    need_root(t)                 # skips the whole file with the reason unless root + netns
+    with Netns() as ns:          # private conntrack table, removed on exit even on failure
+        ns.ct("-I", "-s", "10.0.0.1", ...)
+        t.eq("entries", 1, len(ns.list()))
+    t.done()                     # prints "N passed, N failed, N skipped", exits 0/1
+"""
+import atexit
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("CTD_BUILD", os.path.join(TOP, ".build"))
+SAN_BUILD = os.environ.get("CTD_SAN_BUILD", os.path.join(TOP, ".build-san"))
+OUT = os.environ.get("CTD_TEST_OUT", os.path.join(TOP, ".test-out"))
+os.makedirs(OUT, exist_ok=True)
+
+_live_ns = set()
+
+
+def _cleanup_all():
+    for name in list(_live_ns):
+        _del_ns(name)
+
+
+def _del_ns(name):
+    try:
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True).stdout.split()
+        for p in pids:
+            try:
+                os.kill(int(p), signal.SIGKILL)
+            except OSError:
+                pass
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    finally:
+        _live_ns.discard(name)
+
+
+atexit.register(_cleanup_all)
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+
+
+class T:
+    """Counts checks; each prints one line; done() prints the summary."""
+
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def ok(self, desc, cond, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"ok - {desc}", flush=True)
+        else:
+            self.failed += 1
+            print(f"not ok - {desc}" + (f"   ({detail})" if detail else ""), flush=True)
+        return bool(cond)
+
+    def eq(self, desc, want, got):
+        return self.ok(desc, want == got, f"want {want!r}, got {got!r}")
+
+    def raises(self, desc, fn, check=None):
+        """Passes if fn() raises and check(exc) (if given) is true."""
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001 - any exception is the point
+            return self.ok(desc, check is None or check(e), f"raised {e!r}")
+        return self.ok(desc, False, "did not raise")
+
+    def skip(self, desc, why):
+        self.skipped += 1
+        print(f"skip - {desc}: {why}", flush=True)
+
+    def done(self):
+        print(f"{self.passed} passed, {self.failed} failed, {self.skipped} skipped", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def need_root(t, what=None):
+    name = what or os.path.basename(sys.argv[0])
+    if os.geteuid() != 0:
+        t.skip(name, "needs root (network namespaces, conntrack); run with sudo")
+        t.done()
+    probe = f"ctdt-probe-{os.getpid()}"
+    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
+        t.skip(name, "cannot create network namespaces here")
+        t.done()
+    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
+    if not shutil.which("conntrack"):
+        t.skip(name, "conntrack(8) missing: run make deps")
+        t.done()
+
+
+class Netns:
+    """A private network namespace with its own conntrack table."""
+
+    def __init__(self, accounting=True, timestamps=True, track=False):
+        self.name = f"ctdt-{os.getpid()}-{random.randrange(1 << 30)}"
+        self.accounting, self.timestamps, self.track = accounting, timestamps, track
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        _live_ns.add(self.name)
+        self.run("ip", "link", "set", "lo", "up")
+        self.run("conntrack", "-L", check=False)  # loads the module's sysctls
+        self.sysctl("net.netfilter.nf_conntrack_acct", 1 if self.accounting else 0)
+        self.sysctl("net.netfilter.nf_conntrack_timestamp", 1 if self.timestamps else 0)
+        if self.track:
+            self.track_traffic()
+        return self
+
+    def __exit__(self, *exc):
+        _del_ns(self.name)
+        return False
+
+    def cmd(self, *argv):
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def run(self, *argv, check=True, **kw):
+        kw.setdefault("capture_output", True)
+        kw.setdefault("text", True)
+        return subprocess.run(self.cmd(*argv), check=check, **kw)
+
+    def popen(self, *argv, **kw):
+        return subprocess.Popen(self.cmd(*argv), **kw)
+
+    def sysctl(self, key, value):
+        self.run("sysctl", "-qw", f"{key}={value}", check=False)
+
+    def ct(self, *args, check=True):
+        return self.run("conntrack", *args, check=check)
+
+    def track_traffic(self):
+        rules = ("table inet ctdtest {\n"
+                 " chain in { type filter hook input priority 0; ct state established accept; }\n"
+                 " chain out { type filter hook output priority 0; ct state established accept; }\n}\n")
+        self.run("nft", "-f", "-", input=rules)
+
+    def list(self):
+        """conntrack -L -o xml, parsed: a list of dicts (the independent view)."""
+        xml = self.ct("-L", "-o", "xml,id", check=False).stdout
+        return parse_conntrack_xml(xml)
+
+
+def parse_conntrack_xml(xml):
+    """Flows from `conntrack -L -o xml[,id]` as dicts with keys such as
+    id, l3proto, l4proto, orig_src, orig_dst, orig_sport, orig_dport,
+    repl_src, ..., mark, zone, timeout, state, orig_packets, orig_bytes, ..."""
+    flows = []
+    if not xml.strip():
+        return flows
+    # conntrack prints one <conntrack> document; be lenient about trailers
+    start = xml.find("<conntrack>")
+    end = xml.rfind("</conntrack>")
+    if start < 0 or end < 0:
+        return flows
+    root = ET.fromstring(xml[start:end + len("</conntrack>")])
+    for flow in root.findall("flow"):
+        d = {}
+        for meta in flow.findall("meta"):
+            direction = meta.get("direction")
+            if direction in ("original", "reply"):
+                p = "orig" if direction == "original" else "repl"
+                l3 = meta.find("layer3")
+                l4 = meta.find("layer4")
+                if l3 is not None:
+                    d["l3proto"] = l3.get("protoname")
+                    d[p + "_src"] = l3.findtext("src")
+                    d[p + "_dst"] = l3.findtext("dst")
+                if l4 is not None:
+                    d["l4proto"] = l4.get("protoname")
+                    for k in ("sport", "dport"):
+                        v = l4.findtext(k)
+                        if v is not None:
+                            d[p + "_" + k] = int(v)
+                    for k in ("type", "code", "id"):
+                        v = l4.findtext(k)
+                        if v is not None:
+                            d[p + "_icmp_" + k] = int(v)
+                c = meta.find("counters")
+                if c is not None:
+                    d[p + "_packets"] = int(c.findtext("packets"))
+                    d[p + "_bytes"] = int(c.findtext("bytes"))
+                z = meta.findtext("zone")
+                if z is not None:
+                    d[p + "_zone"] = int(z)
+            elif direction == "independent":
+                for k in ("state", "timeout", "mark", "id", "zone", "use"):
+                    v = meta.findtext(k)
+                    if v is not None:
+                        d[k] = v if k == "state" else int(v)
+                for k in ("assured", "unreplied"):
+                    if meta.find(k) is not None:
+                        d[k] = True
+        flows.append(d)
+    return flows
