@@ -84,7 +84,7 @@ $(B)/ctd.cgi: $(call objs,$(B),cgi/main.c $(SRC_CGI) $(SRC_SHARED))
 	$(CC) $(LDHARD) -o $@ $^ $(LIBS_CGI)
 
 # small test programs (entry generator, fixed-response CGI, ...)
-$(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED))
+$(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED) $(wildcard cgi/helper_client.c))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(LDHARD) -o $@ $^ $(LIBS_HELPER) $(LIBS_CGI)
 
