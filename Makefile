@@ -29,7 +29,7 @@ SOCKET_PATH ?= $(RUNDIR)/helper.sock
 
 # ---- toolchain ------------------------------------------------------------
 CC      ?= gcc
-B       := .build
+B       ?= .build
 SAN     := .build-san
 FUZZ    := .build-fuzz
 
