@@ -407,6 +407,16 @@ def ct_ext(ns):
     return flows
 
 
+def ct_del(ns, f):
+    """Delete one entry (a ct_ext() dict) by its original tuple (conntrack -D --id crashes in 1.4.7)."""
+    a = ["-D", "-s", f["orig_src"], "-d", f["orig_dst"], "-p", f["l4name"]]
+    if "orig_sport" in f:
+        a += ["--sport", str(f["orig_sport"]), "--dport", str(f["orig_dport"])]
+    if f.get("zone"):
+        a += ["--zone", str(f["zone"])]
+    return ns.ct(*a, check=False)
+
+
 def u32_of_i4(v):
     return v & 0xFFFFFFFF
 

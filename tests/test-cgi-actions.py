@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""ctd.cgi, black box: kill and change against a real kernel table with real
+TCP connections: ids from the snapshot only (fault 5, nothing destroyed),
+vanished ids, stale ids after the tuple was re-created, 1000 and 10,001 ids,
+ids as int and string, change mark/timeout (fixed timeout under traffic),
+validation before anything reaches the helper, and the audit log."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from ctdtest import T, Netns, need_root  # noqa: E402
+from ctdcgi import Cgi, Flow, ct_add, ct_ext  # noqa: E402
+
+t = T()
+need_root(t)
+
+IPS_FIXED_TIMEOUT = 1 << 10
+
+
+def i4(u):
+    return u - (1 << 32) if u >= (1 << 31) else u
+
+
+def state(ns):
+    """What must not change behind our back: id -> (mark, tuple)."""
+    return {i: (f.get("mark"), f["orig_src"], f.get("orig_sport")) for i, f in ct_ext(ns).items()}
+
+
+def find(ct, **kw):
+    for i, f in ct.items():
+        if all(f.get(k) == v for k, v in kw.items()):
+            return i
+    return None
+
+
+flows = []
+with Netns(track=True) as ns, Cgi(t, ns) as fx:
+    try:
+        ns.run("ip", "addr", "add", "10.77.0.1/32", "dev", "lo")
+        flows.append(Flow(ns, "10.77.0.1", 5001, rate=40000))   # live traffic (fixed timeout test)
+        flows.append(Flow(ns, "10.77.0.1", 5002, rate=0))       # idle connection (kill test)
+        for n in range(1, 9):
+            ct_add(ns, "10.4.0.1", f"10.4.0.{n + 1}", "tcp" if n % 2 else "udp", 1000 + n, 80, timeout=900)
+        time.sleep(0.5)
+        ct = ct_ext(ns)
+        A = find(ct, orig_dport=5001, l4proto=6)
+        B = find(ct, orig_dport=5002, l4proto=6)
+        S = {n: find(ct, orig_sport=1000 + n) for n in range(1, 9)}
+        t.ok("test data: two real TCP connections and 8 static entries tracked",
+             A and B and all(S.values()), (A, B, S))
+        sid = fx.login()
+        fx.call("set_autorefresh", sid, 0)
+        fx.call("refresh", sid)
+        v = fx.call("view", sid, {}, "id", "a", 0, 0)
+        snap = {r["id"] for r in v["table"]}
+        t.ok("snapshot holds every entry", {str(i) for i in ct} <= snap, (len(ct), len(snap)))
+
+        # ---- kill a real TCP connection ---------------------------------------------------
+        fx.expect_ok("kill [id of a live TCP connection] -> 1", "kill", sid, [str(B)], check=lambda v: v == 1)
+        t.ok("the killed connection's id is gone from conntrack -L", B not in ct_ext(ns))
+        t.ok("the other live connection is untouched", A in ct_ext(ns))
+
+        # ---- unknown ids: fault 5 and nothing destroyed ----------------------------------
+        before = state(ns)
+        fake = 12345
+        while str(fake) in snap or fake in before:
+            fake += 1
+        f = fx.expect_fault("kill [valid, never-seen id] -> fault 5", 5, "kill", sid, [str(S[1]), str(fake)])
+        if f is not None:
+            t.ok("fault 5 names the unknown id", str(fake) in f.faultString, f.faultString)
+        t.eq("... and nothing was destroyed", before, state(ns))
+        ct_add(ns, "10.4.1.1", "10.4.1.2", "tcp", 1999, 80, timeout=900)
+        newer = find(ct_ext(ns), orig_sport=1999)
+        f = fx.expect_fault("kill [valid ids..., id that exists in the kernel but not in the snapshot] -> fault 5",
+                            5, "kill", sid, [str(S[1]), str(S[2]), str(newer)])
+        after = state(ns)
+        t.ok("... and nothing was destroyed (neither the valid ids nor the newer entry)",
+             S[1] in after and S[2] in after and newer in after)
+        fx.expect_fault("change mark of an id not in the snapshot -> fault 5", 5, "change", sid, "mark",
+                        str(newer), 3)
+        t.eq("... mark unchanged", 0, ct_ext(ns).get(newer, {}).get("mark"))
+
+        # ---- vanished ids: not counted, not an error ------------------------------------
+        ns.ct("-D", "-p", "tcp", "--orig-port-src", "1003", check=False)
+        t.ok("test data: entry 3 deleted behind the CGI's back", S[3] not in ct_ext(ns))
+        fx.expect_ok("kill [vanished id, live id] -> 1 (the vanished one is not counted)", "kill", sid,
+                     [str(S[3]), str(S[5])], check=lambda v: v == 1)
+        t.ok("... the live one is gone", S[5] not in ct_ext(ns))
+
+        # ---- stale id: the tuple was re-created with a new id --------------------------------
+        ns.ct("-D", "-p", "tcp", "--orig-port-src", "1007", check=False)
+        ct_add(ns, "10.4.0.1", "10.4.0.8", "tcp", 1007, 80, timeout=900)
+        renew = find(ct_ext(ns), orig_sport=1007)
+        t.ok("test data: same tuple re-created with a new id", renew and renew != S[7], (S[7], renew))
+        fx.expect_ok("kill [stale id whose tuple now has a newer entry] -> 0", "kill", sid, [str(S[7])],
+                     check=lambda v: v == 0)
+        t.ok("... the newer entry with the same tuple is alive", renew in ct_ext(ns))
+        fx.expect_fault("change mark of that stale id -> fault 5", 5, "change", sid, "mark", str(S[7]), 99)
+        t.eq("... the newer entry's mark is unchanged", 0, ct_ext(ns).get(renew, {}).get("mark"))
+        fx.expect_fault("change timeout of that stale id -> fault 5", 5, "change", sid, "timeout", str(S[7]), 33)
+        t.ok("... the newer entry's timeout is unchanged", ct_ext(ns).get(renew, {}).get("timeout", 0) > 800)
+
+        # ---- ids as int ---------------------------------------------------------------------------
+        fx.expect_ok("kill [id as int (negative i4 when >= 2^31)] -> 1", "kill", sid, [i4(S[1])],
+                     check=lambda v: v == 1)
+        t.ok("... gone", S[1] not in ct_ext(ns))
+        fx.expect_ok("kill [already killed id] -> 0", "kill", sid, [str(S[1])], check=lambda v: v == 0)
+
+        # ---- change mark ---------------------------------------------------------------------------
+        x = S[4]
+        fx.expect_ok("change mark 77 (id as string) -> true", "change", sid, "mark", str(x), 77,
+                     check=lambda v: v is True)
+        t.eq("... conntrack -L shows mark 77", 77, ct_ext(ns).get(x, {}).get("mark"))
+        fx.expect_ok("change mark -1 (negative i4 = 0xFFFFFFFF), id as int", "change", sid, "mark", i4(x), -1,
+                     check=lambda v: v is True)
+        t.eq("... conntrack -L shows mark 4294967295", 4294967295, ct_ext(ns).get(x, {}).get("mark"))
+        fx.expect_ok("change mark '123' (numeric string)", "change", sid, "mark", str(x), "123",
+                     check=lambda v: v is True)
+        t.eq("... conntrack -L shows mark 123", 123, ct_ext(ns).get(x, {}).get("mark"))
+        fx.expect_ok("change mark on the live TCP connection", "change", sid, "mark", str(A), 0x10002,
+                     check=lambda v: v is True)
+        t.eq("... conntrack -L shows it", 0x10002, ct_ext(ns).get(A, {}).get("mark"))
+
+        # ---- change timeout: fixed under traffic --------------------------------------------------
+        p0 = ct_ext(ns).get(A, {}).get("orig_packets", 0)
+        fx.expect_ok("change timeout 50 on the live TCP connection -> true", "change", sid, "timeout",
+                     str(A), 50, check=lambda v: v is True)
+        t0 = ct_ext(ns).get(A, {}).get("timeout")
+        t.ok("... conntrack -L shows timeout <= 50", t0 is not None and 45 <= t0 <= 50, t0)
+        time.sleep(2.5)
+        f = ct_ext(ns).get(A, {})
+        t.ok("... packets kept flowing meanwhile", f.get("orig_packets", 0) > p0 + 2, (p0, f.get("orig_packets")))
+        t.ok("... and the timeout was not reset by them (fixed): <= 48 after 2.5 s",
+             f.get("timeout") is not None and f["timeout"] <= 48, f.get("timeout"))
+        fx.call("refresh", sid)
+        rows = {r["id"]: r for r in fx.call("view", sid, {"id": str(A)})["table"]}
+        t.ok("view: status has IPS_FIXED_TIMEOUT", rows.get(str(A), {}).get("status", 0) & IPS_FIXED_TIMEOUT,
+             rows.get(str(A)))
+        y = S[6]
+        fx.expect_ok("change timeout '700' (numeric string) on a static entry", "change", sid, "timeout", str(y),
+                     "700", check=lambda v: v is True)
+        t.ok("... conntrack -L shows ~700", 695 <= ct_ext(ns).get(y, {}).get("timeout", 0) <= 700,
+             ct_ext(ns).get(y))
+
+        # ---- change validates before anything reaches the helper -------------------------------------
+        before = state(ns)
+        fx.expect_fault("change field 'bogus' -> fault 3", 3, "change", sid, "bogus", str(y), 1)
+        fx.expect_fault("change field 'status' -> fault 3", 3, "change", sid, "status", str(y), 1)
+        fx.expect_fault("change mark 'abc' -> fault 3", 3, "change", sid, "mark", str(y), "abc")
+        fx.expect_fault("change mark {struct} -> fault 3", 3, "change", sid, "mark", str(y), {"a": 1})
+        fx.expect_fault("change mark 1.5 -> fault 3", 3, "change", sid, "mark", str(y), 1.5)
+        fx.expect_fault("change mark 2^32 (as double) -> fault 3", 3, "change", sid, "mark", str(y), 4294967296.0)
+        fx.expect_fault("change timeout 'soon' -> fault 3", 3, "change", sid, "timeout", str(y), "soon")
+        fx.expect_fault("change id 'abc' -> fault 3", 3, "change", sid, "mark", "abc", 1)
+        fx.expect_fault("change id 2^32 as string -> fault 3 or 5", (3, 5), "change", sid, "mark", "4294967296", 1)
+        fx.expect_fault("change with a missing value -> fault 3", 3, "change", sid, "mark", str(y))
+        t.eq("nothing changed by the refused changes", before, state(ns))
+
+        # ---- 1000 ids in one kill, 10,001 refused ----------------------------------------------------
+        ns.run("sh", "-c", "for i in $(seq 1 1000); do conntrack -I -s 10.5.$((i/250)).$((i%250+1)) "
+               "-d 10.6.0.1 -p udp --sport $i --dport 53 --timeout 900 2>/dev/null; done")
+        bulk = [i for i, f in ct_ext(ns).items() if f["orig_dst"] == "10.6.0.1"]
+        t.eq("test data: 1000 more entries", 1000, len(bulk))
+        fx.call("refresh", sid)
+        got = fx.call("view", sid, {"orig_ipv4_dst": "10.6.0.1"}, "id", "a", 0, 1000)
+        t.eq("view shows the 1000 (max_page 1000)", 1000, len(got["table"]))
+        before = state(ns)
+        ids = [str(i) for i in range(1, 10002)]
+        fx.expect_fault("kill with 10,001 ids -> fault 3", 3, "kill", sid, ids)
+        fx.expect_fault("kill with 10,000 unknown ids -> fault 5 (10,000 is within the limit)", 5, "kill", sid,
+                        ids[:10000])
+        t.eq("nothing destroyed by either", before, state(ns))
+        t0 = time.monotonic()
+        fx.expect_ok("kill 1000 ids in one call -> 1000", "kill", sid, [r["id"] for r in got["table"]],
+                     check=lambda v: v == 1000)
+        print(f"# kill of 1000 ids: {time.monotonic() - t0:.2f} s", flush=True)
+        left = [i for i, f in ct_ext(ns).items() if f["orig_dst"] == "10.6.0.1"]
+        t.eq("all 1000 gone from conntrack -L", 0, len(left))
+        t.ok("nothing else was destroyed", A in ct_ext(ns) and x in ct_ext(ns) and renew in ct_ext(ns))
+
+        # ---- audit -------------------------------------------------------------------------------------
+        fx.expect_ok("kill from another remote address -> 1", "kill", sid, [str(S[8])],
+                     env_extra={"REMOTE_ADDR": "192.0.2.55"}, check=lambda v: v == 1)
+        try:
+            rows = fx.audit_rows()
+            cols = set(rows[0]) if rows else set()
+            t.ok("audit table exists with rows", rows, fx.tables())
+            print(f"# audit columns: {sorted(cols)}; {len(rows)} rows", flush=True)
+            text = [" ".join(str(v) for v in r.values()) for r in rows]
+            def has(*words):
+                return [x for x in text if all(w in x for w in words)]
+            t.ok("audit: the TCP kill (user, address, id, method)", has("admin", "127.0.0.1", str(B), "kill"))
+            t.ok("audit: the vanished id's attempt", has("kill", str(S[3])))
+            t.ok("audit: the stale id's attempt", has("kill", str(S[7])))
+            t.ok("audit: 3 change rows for entry 4 (mark 77, -1, 123)", len(has("change", str(x))) >= 3,
+                 has("change", str(x)))
+            t.ok("audit: the timeout change on the live connection", has("change", str(A), "timeout")
+                 or len(has("change", str(A))) >= 2)
+            t.ok("audit: >= 1000 kill rows for the 1000 ids", len(has("kill", "10.6.0.1")) >= 1000
+                 or sum(1 for i in bulk if has("kill", str(i))) == 1000, len(has("kill", "10.6.0.1")))
+            t.ok("audit: remote address 192.0.2.55 recorded", has("192.0.2.55", str(S[8])))
+            t.ok("audit: the tuple is recorded (addresses of entry 8)", has(str(S[8]), "10.4.0.9"))
+            t.ok("audit: no row left pending after completed calls", not has("pending"), has("pending")[:2])
+        except Exception as e:  # noqa: BLE001
+            t.ok("audit table readable", False, repr(e))
+
+        # ---- fault 7 (kernel error) -------------------------------------------------------------------
+        # No honest way found to make the kernel refuse a mark/timeout update or a
+        # destroy by id of an entry that exists (ENOENT of a vanished id is, per the
+        # contract, "not counted").  Reported as a skip, not faked.
+        t.skip("fault 7 (kernel error)", "no honest trigger found: updates of existing entries do not fail")
+        t.eq("integrity_check", "ok", fx.integrity())
+    finally:
+        for fl in flows:
+            fl.stop()
+
+t.done()
