@@ -429,23 +429,19 @@ def ip_key(a):
 
 # ---- real traffic ----------------------------------------------------------------
 SERVER_PY = r"""
-import socket, sys, time
+import socket, sys
 s = socket.socket(socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
 print('ready', flush=True)
-conns = []
 while True:
-    c, _ = s.accept(); conns.append(c)
-    c.setblocking(False)
-    while True:
-        try:
-            if not c.recv(1 << 16):
-                break
-        except BlockingIOError:
-            time.sleep(0.01)
-        except OSError:
-            break
+    c, _ = s.accept()
+    try:
+        while c.recv(1 << 16):
+            pass
+    except OSError:
+        pass
+    c.close()
 """
 
 CLIENT_PY = r"""
