@@ -1,0 +1,556 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * netlink.c - the conntrack operations: dump (streamed, never the whole
+ * table in memory), count (sysctls, no dump), destroy by tuple + zone +
+ * CTA_ID, update mark / timeout by tuple + zone after checking the id.
+ * One netlink socket per process; CAP_NET_ADMIN is effective only around
+ * the socket's creation and each send.  Never NFCT_Q_FLUSH_FILTER.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+/* Receive buffer for one dump chunk: the kernel fills at most 32 KiB per
+ * recvmsg on a dump. */
+#define HELPER_NL_RCVBUF 32768u
+/* Requests per netlink send for destroy/update; their replies (~40 bytes
+ * each, NETLINK_CAP_ACK) easily fit the socket's receive buffer. */
+#define HELPER_NL_BATCH 128u
+/* Room for one request message (an IPv6 tuple with every attribute is
+ * under 200 bytes). */
+#define HELPER_NL_MSG_MAX 512u
+
+static struct mnl_socket *nl;
+static unsigned nl_portid;
+static uint32_t nl_seq = 1;
+static int sysctl_fd[4] = {-1, -1, -1, -1};
+static const char *const sysctl_path[4] = {
+	"/proc/sys/net/netfilter/nf_conntrack_count",
+	"/proc/sys/net/netfilter/nf_conntrack_max",
+	"/proc/sys/net/netfilter/nf_conntrack_acct",
+	"/proc/sys/net/netfilter/nf_conntrack_timestamp",
+};
+
+int helper_nl_open(void)
+{
+	int one = 1, err = 0, i;
+
+	/* the kernel checks the capability of the socket's opener too */
+	if (helper_cap_raise() != 0)
+		return -errno;
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) != 0)
+		err = errno ? errno : EIO;
+	if (helper_cap_lower() != 0 && !err)
+		err = errno;
+	if (err)
+		return -err;
+	nl_portid = mnl_socket_get_portid(nl);
+	/* short acks: errors without a copy of our request */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	fcntl(mnl_socket_get_fd(nl), F_SETFD, FD_CLOEXEC);
+	for (i = 0; i < 4; i++)
+		sysctl_fd[i] = open(sysctl_path[i], O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+static int nl_send(const void *buf, size_t len)
+{
+	ssize_t r;
+	int err = 0;
+
+	if (helper_cap_raise() != 0)
+		return -errno;
+	r = mnl_socket_sendto(nl, buf, len);
+	if (r < 0)
+		err = errno;
+	else if ((size_t)r != len)
+		err = EIO;
+	helper_cap_lower();
+	return -err;
+}
+
+static int send_error(int fd, int32_t code, int32_t err, const char *what)
+{
+	struct ctd_error e;
+
+	memset(&e, 0, sizeof(e));
+	e.code = code;
+	e.err = err;
+	snprintf(e.msg, sizeof(e.msg), "%s: %s", what, err ? strerror(err) : "failed");
+	return proto_send(fd, CTD_RSP_ERROR, &e, sizeof(e)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- dump ---- */
+
+struct dump_state {
+	int fd;
+	const struct ctd_dump_req *req;
+	struct nf_conntrack *ct, *blank;
+	struct ctd_record recs[CTD_RECORDS_PER_FRAME];
+	uint32_t n, total;
+	int peer_gone;
+};
+
+static void tuple_from(struct ctd_tuple *t, const struct nf_conntrack *ct, int orig, uint8_t l3)
+{
+	memset(t, 0, sizeof(*t));
+	if (l3 == AF_INET) {
+		uint32_t s = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_SRC : ATTR_REPL_IPV4_SRC);
+		uint32_t d = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_DST : ATTR_REPL_IPV4_DST);
+		memcpy(t->src, &s, 4);
+		memcpy(t->dst, &d, 4);
+	} else if (l3 == AF_INET6) {
+		const void *s = nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_SRC : ATTR_REPL_IPV6_SRC);
+		const void *d = nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_DST : ATTR_REPL_IPV6_DST);
+		if (s)
+			memcpy(t->src, s, 16);
+		if (d)
+			memcpy(t->dst, d, 16);
+	}
+	if (nfct_attr_is_set(ct, orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC) > 0)
+		t->sport = ntohs(nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC));
+	if (nfct_attr_is_set(ct, orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST) > 0)
+		t->dport = ntohs(nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST));
+}
+
+static int has_ports(uint8_t l4)
+{
+	return l4 == IPPROTO_TCP || l4 == IPPROTO_UDP || l4 == IPPROTO_UDPLITE || l4 == IPPROTO_SCTP ||
+	       l4 == IPPROTO_DCCP;
+}
+
+static void record_from(struct ctd_record *r, const struct nf_conntrack *ct)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = nfct_get_attr_u32(ct, ATTR_ID);
+	if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
+		r->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	r->l3proto = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	r->l4proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	tuple_from(&r->orig, ct, 1, r->l3proto);
+	tuple_from(&r->repl, ct, 0, r->l3proto);
+	if (has_ports(r->l4proto))
+		r->flags |= CTD_REC_HAS_PORTS;
+	if (nfct_attr_is_set(ct, ATTR_ICMP_TYPE) > 0) {
+		r->icmp_type = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
+		r->icmp_code = nfct_get_attr_u8(ct, ATTR_ICMP_CODE);
+		r->icmp_id = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
+		r->flags |= CTD_REC_HAS_ICMP;
+	}
+	if (r->l4proto == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0) {
+		r->tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+		r->flags |= CTD_REC_HAS_TCP_STATE;
+	}
+	r->status = nfct_get_attr_u32(ct, ATTR_STATUS);
+	r->timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
+	r->mark = nfct_get_attr_u32(ct, ATTR_MARK);
+	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_PACKETS) > 0) {
+		r->orig_packets = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
+		r->orig_bytes = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
+		r->repl_packets = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
+		r->repl_bytes = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
+		r->flags |= CTD_REC_HAS_COUNTERS;
+	}
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0) {
+		r->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
+		r->flags |= CTD_REC_HAS_TIMESTAMP;
+	}
+}
+
+/* The kernel filters mark, family and (on recent kernels) status; zone
+ * only here.  Every filter is re-checked here, so an older kernel that
+ * ignores a filter attribute still gives the right answer. */
+static int wanted(const struct ctd_record *r, const struct ctd_dump_req *q)
+{
+	if ((q->flags & CTD_DUMP_F_MARK) && (r->mark & q->mark_mask) != q->mark)
+		return 0;
+	if ((q->flags & CTD_DUMP_F_FAMILY) && r->l3proto != q->family)
+		return 0;
+	if ((q->flags & CTD_DUMP_F_ZONE) && r->zone != q->zone)
+		return 0;
+	if ((q->flags & CTD_DUMP_F_STATUS) && (r->status & q->status_mask) != q->status)
+		return 0;
+	return 1;
+}
+
+static int flush_records(struct dump_state *st)
+{
+	if (st->n == 0)
+		return 0;
+	if (proto_send(st->fd, CTD_RSP_RECORDS, st->recs, st->n * (uint32_t)sizeof(struct ctd_record)) != 0) {
+		st->peer_gone = 1;
+		return -1;
+	}
+	st->total += st->n;
+	st->n = 0;
+	return 0;
+}
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_state *st = data;
+	struct ctd_record *r;
+
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
+		return MNL_CB_OK;
+	/* reuse one object: reset it instead of allocating per entry */
+	nfct_copy(st->ct, st->blank, NFCT_CP_OVERRIDE);
+	if (nfct_nlmsg_parse(nlh, st->ct) < 0)
+		return MNL_CB_OK; /* nothing we can show */
+	r = &st->recs[st->n];
+	record_from(r, st->ct);
+	if (!wanted(r, st->req))
+		return MNL_CB_OK;
+	if (++st->n == CTD_RECORDS_PER_FRAME && flush_records(st) != 0)
+		return MNL_CB_ERROR;
+	return MNL_CB_OK;
+}
+
+int helper_op_dump(int fd, const struct helper_request *rq)
+{
+	static struct dump_state st;
+	static char buf[HELPER_NL_RCVBUF];
+	const struct ctd_dump_req *q = &rq->dump;
+	struct nfct_filter_dump *filter = NULL;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfh;
+	struct ctd_end end;
+	uint32_t seq = nl_seq++;
+	int err = 0, r;
+
+	memset(&st, 0, sizeof(st));
+	st.fd = fd;
+	st.req = q;
+	st.ct = nfct_new();
+	st.blank = nfct_new();
+	filter = nfct_filter_dump_create();
+	if (!st.ct || !st.blank || !filter)
+		return CTD_EXIT_INTERNAL;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = (q->flags & CTD_DUMP_F_FAMILY) ? q->family : AF_UNSPEC;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if (q->flags & CTD_DUMP_F_MARK) {
+		struct nfct_filter_dump_mark m = {.val = q->mark, .mask = q->mark_mask};
+		nfct_filter_dump_set_attr(filter, NFCT_FILTER_DUMP_MARK, &m);
+	}
+	if (q->flags & CTD_DUMP_F_FAMILY)
+		nfct_filter_dump_set_attr_u8(filter, NFCT_FILTER_DUMP_L3NUM, q->family);
+	if (q->flags & CTD_DUMP_F_STATUS) {
+		struct nfct_filter_dump_mark s = {.val = q->status, .mask = q->status_mask};
+		nfct_filter_dump_set_attr(filter, NFCT_FILTER_DUMP_STATUS, &s);
+	}
+	if ((q->flags & (CTD_DUMP_F_MARK | CTD_DUMP_F_FAMILY | CTD_DUMP_F_STATUS)) &&
+	    nfct_nlmsg_build_filter(nlh, filter) < 0)
+		return CTD_EXIT_INTERNAL;
+	nfct_filter_dump_destroy(filter);
+
+	if ((r = nl_send(nlh, nlh->nlmsg_len)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack dump");
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = errno;
+			break;
+		}
+		r = mnl_cb_run(buf, (size_t)n, seq, nl_portid, dump_cb, &st);
+		if (r == MNL_CB_STOP)
+			break;
+		if (r < 0) {
+			if (st.peer_gone)
+				return CTD_EXIT_PEER;
+			err = errno ? errno : EIO;
+			break;
+		}
+	}
+	nfct_destroy(st.ct);
+	nfct_destroy(st.blank);
+	if (err)
+		return send_error(fd, CTD_ERR_KERNEL, err, "conntrack dump");
+	if (flush_records(&st) != 0)
+		return CTD_EXIT_PEER;
+	end.count = st.total;
+	end.err = 0;
+	return proto_send(fd, CTD_RSP_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- count ---- */
+
+static int read_sysctl(int i, uint32_t *out)
+{
+	char b[32];
+	ssize_t n;
+	char *end;
+	unsigned long v;
+
+	*out = 0;
+	if (sysctl_fd[i] < 0)
+		return -ENOENT;
+	n = pread(sysctl_fd[i], b, sizeof(b) - 1, 0);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	b[n] = 0;
+	errno = 0;
+	v = strtoul(b, &end, 10);
+	if (errno || end == b || v > UINT32_MAX)
+		return -EIO;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int helper_op_count(int fd, const struct helper_request *rq)
+{
+	struct ctd_count c;
+	int r;
+
+	(void)rq;
+	memset(&c, 0, sizeof(c));
+	if ((r = read_sysctl(0, &c.count)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "reading nf_conntrack_count");
+	read_sysctl(1, &c.max);
+	read_sysctl(2, &c.accounting);
+	read_sysctl(3, &c.timestamp);
+	c.accounting = c.accounting != 0;
+	c.timestamp = c.timestamp != 0;
+	return proto_send(fd, CTD_RSP_COUNT, &c, sizeof(c)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- destroy / update ---- */
+
+static int is_icmp(uint8_t l3, uint8_t l4)
+{
+	return (l3 == AF_INET && l4 == IPPROTO_ICMP) || (l3 == AF_INET6 && l4 == IPPROTO_ICMPV6);
+}
+
+/* Put one ctnetlink request for target t at buf: the original tuple (via
+ * the library) plus CTA_ZONE; the caller appends the rest. */
+static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const struct nf_conntrack *blank,
+				       uint16_t msg, uint16_t flags, uint32_t seq, const struct ctd_target *t)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfh;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = t->l3proto;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+
+	nfct_copy(ct, blank, NFCT_CP_OVERRIDE);
+	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, t->l3proto);
+	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, t->l4proto);
+	if (t->l3proto == AF_INET) {
+		uint32_t s, d;
+		memcpy(&s, t->orig.src, 4);
+		memcpy(&d, t->orig.dst, 4);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_SRC, s);
+		nfct_set_attr_u32(ct, ATTR_ORIG_IPV4_DST, d);
+	} else {
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, t->orig.src);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, t->orig.dst);
+	}
+	if (is_icmp(t->l3proto, t->l4proto)) {
+		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, t->icmp_type);
+		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, t->icmp_code);
+		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(t->icmp_id));
+	} else {
+		/* port protocols, and GRE whose keys the kernel carries as ports */
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(t->orig.sport));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(t->orig.dport));
+	}
+	if (nfct_nlmsg_build(nlh, ct) < 0)
+		return NULL;
+	mnl_attr_put_u16(nlh, CTA_ZONE, htons(t->zone));
+	return nlh;
+}
+
+struct reply {
+	int err;     /* -1: none yet; else errno (0 = ok) */
+	uint32_t id; /* GET replies */
+	uint32_t status;
+};
+
+static int attr_cb(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if ((type == CTA_ID || type == CTA_STATUS) && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+/* Send k messages (len bytes at buf, seqs base..base+k-1) and collect one
+ * reply per message into rep[].  0 or -errno for the socket as a whole. */
+static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct reply *rep)
+{
+	static char rbuf[HELPER_NL_RCVBUF];
+	uint32_t pending = k, i;
+	int r;
+
+	for (i = 0; i < k; i++)
+		rep[i].err = -1;
+	if ((r = nl_send(buf, len)) != 0)
+		return r;
+	while (pending > 0) {
+		ssize_t n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
+		int left;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno; /* ENOBUFS: replies lost, cannot tell which */
+		}
+		left = (int)n;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			uint32_t idx = nlh->nlmsg_seq - base;
+			if (idx >= k || rep[idx].err != -1)
+				continue; /* not ours, or a second part */
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+					continue;
+				rep[idx].err = -e->error;
+			} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_NEW) {
+				const struct nlattr *tb[CTA_MAX + 1] = {0};
+				mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb);
+				if (!tb[CTA_ID])
+					continue;
+				rep[idx].err = 0;
+				rep[idx].id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
+				rep[idx].status = tb[CTA_STATUS] ? ntohl(mnl_attr_get_u32(tb[CTA_STATUS])) : 0;
+			} else {
+				continue;
+			}
+			pending--;
+		}
+	}
+	return 0;
+}
+
+static void set_result(struct ctd_result *res, uint32_t id, int err)
+{
+	res->id = id;
+	res->pad = 0;
+	res->err = 0;
+	if (err == 0) {
+		res->status = CTD_RES_DONE;
+	} else if (err == ENOENT) {
+		res->status = CTD_RES_NOT_FOUND;
+	} else {
+		res->status = CTD_RES_ERROR;
+		res->err = err;
+	}
+}
+
+int helper_op_targets(int fd, const struct helper_request *rq)
+{
+	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
+	static struct ctd_result results[CTD_MAX_TARGETS];
+	static struct reply rep[HELPER_NL_BATCH];
+	struct ctd_target tg[HELPER_NL_BATCH];
+	struct nf_conntrack *ct = nfct_new(), *blank = nfct_new();
+	uint32_t done = 0, k, i;
+	struct ctd_end end;
+	int r;
+
+	if (!ct || !blank)
+		return CTD_EXIT_INTERNAL;
+	while (done < rq->ntargets) {
+		char *p = buf;
+		uint32_t base = nl_seq;
+
+		k = rq->ntargets - done;
+		if (k > HELPER_NL_BATCH)
+			k = HELPER_NL_BATCH;
+		nl_seq += k;
+		memcpy(tg, rq->targets + done, k * sizeof(tg[0]));
+
+		for (i = 0; i < k; i++) {
+			struct nlmsghdr *nlh;
+			if (rq->type == CTD_REQ_DESTROY) {
+				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, base + i, &tg[i]);
+				/* the kernel deletes only if the id still matches:
+				 * a newer connection on the same tuple survives */
+				if (nlh)
+					mnl_attr_put_u32(nlh, CTA_ID, htonl(tg[i].id));
+			} else {
+				/* updates ignore CTA_ID: read the entry first */
+				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_GET, 0, base + i, &tg[i]);
+			}
+			if (!nlh)
+				return CTD_EXIT_INTERNAL;
+			p += nlh->nlmsg_len;
+		}
+		if ((r = exchange(buf, (size_t)(p - buf), base, k, rep)) != 0)
+			return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack request");
+
+		if (rq->type != CTD_REQ_DESTROY) {
+			uint32_t m = 0, idx[HELPER_NL_BATCH];
+			uint32_t base2 = nl_seq;
+			p = buf;
+			for (i = 0; i < k; i++) {
+				struct nlmsghdr *nlh;
+				if (rep[i].err != 0 || rep[i].id != tg[i].id) {
+					set_result(&results[done + i], tg[i].id, rep[i].err ? rep[i].err : ENOENT);
+					continue;
+				}
+				/* update only: no NLM_F_CREATE, so a vanished entry is ENOENT */
+				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_NEW, NLM_F_ACK, base2 + m, &tg[i]);
+				if (!nlh)
+					return CTD_EXIT_INTERNAL;
+				if (rq->type == CTD_REQ_UPDATE_MARK) {
+					/* kernel: new = (old & ~mask) ^ value, atomically */
+					mnl_attr_put_u32(nlh, CTA_MARK, htonl(tg[i].value & tg[i].mask));
+					mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(tg[i].mask));
+				} else {
+					mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(tg[i].value));
+					/* keep every bit as read, add IPS_FIXED_TIMEOUT */
+					mnl_attr_put_u32(nlh, CTA_STATUS, htonl(rep[i].status | IPS_FIXED_TIMEOUT));
+				}
+				p += nlh->nlmsg_len;
+				idx[m++] = i;
+			}
+			nl_seq += m;
+			if (m > 0) {
+				static struct reply rep2[HELPER_NL_BATCH];
+				if ((r = exchange(buf, (size_t)(p - buf), base2, m, rep2)) != 0)
+					return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack update");
+				for (i = 0; i < m; i++)
+					set_result(&results[done + idx[i]], tg[idx[i]].id, rep2[i].err);
+			}
+		} else {
+			for (i = 0; i < k; i++)
+				set_result(&results[done + i], tg[i].id, rep[i].err);
+		}
+		done += k;
+	}
+	nfct_destroy(ct);
+	nfct_destroy(blank);
+	if (proto_send(fd, CTD_RSP_RESULTS, results, rq->ntargets * (uint32_t)sizeof(results[0])) != 0)
+		return CTD_EXIT_PEER;
+	end.count = rq->ntargets;
+	end.err = 0;
+	return proto_send(fd, CTD_RSP_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+}

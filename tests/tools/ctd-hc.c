@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * ctd-hc - test driver for cgi/helper_client.c: runs one helper request
+ * and prints the answer as text, one line per record or result.
+ *
+ *   ctd-hc [-s SPEC] [-t SECONDS] dump [-m VAL/MASK] [-f 4|6] [-z ZONE] [-S VAL/MASK] [-q]
+ *   ctd-hc [-s SPEC] [-t SECONDS] count
+ *   ctd-hc [-s SPEC] [-t SECONDS] destroy | mark VAL[/MASK] | timeout SECONDS   < targets
+ *
+ * SPEC is a helper path or unix:/socket (default: CTD_HELPER_PATH).
+ * Targets are read from stdin in dump's own line format (id, zone, l3, l4,
+ * src, dst, sport, dport, type, code, icmpid are used), so a test can
+ * dump, edit (e.g. an id) and feed lines back.  -q: print only the record
+ * count (benchmarks).  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "helper_client.h"
+
+static const char *const tcp_states[] = {"NONE",	"SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
+					 "CLOSE_WAIT",	"LAST_ACK", "TIME_WAIT", "CLOSE",	"SYN_SENT2"};
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ctd-hc [-s SPEC] [-t SECONDS] dump [-m V/M] [-f 4|6] [-z Z] [-S V/M] [-q] | count | "
+			"destroy | mark V[/M] | timeout S\n");
+	exit(2);
+}
+
+static uint32_t num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || v > UINT32_MAX) {
+		fprintf(stderr, "bad number: %s\n", s);
+		exit(2);
+	}
+	return (uint32_t)v;
+}
+
+static void pair(const char *s, uint32_t *v, uint32_t *m)
+{
+	char buf[64], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash = 0;
+	*v = num(buf);
+	*m = slash ? num(slash + 1) : 0xffffffffu;
+}
+
+static void addr(char *out, size_t n, uint8_t l3, const uint8_t *a)
+{
+	if (!inet_ntop(l3 == AF_INET6 ? AF_INET6 : AF_INET, a, out, (socklen_t)n))
+		snprintf(out, n, "?");
+}
+
+static int quiet;
+static unsigned long long nrec;
+
+static int print_rec(const struct ctd_record *r, void *arg)
+{
+	char s[64], d[64], rs[64], rd[64];
+
+	(void)arg;
+	nrec++;
+	if (quiet)
+		return 0;
+	addr(s, sizeof(s), r->l3proto, r->orig.src);
+	addr(d, sizeof(d), r->l3proto, r->orig.dst);
+	addr(rs, sizeof(rs), r->l3proto, r->repl.src);
+	addr(rd, sizeof(rd), r->l3proto, r->repl.dst);
+	printf("id=%u zone=%u l3=%u l4=%u src=%s dst=%s sport=%u dport=%u rsrc=%s rdst=%s rsport=%u rdport=%u "
+	       "type=%u code=%u icmpid=%u state=%s status=%u timeout=%u mark=%u opkts=%llu obytes=%llu rpkts=%llu "
+	       "rbytes=%llu start=%llu flags=%u\n",
+	       r->id, r->zone, r->l3proto, r->l4proto, s, d, r->orig.sport, r->orig.dport, rs, rd, r->repl.sport,
+	       r->repl.dport, r->icmp_type, r->icmp_code, r->icmp_id,
+	       (r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state < 10 ? tcp_states[r->tcp_state] : "-", r->status,
+	       r->timeout, r->mark, (unsigned long long)r->orig_packets, (unsigned long long)r->orig_bytes,
+	       (unsigned long long)r->repl_packets, (unsigned long long)r->repl_bytes,
+	       (unsigned long long)r->start_ns, r->flags);
+	return 0;
+}
+
+static int die(const struct hc_error *e)
+{
+	fprintf(stderr, "error: kind=%d err=%d %s\n", e->kind, e->err, e->msg);
+	return 1;
+}
+
+/* Parse one line of dump output into a target. */
+static int parse_target(char *line, struct ctd_target *t)
+{
+	char *tok, *save = NULL, src[64] = "", dst[64] = "";
+	int have_id = 0;
+
+	memset(t, 0, sizeof(*t));
+	for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq++ = 0;
+		if (!strcmp(tok, "id"))
+			t->id = num(eq), have_id = 1;
+		else if (!strcmp(tok, "zone"))
+			t->zone = (uint16_t)num(eq);
+		else if (!strcmp(tok, "l3"))
+			t->l3proto = (uint8_t)num(eq);
+		else if (!strcmp(tok, "l4"))
+			t->l4proto = (uint8_t)num(eq);
+		else if (!strcmp(tok, "src"))
+			snprintf(src, sizeof(src), "%s", eq);
+		else if (!strcmp(tok, "dst"))
+			snprintf(dst, sizeof(dst), "%s", eq);
+		else if (!strcmp(tok, "sport"))
+			t->orig.sport = (uint16_t)num(eq);
+		else if (!strcmp(tok, "dport"))
+			t->orig.dport = (uint16_t)num(eq);
+		else if (!strcmp(tok, "type"))
+			t->icmp_type = (uint8_t)num(eq);
+		else if (!strcmp(tok, "code"))
+			t->icmp_code = (uint8_t)num(eq);
+		else if (!strcmp(tok, "icmpid"))
+			t->icmp_id = (uint16_t)num(eq);
+	}
+	if (!have_id)
+		return -1;
+	if (inet_pton(t->l3proto == AF_INET6 ? AF_INET6 : AF_INET, src, t->orig.src) != 1 ||
+	    inet_pton(t->l3proto == AF_INET6 ? AF_INET6 : AF_INET, dst, t->orig.dst) != 1)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct hc_target tg = {.spec = CTD_HELPER_PATH, .timeout_s = 30};
+	struct hc_error e;
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "-s") && i + 1 < argc)
+			tg.spec = argv[i + 1];
+		else if (!strcmp(argv[i], "-t") && i + 1 < argc)
+			tg.timeout_s = num(argv[i + 1]);
+		else
+			usage();
+		i += 2;
+	}
+	if (i >= argc)
+		usage();
+
+	if (!strcmp(argv[i], "dump")) {
+		struct ctd_dump_req q;
+		struct timespec a, b;
+		memset(&q, 0, sizeof(q));
+		for (i++; i < argc; i++) {
+			if (!strcmp(argv[i], "-q")) {
+				quiet = 1;
+				continue;
+			}
+			if (i + 1 >= argc)
+				usage();
+			if (!strcmp(argv[i], "-m")) {
+				pair(argv[++i], &q.mark, &q.mark_mask);
+				q.flags |= CTD_DUMP_F_MARK;
+			} else if (!strcmp(argv[i], "-S")) {
+				pair(argv[++i], &q.status, &q.status_mask);
+				q.flags |= CTD_DUMP_F_STATUS;
+			} else if (!strcmp(argv[i], "-f")) {
+				q.family = num(argv[++i]) == 6 ? AF_INET6 : AF_INET;
+				q.flags |= CTD_DUMP_F_FAMILY;
+			} else if (!strcmp(argv[i], "-z")) {
+				q.zone = (uint16_t)num(argv[++i]);
+				q.flags |= CTD_DUMP_F_ZONE;
+			} else {
+				usage();
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (hc_dump(&tg, &q, print_rec, NULL, &e) != 0)
+			return die(&e);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		if (quiet)
+			printf("%llu records in %.3f s\n", nrec,
+			       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+		return 0;
+	}
+	if (!strcmp(argv[i], "count")) {
+		struct ctd_count c;
+		if (hc_count(&tg, &c, &e) != 0)
+			return die(&e);
+		printf("count=%u max=%u accounting=%u timestamp=%u\n", c.count, c.max, c.accounting, c.timestamp);
+		return 0;
+	}
+	{
+		uint16_t type;
+		uint32_t value = 0, mask = 0, n = 0, k;
+		struct ctd_target *ts = calloc(CTD_MAX_TARGETS + 1, sizeof(*ts));
+		struct ctd_result *rs = calloc(CTD_MAX_TARGETS + 1, sizeof(*rs));
+		char line[1024];
+
+		if (!ts || !rs)
+			return 1;
+		if (!strcmp(argv[i], "destroy") && i + 1 == argc) {
+			type = CTD_REQ_DESTROY;
+		} else if (!strcmp(argv[i], "mark") && i + 2 == argc) {
+			type = CTD_REQ_UPDATE_MARK;
+			pair(argv[i + 1], &value, &mask);
+		} else if (!strcmp(argv[i], "timeout") && i + 2 == argc) {
+			type = CTD_REQ_UPDATE_TIMEOUT;
+			value = num(argv[i + 1]);
+		} else {
+			usage();
+		}
+		while (fgets(line, sizeof(line), stdin)) {
+			if (n > CTD_MAX_TARGETS) {
+				fprintf(stderr, "too many targets\n");
+				return 2;
+			}
+			if (parse_target(line, &ts[n]) != 0)
+				continue;
+			ts[n].value = value;
+			ts[n].mask = mask;
+			n++;
+		}
+		if (n == 0) {
+			fprintf(stderr, "no targets on stdin\n");
+			return 2;
+		}
+		if (hc_targets(&tg, type, ts, n, rs, &e) != 0)
+			return die(&e);
+		for (k = 0; k < n; k++)
+			printf("id=%u result=%s err=%d\n", rs[k].id,
+			       rs[k].status == CTD_RES_DONE	   ? "done"
+			       : rs[k].status == CTD_RES_NOT_FOUND ? "not_found"
+								   : "error",
+			       rs[k].err);
+		free(ts);
+		free(rs);
+		return 0;
+	}
+}
