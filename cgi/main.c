@@ -1,6 +1,140 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* placeholder until issue 4 lands */
+/*
+ * main.c - ctd.cgi's entry: the HTTP checks a CGI must do itself (method,
+ * content type, length), reading the body, refusing DTDs, then one
+ * XML-RPC call (or multicall) through the registry, and the response.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <xmlrpc-c/server.h>
+
+#include "ctd_cgi.h"
+
+static void http_error(int code, const char *reason, const char *extra_hdr, const char *text)
+{
+	printf("Status: %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s", code,
+	       reason, extra_hdr ? extra_hdr : "", strlen(text), text);
+	fflush(stdout);
+}
+
+static int read_body(char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(STDIN_FILENO, buf + got, len - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static bool has_ci(const char *buf, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (buf[i] == '<' && strncasecmp(buf + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
 int main(void)
 {
-	return 1;
+	const char *method = getenv("REQUEST_METHOD"), *ctype = getenv("CONTENT_TYPE");
+	const char *clen = getenv("CONTENT_LENGTH"), *cfgpath = getenv("CTD_CONFIG");
+	static struct ctd_ctx ctx;
+	xmlrpc_mem_block *out = NULL;
+	xmlrpc_registry *reg;
+	xmlrpc_env env;
+	unsigned long long n;
+	char *body, *end;
+
+	if (!method || strcmp(method, "POST") != 0) {
+		http_error(405, "Method Not Allowed", "Allow: POST\r\n", "XML-RPC needs POST\n");
+		return 0;
+	}
+	if (!ctype || strncasecmp(ctype, "text/xml", 8) != 0 || (ctype[8] && ctype[8] != ';' && ctype[8] != ' ')) {
+		http_error(415, "Unsupported Media Type", NULL, "XML-RPC needs Content-Type: text/xml\n");
+		return 0;
+	}
+	if (!clen || !*clen) {
+		http_error(411, "Length Required", NULL, "Content-Length required\n");
+		return 0;
+	}
+	errno = 0;
+	n = strtoull(clen, &end, 10);
+	if (errno || *end || clen[0] == '-' || clen[0] == '+') {
+		http_error(400, "Bad Request", NULL, "bad Content-Length\n");
+		return 0;
+	}
+	/* bounds first: never read (or allocate for) more than the limit */
+	if (n > CTD_BODY_MAX) {
+		http_error(413, "Payload Too Large", NULL, "request body larger than 1 MiB\n");
+		return 0;
+	}
+	body = malloc((size_t)n + 1);
+	if (!body || read_body(body, (size_t)n) < 0) {
+		http_error(400, "Bad Request", NULL, "request body shorter than Content-Length\n");
+		free(body);
+		return 0;
+	}
+	body[n] = '\0';
+	/*
+	 * Debian 12's xmlrpc-c expands entities: a billion-laughs body costs
+	 * ~40 s of CPU inside the parser, and external entities could read
+	 * files.  XML-RPC never needs a DTD, so any DOCTYPE or ENTITY is
+	 * refused before parsing.  A NUL byte means UTF-16/32 (which could hide
+	 * those declarations from this scan) or garbage: refused too.
+	 */
+	if (memchr(body, '\0', (size_t)n) || has_ci(body, (size_t)n, "<!DOCTYPE") ||
+	    has_ci(body, (size_t)n, "<!ENTITY")) {
+		http_error(400, "Bad Request", NULL, "DTDs, entities and non-UTF-8/Latin-1 encodings are refused\n");
+		free(body);
+		return 0;
+	}
+
+	ctx.config_path = cfgpath && *cfgpath ? cfgpath : CTD_CONFIG_PATH;
+	ctx.remote_user = getenv("REMOTE_USER");
+	if (ctx.remote_user && !*ctx.remote_user)
+		ctx.remote_user = NULL;
+	ctx.remote_addr = getenv("REMOTE_ADDR");
+	if (cfg_load(&ctx.cfg, ctx.config_path, ctx.cfg_err, sizeof(ctx.cfg_err)) == 0) {
+		ctx.cfg_ok = true;
+	} else {
+		/* the full path only goes to Apache's error log */
+		fprintf(stderr, "ctd.cgi: configuration %s: %s\n", ctx.config_path, ctx.cfg_err);
+	}
+
+	xmlrpc_limit_set(XMLRPC_NESTING_LIMIT_ID, CTD_NESTING_MAX);
+	xmlrpc_limit_set(XMLRPC_XML_SIZE_LIMIT_ID, CTD_BODY_MAX);
+	xmlrpc_env_init(&env);
+	reg = rpc_registry_new(&env, &ctx);
+	if (reg)
+		xmlrpc_registry_process_call2(&env, reg, body, (size_t)n, NULL, &out);
+	free(body);
+	if (env.fault_occurred || !out) {
+		fprintf(stderr, "ctd.cgi: %s\n", env.fault_string ? env.fault_string : "no response");
+		http_error(500, "Internal Server Error", NULL, "ctd.cgi could not answer\n");
+	} else {
+		size_t len = XMLRPC_MEMBLOCK_SIZE(char, out);
+		printf("Status: 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n", len);
+		fwrite(XMLRPC_MEMBLOCK_CONTENTS(char, out), 1, len, stdout);
+		fflush(stdout);
+		XMLRPC_MEMBLOCK_FREE(char, out);
+	}
+	if (reg)
+		xmlrpc_registry_free(reg);
+	if (ctx.db)
+		sqlite3_close(ctx.db);
+	xmlrpc_env_clean(&env);
+	return 0;
 }

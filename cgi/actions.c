@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * actions.c - `kill` and `change`: by id from the session's snapshot (the
+ * tuple comes from there, never from a new dump), audited in SQLite.  The
+ * audit rows are committed as 'pending' before the helper acts and
+ * completed after, so a crash mid-call still leaves a record.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ctd_cgi.h"
+#include "helper_client.h"
+
+void tuple_text(const struct ctd_record *r, char *out, size_t outlen)
+{
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(r->l3proto, r->orig.src, s, sizeof(s)))
+		snprintf(s, sizeof(s), "?");
+	if (!inet_ntop(r->l3proto, r->orig.dst, d, sizeof(d)))
+		snprintf(d, sizeof(d), "?");
+	if (r->flags & CTD_REC_HAS_PORTS)
+		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s sport=%u dport=%u zone=%u", r->l3proto, r->l4proto, s,
+			 d, r->orig.sport, r->orig.dport, r->zone);
+	else if (r->flags & CTD_REC_HAS_ICMP)
+		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s type=%u code=%u id=%u zone=%u", r->l3proto,
+			 r->l4proto, s, d, r->icmp_type, r->icmp_code, r->icmp_id, r->zone);
+	else
+		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s zone=%u", r->l3proto, r->l4proto, s, d, r->zone);
+}
+
+static void to_target(const struct ctd_record *r, struct ctd_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->id = r->id;
+	t->zone = r->zone;
+	t->l3proto = r->l3proto;
+	t->l4proto = r->l4proto;
+	t->orig = r->orig;
+	t->icmp_type = r->icmp_type;
+	t->icmp_code = r->icmp_code;
+	t->icmp_id = r->icmp_id;
+}
+
+static void hc_fault(xmlrpc_env *env, const struct hc_error *e)
+{
+	if (e->kind == HC_KERNEL)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(e->err));
+	else
+		ctd_fault(env, CTD_F_HELPER, "helper unavailable: %s", e->msg[0] ? e->msg : "no answer");
+}
+
+/* Writes n pending audit rows (committed) and returns the first row id. */
+static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *method, const struct ctd_record *recs,
+			 size_t n, const char *detail, int64_t *first)
+{
+	sqlite3_stmt *st;
+	double now = now_s();
+	char tup[200], idbuf[16];
+	size_t i;
+	int rc;
+
+	if (db_begin(env, ctx->db) < 0)
+		return -1;
+	rc = sqlite3_prepare_v2(ctx->db,
+				"INSERT INTO audit(time, user, remote_addr, method, conn_id, tuple, detail, result) "
+				"VALUES (?1,?2,?3,?4,?5,?6,?7,'pending')",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		tuple_text(&recs[i], tup, sizeof(tup));
+		snprintf(idbuf, sizeof(idbuf), "%u", recs[i].id);
+		sqlite3_bind_double(st, 1, now);
+		sqlite3_bind_text(st, 2, ctx->user, -1, SQLITE_STATIC);
+		if (ctx->remote_addr)
+			sqlite3_bind_text(st, 3, ctx->remote_addr, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		sqlite3_bind_text(st, 4, method, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, idbuf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, tup, -1, SQLITE_TRANSIENT);
+		if (detail)
+			sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 7);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			goto fail;
+		}
+		if (i == 0)
+			*first = sqlite3_last_insert_rowid(ctx->db);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return db_commit(env, ctx->db);
+fail:
+	db_fault(env, ctx->db, rc, "writing the audit log");
+	db_rollback(ctx->db);
+	return -1;
+}
+
+/* Completes audit rows first..first+n-1 with a result each (or one text). */
+static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struct ctd_result *res, const char *all)
+{
+	sqlite3_stmt *st;
+	char buf[160];
+	size_t i;
+
+	if (db_exec(ctx->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(ctx->db, "UPDATE audit SET result=?1 WHERE id=?2", -1, &st, NULL) != SQLITE_OK) {
+		db_rollback(ctx->db);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (all)
+			snprintf(buf, sizeof(buf), "failed: %s", all);
+		else if (res[i].status == CTD_RES_DONE)
+			snprintf(buf, sizeof(buf), "done");
+		else if (res[i].status == CTD_RES_NOT_FOUND)
+			snprintf(buf, sizeof(buf), "not found");
+		else
+			snprintf(buf, sizeof(buf), "error: %s", strerror(res[i].err));
+		sqlite3_bind_text(st, 1, buf, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, first + (int64_t)i);
+		sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (db_exec(ctx->db, "COMMIT") != SQLITE_OK)
+		db_rollback(ctx->db);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static xmlrpc_value *param(xmlrpc_env *env, xmlrpc_value *params, int i)
+{
+	xmlrpc_value *v = NULL;
+
+	if (xmlrpc_array_size(env, params) <= i)
+		return NULL;
+	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
+	return v;
+}
+
+xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+{
+	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
+	xmlrpc_value *arr = param(env, params, 1), *ret = NULL;
+	struct ctd_record *recs = NULL;
+	struct ctd_target *targets = NULL;
+	struct ctd_result *res = NULL;
+	struct snap_info info;
+	struct hc_error e;
+	uint32_t *ids = NULL;
+	bool *found = NULL;
+	int n = 0, i, m = 0, done = 0, firsterr = 0, rc;
+	int64_t first = 0;
+
+	if (!arr || xmlrpc_value_type(arr) != XMLRPC_TYPE_ARRAY) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids': an array of connection ids is expected");
+		goto out;
+	}
+	n = xmlrpc_array_size(env, arr);
+	/* bounds first: the helper takes at most CTD_MAX_TARGETS per request */
+	if (n < 0 || (unsigned)n > CTD_MAX_TARGETS) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids': at most %u ids per call", CTD_MAX_TARGETS);
+		goto out;
+	}
+	if (n == 0) {
+		ret = xmlrpc_int_new(env, 0);
+		goto out;
+	}
+	ids = calloc((size_t)n, sizeof(*ids));
+	recs = calloc((size_t)n, sizeof(*recs));
+	found = calloc((size_t)n, sizeof(*found));
+	targets = calloc((size_t)n, sizeof(*targets));
+	res = calloc((size_t)n, sizeof(*res));
+	if (!ids || !recs || !found || !targets || !res) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		xmlrpc_value *v = NULL;
+		xmlrpc_array_read_item(env, arr, (unsigned)i, &v);
+		if (env->fault_occurred)
+			goto out;
+		rc = (xmlrpc_value_type(v) == XMLRPC_TYPE_INT || xmlrpc_value_type(v) == XMLRPC_TYPE_STRING ||
+		      xmlrpc_value_type(v) == XMLRPC_TYPE_I8 || xmlrpc_value_type(v) == XMLRPC_TYPE_DOUBLE)
+			     ? val_u32(env, v, &ids[i])
+			     : -1;
+		xmlrpc_DECREF(v);
+		if (rc < 0) {
+			ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids[%d]': a connection id (int or string) is expected",
+				  i);
+			goto out;
+		}
+	}
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_u32);
+	for (i = 0; i < n; i++)
+		if (i == 0 || ids[i] != ids[m - 1])
+			ids[m++] = ids[i];
+	rc = snap_info_of_session(env, ctx, &info);
+	if (rc < 0)
+		goto out;
+	if (rc == 1) {
+		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found: call view first, then kill ids it returned",
+			  ids[0]);
+		goto out;
+	}
+	if (snap_lookup(env, ctx, info.dump_id, ids, (size_t)m, recs, found) < 0)
+		goto out;
+	/* all or nothing: one unknown id and nothing is destroyed */
+	for (i = 0; i < m; i++)
+		if (!found[i] || view_row_hidden(&ctx->cfg, &recs[i])) {
+			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot; nothing killed",
+				  ids[i]);
+			goto out;
+		}
+	for (i = 0; i < m; i++)
+		to_target(&recs[i], &targets[i]);
+	if (audit_pending(env, ctx, "kill", recs, (size_t)m, NULL, &first) < 0)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	if (hc_targets(&ht, CTD_REQ_DESTROY, targets, (uint32_t)m, res, &e) < 0) {
+		audit_done(ctx, first, (size_t)m, NULL, e.msg[0] ? e.msg : "helper failed");
+		hc_fault(env, &e);
+		goto out;
+	}
+	audit_done(ctx, first, (size_t)m, res, NULL);
+	for (i = 0; i < m; i++) {
+		if (res[i].status == CTD_RES_DONE)
+			done++;
+		else if (res[i].status == CTD_RES_ERROR && !firsterr)
+			firsterr = res[i].err ? res[i].err : EIO;
+	}
+	if (firsterr)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr), done, m);
+	else
+		ret = xmlrpc_int_new(env, done);
+out:
+	if (arr)
+		xmlrpc_DECREF(arr);
+	free(ids);
+	free(recs);
+	free(found);
+	free(targets);
+	free(res);
+	return env->fault_occurred ? (ret ? (xmlrpc_DECREF(ret), NULL) : NULL) : ret;
+}
+
+xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+{
+	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
+	xmlrpc_value *vf = param(env, params, 1), *vid = param(env, params, 2), *vv = param(env, params, 3);
+	struct ctd_record rec;
+	struct ctd_target tg;
+	struct ctd_result res;
+	struct snap_info info;
+	struct hc_error e;
+	char field[16], detail[64];
+	uint32_t id, value;
+	bool found = false, is_mark;
+	int64_t first = 0;
+	int rc;
+
+	/* validate everything before anything reaches the helper */
+	if (!vf || val_string(env, vf, field, sizeof(field)) < 0 || (strcmp(field, "mark") && strcmp(field, "timeout"))) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'field': give 'mark' or 'timeout'");
+		goto out;
+	}
+	is_mark = strcmp(field, "mark") == 0;
+	if (!vid || (xmlrpc_value_type(vid) != XMLRPC_TYPE_INT && xmlrpc_value_type(vid) != XMLRPC_TYPE_STRING &&
+		     xmlrpc_value_type(vid) != XMLRPC_TYPE_I8 && xmlrpc_value_type(vid) != XMLRPC_TYPE_DOUBLE) ||
+	    val_u32(env, vid, &id) < 0) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'id': a connection id (int or string) is expected");
+		goto out;
+	}
+	if (!vv || val_u32(env, vv, &value) < 0) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'value': an unsigned 32-bit integer is expected");
+		goto out;
+	}
+	rc = snap_info_of_session(env, ctx, &info);
+	if (rc < 0)
+		goto out;
+	if (rc == 0 && snap_lookup(env, ctx, info.dump_id, &id, 1, &rec, &found) < 0)
+		goto out;
+	if (!found || view_row_hidden(&ctx->cfg, &rec)) {
+		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot", id);
+		goto out;
+	}
+	to_target(&rec, &tg);
+	tg.value = value;
+	tg.mask = is_mark ? 0xffffffffu : 0;
+	snprintf(detail, sizeof(detail), "%s=%u", field, value);
+	if (audit_pending(env, ctx, "change", &rec, 1, detail, &first) < 0)
+		goto out;
+	memset(&e, 0, sizeof(e));
+	memset(&res, 0, sizeof(res));
+	if (hc_targets(&ht, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, &tg, 1, &res, &e) < 0) {
+		audit_done(ctx, first, 1, NULL, e.msg[0] ? e.msg : "helper failed");
+		hc_fault(env, &e);
+		goto out;
+	}
+	audit_done(ctx, first, 1, &res, NULL);
+	if (res.status == CTD_RES_NOT_FOUND)
+		ctd_fault(env, CTD_F_NOTFOUND, "connection %u is gone", id);
+	else if (res.status != CTD_RES_DONE)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(res.err ? res.err : EIO));
+out:
+	if (vf)
+		xmlrpc_DECREF(vf);
+	if (vid)
+		xmlrpc_DECREF(vid);
+	if (vv)
+		xmlrpc_DECREF(vv);
+	return env->fault_occurred ? NULL : xmlrpc_bool_new(env, 1);
+}

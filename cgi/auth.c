@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * auth.c - login without Apache authentication: `user:hash` lines of a
+ * password file (htpasswd -B compatible; yescrypt, sha512-crypt, bcrypt),
+ * checked with crypt_rn(3).
+ */
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctd_cgi.h"
+
+#define HASH_MAX 512u
+
+/* Finds user's hash; also copies the first usable hash into dummy, so an
+ * unknown user costs the same crypt as a known one. */
+static void find_hash(const char *text, size_t len, const char *user, char *hash, char *dummy)
+{
+	size_t pos = 0, ulen = strlen(user);
+
+	hash[0] = dummy[0] = '\0';
+	while (pos < len) {
+		const char *line = text + pos, *nl = memchr(line, '\n', len - pos), *colon, *h;
+		size_t ll = nl ? (size_t)(nl - line) : len - pos, hl;
+
+		pos += ll + (nl ? 1 : 0);
+		if (ll && line[ll - 1] == '\r')
+			ll--;
+		if (ll == 0 || line[0] == '#')
+			continue;
+		colon = memchr(line, ':', ll);
+		if (!colon)
+			continue;
+		h = colon + 1;
+		hl = ll - (size_t)(h - line);
+		/* extra fields after the hash (some tools add them) are ignored */
+		if (memchr(h, ':', hl))
+			hl = (size_t)((const char *)memchr(h, ':', hl) - h);
+		if (hl == 0 || hl >= HASH_MAX || h[0] != '$' || memchr(h, '\0', hl))
+			continue;
+		if (!dummy[0]) {
+			memcpy(dummy, h, hl);
+			dummy[hl] = '\0';
+		}
+		if (!hash[0] && (size_t)(colon - line) == ulen && memcmp(line, user, ulen) == 0) {
+			memcpy(hash, h, hl);
+			hash[hl] = '\0';
+		}
+	}
+}
+
+int auth_password_text(const char *text, size_t len, const char *user, const char *password)
+{
+	char hash[HASH_MAX], dummy[HASH_MAX], setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct crypt_data *cd;
+	const char *against, *out;
+	int ok = 0;
+
+	find_hash(text, len, user, hash, dummy);
+	against = hash[0] ? hash : dummy;
+	if (!against[0]) {
+		/* empty file: still spend a crypt so timing says nothing */
+		if (!crypt_gensalt_rn("$y$", 0, NULL, 0, setting, sizeof(setting)))
+			snprintf(setting, sizeof(setting), "$6$saltsaltsaltsalt");
+		against = setting;
+	}
+	cd = calloc(1, sizeof(*cd));
+	if (!cd)
+		return -1;
+	out = crypt_rn(password, against, cd, sizeof(*cd));
+	/* only a known user with a matching hash passes; compare in constant time */
+	if (hash[0] && out && out[0] != '*' && strlen(out) == strlen(hash) && ct_equal(out, hash, strlen(hash)))
+		ok = 1;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok ? 0 : -1;
+}
+
+int auth_password(xmlrpc_env *env, const char *file, const char *user, const char *password)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+	int fd, rc;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CTD_PASSWD_MAX) {
+		fprintf(stderr, "ctd.cgi: password file %s: %s\n", file, fd < 0 ? strerror(errno) : "not a small file");
+		if (fd >= 0)
+			close(fd);
+		ctd_fault(env, CTD_F_CONFIG, "server misconfigured: the password file cannot be read");
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	rc = auth_password_text(buf, got, user, password);
+	explicit_bzero(buf, got);
+	free(buf);
+	if (rc < 0)
+		ctd_fault(env, CTD_F_AUTH, "authentication failed: wrong user or password");
+	return rc;
+}

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * config.c - ctd.conf: `key = value` lines, `#` comments.  Every key of the
+ * contract is here; an unknown or duplicate key or a bad value is an error
+ * naming the file's basename and the line (never the full path: the error
+ * text ends up in a fault string a client sees).
+ *
+ * | key                  | default               |
+ * | database             | CTD_STATEDIR/ctd.db    |
+ * | helper               | CTD_HELPER_PATH        |
+ * | helper_timeout       | 60                     |
+ * | session_idle_timeout | 300                    |
+ * | session_lifetime     | 28800                  |
+ * | uid_mask             | 0                      |
+ * | hide_networks        | 127.0.0.0/8, ::1/128   |
+ * | max_page             | 1000 (1..100000)       |
+ * | password_file        | none                   |
+ * | roles                | none                   |
+ * | default_role         | operator               |
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctd_cgi.h"
+
+#define MAX_PAGE_LIMIT 100000u
+#define TIMEOUT_LIMIT 31536000u /* one year: anything above is a typo */
+
+void cfg_defaults(struct ctd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->database, sizeof(c->database), "%s", CTD_STATEDIR "/ctd.db");
+	snprintf(c->helper, sizeof(c->helper), "%s", CTD_HELPER_PATH);
+	c->helper_timeout = 60;
+	c->session_idle_timeout = 300;
+	c->session_lifetime = 28800;
+	c->max_page = 1000;
+	c->default_role = CTD_ROLE_OPERATOR;
+	cidr_parse("127.0.0.0/8", &c->hide[0]);
+	cidr_parse("::1/128", &c->hide[1]);
+	c->nhide = 2;
+}
+
+const char *cfg_role_name(int role)
+{
+	return role == CTD_ROLE_OPERATOR ? "operator" : role == CTD_ROLE_VIEWER ? "viewer" : "none";
+}
+
+static int role_parse(const char *s)
+{
+	if (strcmp(s, "operator") == 0)
+		return CTD_ROLE_OPERATOR;
+	if (strcmp(s, "viewer") == 0)
+		return CTD_ROLE_VIEWER;
+	return CTD_ROLE_NONE;
+}
+
+int cfg_role_of(const struct ctd_config *c, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroles; i++)
+		if (strcmp(c->roles[i].user, user) == 0)
+			return c->roles[i].role;
+	return c->default_role;
+}
+
+int cidr_parse(const char *s, struct ctd_cidr *out)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	char *slash, *end;
+	size_t len = strlen(s);
+	unsigned long pfx;
+	unsigned max, i;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -1;
+	}
+	pfx = max;
+	if (slash) {
+		if (!isdigit((unsigned char)*slash))
+			return -1;
+		errno = 0;
+		pfx = strtoul(slash, &end, 10);
+		if (errno || *end || pfx > max)
+			return -1;
+	}
+	out->prefix = (uint8_t)pfx;
+	/* clear host bits so that matching is a plain masked compare */
+	for (i = 0; i < 16; i++) {
+		unsigned bit0 = i * 8;
+		if (bit0 >= pfx)
+			out->addr[i] = 0;
+		else if (bit0 + 8 > pfx)
+			out->addr[i] &= (uint8_t)(0xff00u >> (pfx - bit0));
+	}
+	return 0;
+}
+
+bool cidr_match(const struct ctd_cidr *c, int family, const uint8_t *addr)
+{
+	unsigned full = c->prefix / 8, rem = c->prefix % 8;
+
+	if (c->family != family)
+		return false;
+	if (memcmp(c->addr, addr, full) != 0)
+		return false;
+	if (rem && ((addr[full] & (uint8_t)(0xff00u >> rem)) != c->addr[full]))
+		return false;
+	return true;
+}
+
+static int parse_uint(const char *v, unsigned long long max, unsigned long long *out, bool allow_hex)
+{
+	char *end;
+	unsigned long long x;
+	int base = 10;
+
+	if (allow_hex && (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')))
+		base = 16;
+	if (!isxdigit((unsigned char)v[base == 16 ? 2 : 0]))
+		return -1;
+	errno = 0;
+	x = strtoull(v, &end, base);
+	if (errno || *end || x > max)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+/* Splits a comma/space separated list, calling fn on each item. */
+static int each_item(char *v, int (*fn)(struct ctd_config *, const char *, char *, size_t), struct ctd_config *c,
+		     char *why, size_t whylen)
+{
+	char *save = NULL, *tok;
+
+	for (tok = strtok_r(v, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save))
+		if (fn(c, tok, why, whylen) < 0)
+			return -1;
+	return 0;
+}
+
+static int add_hide(struct ctd_config *c, const char *item, char *why, size_t whylen)
+{
+	if (c->nhide >= CTD_HIDE_MAX) {
+		snprintf(why, whylen, "hide_networks: more than %u networks", CTD_HIDE_MAX);
+		return -1;
+	}
+	if (cidr_parse(item, &c->hide[c->nhide]) < 0) {
+		snprintf(why, whylen, "hide_networks: '%.64s' is not an address or CIDR", item);
+		return -1;
+	}
+	c->nhide++;
+	return 0;
+}
+
+static int add_role(struct ctd_config *c, const char *item, char *why, size_t whylen)
+{
+	const char *colon = strchr(item, ':');
+	size_t ulen;
+	size_t i;
+	int role;
+
+	if (!colon || colon == item) {
+		snprintf(why, whylen, "roles: '%.64s' is not user:role", item);
+		return -1;
+	}
+	ulen = (size_t)(colon - item);
+	role = role_parse(colon + 1);
+	if (role == CTD_ROLE_NONE) {
+		snprintf(why, whylen, "roles: role of '%.*s' must be viewer or operator", (int)(ulen > 64 ? 64 : ulen),
+			 item);
+		return -1;
+	}
+	if (ulen >= CTD_USER_MAX) {
+		snprintf(why, whylen, "roles: user name too long");
+		return -1;
+	}
+	if (c->nroles >= CTD_ROLES_MAX) {
+		snprintf(why, whylen, "roles: more than %u entries", CTD_ROLES_MAX);
+		return -1;
+	}
+	for (i = 0; i < c->nroles; i++)
+		if (strlen(c->roles[i].user) == ulen && memcmp(c->roles[i].user, item, ulen) == 0) {
+			snprintf(why, whylen, "roles: user '%.*s' listed twice", (int)(ulen > 64 ? 64 : ulen), item);
+			return -1;
+		}
+	memcpy(c->roles[c->nroles].user, item, ulen);
+	c->roles[c->nroles].user[ulen] = '\0';
+	c->roles[c->nroles].role = role;
+	c->nroles++;
+	return 0;
+}
+
+enum cfg_key {
+	K_DATABASE,
+	K_HELPER,
+	K_HELPER_TIMEOUT,
+	K_IDLE,
+	K_LIFETIME,
+	K_UID_MASK,
+	K_HIDE,
+	K_MAX_PAGE,
+	K_PASSWORD_FILE,
+	K_ROLES,
+	K_DEFAULT_ROLE,
+	K_COUNT
+};
+
+static const char *const key_names[K_COUNT] = {
+	"database", "helper",   "helper_timeout", "session_idle_timeout", "session_lifetime", "uid_mask",
+	"hide_networks", "max_page", "password_file", "roles", "default_role",
+};
+
+static int set_path(char *dst, size_t dstlen, const char *key, const char *v, char *why, size_t whylen)
+{
+	if (v[0] != '/') {
+		snprintf(why, whylen, "%s must be an absolute path", key);
+		return -1;
+	}
+	if (strlen(v) >= dstlen) {
+		snprintf(why, whylen, "%s is too long", key);
+		return -1;
+	}
+	snprintf(dst, dstlen, "%s", v);
+	return 0;
+}
+
+static int set_key(struct ctd_config *c, int k, char *v, char *why, size_t whylen)
+{
+	unsigned long long x;
+
+	switch (k) {
+	case K_DATABASE:
+		return set_path(c->database, sizeof(c->database), "database", v, why, whylen);
+	case K_HELPER:
+		if (strncmp(v, "unix:", 5) == 0) {
+			if (set_path(c->helper, sizeof(c->helper), "helper socket", v + 5, why, whylen) < 0)
+				return -1;
+			snprintf(c->helper, sizeof(c->helper), "%s", v);
+			return 0;
+		}
+		return set_path(c->helper, sizeof(c->helper), "helper", v, why, whylen);
+	case K_HELPER_TIMEOUT:
+	case K_IDLE:
+	case K_LIFETIME:
+		if (parse_uint(v, TIMEOUT_LIMIT, &x, false) < 0 || x == 0) {
+			snprintf(why, whylen, "%s must be a number of seconds, 1..%u", key_names[k], TIMEOUT_LIMIT);
+			return -1;
+		}
+		if (k == K_HELPER_TIMEOUT)
+			c->helper_timeout = (unsigned)x;
+		else if (k == K_IDLE)
+			c->session_idle_timeout = (unsigned)x;
+		else
+			c->session_lifetime = (unsigned)x;
+		return 0;
+	case K_UID_MASK:
+		if (parse_uint(v, 0xffffffffull, &x, true) < 0) {
+			snprintf(why, whylen, "uid_mask must be a 32-bit number (decimal or 0x hex)");
+			return -1;
+		}
+		c->uid_mask = (uint32_t)x;
+		return 0;
+	case K_HIDE:
+		c->nhide = 0;
+		return each_item(v, add_hide, c, why, whylen);
+	case K_MAX_PAGE:
+		if (parse_uint(v, MAX_PAGE_LIMIT, &x, false) < 0 || x == 0) {
+			snprintf(why, whylen, "max_page must be 1..%u", MAX_PAGE_LIMIT);
+			return -1;
+		}
+		c->max_page = (unsigned)x;
+		return 0;
+	case K_PASSWORD_FILE:
+		return set_path(c->password_file, sizeof(c->password_file), "password_file", v, why, whylen);
+	case K_ROLES:
+		return each_item(v, add_role, c, why, whylen);
+	case K_DEFAULT_ROLE:
+		c->default_role = role_parse(v);
+		if (c->default_role == CTD_ROLE_NONE) {
+			snprintf(why, whylen, "default_role must be viewer or operator");
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+int cfg_parse(struct ctd_config *c, const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+	char line[CTD_CONF_LINE_MAX + 1];
+	bool seen[K_COUNT] = {false};
+	size_t pos = 0;
+	unsigned lineno = 0;
+	char why[200];
+
+	if (len > CTD_CONF_MAX) {
+		snprintf(err, errlen, "%s: file larger than %u bytes", name, CTD_CONF_MAX);
+		return -1;
+	}
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		char *k, *v, *eq, *hash;
+		int key;
+
+		lineno++;
+		if (ll > CTD_CONF_LINE_MAX) {
+			snprintf(err, errlen, "%s:%u: line longer than %u bytes", name, lineno, CTD_CONF_LINE_MAX);
+			return -1;
+		}
+		memcpy(line, text + pos, ll);
+		line[ll] = '\0';
+		pos += ll + (nl ? 1 : 0);
+		if (strlen(line) != ll) {
+			snprintf(err, errlen, "%s:%u: NUL byte in line", name, lineno);
+			return -1;
+		}
+		/* '#' starts a comment at the start of a line or after whitespace */
+		for (hash = line; (hash = strchr(hash, '#')) != NULL; hash++)
+			if (hash == line || hash[-1] == ' ' || hash[-1] == '\t') {
+				*hash = '\0';
+				break;
+			}
+		k = trim(line);
+		if (!*k)
+			continue;
+		eq = strchr(k, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%u: expected 'key = value'", name, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		v = trim(eq + 1);
+		k = trim(k);
+		for (key = 0; key < K_COUNT; key++)
+			if (strcmp(k, key_names[key]) == 0)
+				break;
+		if (key == K_COUNT) {
+			snprintf(err, errlen, "%s:%u: unknown key '%.64s'", name, lineno, k);
+			return -1;
+		}
+		if (seen[key]) {
+			snprintf(err, errlen, "%s:%u: duplicate key '%s'", name, lineno, key_names[key]);
+			return -1;
+		}
+		seen[key] = true;
+		if (!*v && key != K_HIDE && key != K_ROLES && key != K_PASSWORD_FILE) {
+			snprintf(err, errlen, "%s:%u: %s needs a value", name, lineno, key_names[key]);
+			return -1;
+		}
+		if (!*v && key == K_PASSWORD_FILE) {
+			c->password_file[0] = '\0';
+			continue;
+		}
+		if (set_key(c, key, v, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int cfg_load(struct ctd_config *c, const char *path, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+	int fd, rc;
+
+	base = base ? base + 1 : path;
+	cfg_defaults(c);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot read the configuration file (%s)", base, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CTD_CONF_MAX) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", base, CTD_CONF_MAX);
+		close(fd);
+		return -1;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		close(fd);
+		snprintf(err, errlen, "%s: out of memory", base);
+		return -1;
+	}
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	rc = cfg_parse(c, buf, got, base, err, errlen);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * db.c - the SQLite database: open (creating it), WAL, busy timeout,
+ * schema migrations by PRAGMA user_version.  Every error becomes fault 8
+ * with a sentence for the administrator, never SQL text or a path.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctd_cgi.h"
+
+/* The numbered migrations in sql/, embedded at build time so the binary
+ * and the files shipped in share/ctd/sql can never disagree. */
+__asm__(".section .rodata\n"
+	".global ctd_sql_001\n"
+	".type ctd_sql_001, @object\n"
+	"ctd_sql_001:\n"
+	".incbin \"sql/001-initial.sql\"\n"
+	".byte 0\n"
+	".previous\n");
+
+static const char *const migrations[] = {ctd_sql_001};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+#define BUSY_TIMEOUT_MS 5000
+
+void db_fault(xmlrpc_env *env, sqlite3 *db, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+
+	if (db)
+		fprintf(stderr, "ctd.cgi: database: %s: %s\n", what, sqlite3_errmsg(db));
+	switch (prim) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		ctd_fault(env, CTD_F_CONFIG, "server database is busy (locked by another process); try again");
+		break;
+	case SQLITE_READONLY:
+		ctd_fault(env, CTD_F_CONFIG,
+			  "server misconfigured: the database is read-only; the web server user must be able to write it "
+			  "and its directory");
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		ctd_fault(env, CTD_F_CONFIG,
+			  "server database is corrupt or not a database; the administrator must restore or remove it");
+		break;
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		ctd_fault(env, CTD_F_CONFIG,
+			  "server misconfigured: the database cannot be opened or created; check that its directory "
+			  "exists and is writable by the web server user");
+		break;
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+		ctd_fault(env, CTD_F_CONFIG, "server database I/O error (disk full?); see the server log");
+		break;
+	default:
+		ctd_fault(env, CTD_F_CONFIG, "server database error (%s); see the server log", what);
+		break;
+	}
+}
+
+int db_exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+int db_begin(xmlrpc_env *env, sqlite3 *db)
+{
+	int rc = db_exec(db, "BEGIN IMMEDIATE");
+
+	if (rc != SQLITE_OK) {
+		db_fault(env, db, rc, "begin");
+		return -1;
+	}
+	return 0;
+}
+
+int db_commit(xmlrpc_env *env, sqlite3 *db)
+{
+	int rc = db_exec(db, "COMMIT");
+
+	if (rc != SQLITE_OK) {
+		db_fault(env, db, rc, "commit");
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		db_exec(db, "ROLLBACK");
+}
+
+static int user_version(sqlite3 *db, int *v)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int quick_check(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0 ? SQLITE_OK : SQLITE_CORRUPT;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int migrate(xmlrpc_env *env, sqlite3 *db)
+{
+	char sql[64];
+	int v = 0, rc;
+
+	if ((rc = user_version(db, &v)) != SQLITE_OK) {
+		db_fault(env, db, rc, "reading the schema version");
+		return -1;
+	}
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (v > SCHEMA_VERSION || v < 0) {
+		ctd_fault(env, CTD_F_CONFIG,
+			  "server misconfigured: the database schema (version %d) is newer than this ctd.cgi (%d)", v,
+			  SCHEMA_VERSION);
+		return -1;
+	}
+	if (db_begin(env, db) < 0)
+		return -1;
+	/* re-read inside the write lock: another CGI may have migrated meanwhile */
+	if ((rc = user_version(db, &v)) != SQLITE_OK)
+		goto fail;
+	if (v > 0 && (rc = quick_check(db)) != SQLITE_OK)
+		goto fail;
+	for (; v < SCHEMA_VERSION; v++) {
+		if ((rc = db_exec(db, migrations[v])) != SQLITE_OK)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if ((rc = db_exec(db, sql)) != SQLITE_OK)
+			goto fail;
+	}
+	return db_commit(env, db);
+fail:
+	db_fault(env, db, rc, "migrating the schema");
+	db_rollback(db);
+	return -1;
+}
+
+sqlite3 *db_open(xmlrpc_env *env, const char *path)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "ctd.cgi: cannot open database %s: %s\n", path, db ? sqlite3_errmsg(db) : "no memory");
+		db_fault(env, NULL, rc, "open");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	/* journal_mode answers a row; WAL stays once set.  A read-only or
+	 * corrupt file fails here first. */
+	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL")) != SQLITE_OK ||
+	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
+	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != SQLITE_OK ||
+	    (rc = db_exec(db, "PRAGMA cache_size=-8192")) != SQLITE_OK) {
+		db_fault(env, db, rc, "setting up");
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (migrate(env, db) < 0) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * rpc.c - the XML-RPC registry: methods, their introspection data, and the
+ * one place where every call is authorized (the preinvoke hook, which
+ * xmlrpc-c also runs for each call inside system.multicall).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <xmlrpc-c/server.h>
+
+#include "ctd_cgi.h"
+
+sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx)
+{
+	if (!ctx->db)
+		ctx->db = db_open(env, ctx->cfg.database);
+	return ctx->db;
+}
+
+static xmlrpc_value *param(xmlrpc_env *env, xmlrpc_value *params, int i)
+{
+	xmlrpc_value *v = NULL;
+
+	if (xmlrpc_array_size(env, params) <= i)
+		return NULL;
+	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
+	return v;
+}
+
+/* ---- methods --------------------------------------------------------------- */
+static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	struct ctd_ctx *ctx = srv;
+	char user[CTD_USER_MAX], password[CTD_PASSWORD_MAX], token[65];
+	xmlrpc_value *vu, *vp;
+	int bad;
+
+	(void)call;
+	if (ctx->remote_user) {
+		/* Apache authenticated the request: the parameters, whatever they are, do not matter */
+		if (strlen(ctx->remote_user) >= CTD_USER_MAX) {
+			ctd_fault(env, CTD_F_AUTH, "authentication failed: user name too long");
+			return NULL;
+		}
+		snprintf(user, sizeof(user), "%s", ctx->remote_user);
+	} else if (ctx->cfg.password_file[0]) {
+		vu = param(env, params, 0);
+		vp = param(env, params, 1);
+		bad = !vu || !vp || val_string(env, vu, user, sizeof(user)) < 0 ||
+		      val_string(env, vp, password, sizeof(password)) < 0 || !user[0];
+		if (vu)
+			xmlrpc_DECREF(vu);
+		if (vp)
+			xmlrpc_DECREF(vp);
+		if (bad) {
+			ctd_fault(env, CTD_F_AUTH, "authentication failed: login takes (user, password) strings");
+			return NULL;
+		}
+		bad = auth_password(env, ctx->cfg.password_file, user, password);
+		explicit_bzero(password, sizeof(password));
+		if (bad < 0)
+			return NULL;
+	} else {
+		ctd_fault(env, CTD_F_AUTH,
+			  "no authentication configured: enable Apache authentication or set password_file");
+		return NULL;
+	}
+	if (!ctx_db(env, ctx) || session_create(env, ctx, user, token) < 0)
+		return NULL;
+	return xmlrpc_string_new(env, token);
+}
+
+static xmlrpc_value *m_view(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_view_impl(env, srv, params);
+}
+
+static xmlrpc_value *m_kill(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_kill_impl(env, srv, params);
+}
+
+static xmlrpc_value *m_change(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_change_impl(env, srv, params);
+}
+
+static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, const char *sql, int64_t value)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(ctx->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, value);
+		sqlite3_bind_int64(st, 2, ctx->sid);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE) {
+		db_fault(env, ctx->db, rc, "updating a session");
+		return -1;
+	}
+	return 0;
+}
+
+static xmlrpc_value *m_refresh(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)params, (void)call;
+	if (set_session(env, srv, "UPDATE sessions SET want_refresh=?1 WHERE id=?2", 1) < 0)
+		return NULL;
+	return xmlrpc_bool_new(env, 1);
+}
+
+static xmlrpc_value *m_set_autorefresh(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	xmlrpc_value *v = param(env, params, 1);
+	int64_t x = -1;
+	int bad;
+
+	(void)call;
+	bad = !v || val_int(env, v, &x) < 0 || x < 0 || x > CTD_AUTOREFRESH_MAX;
+	if (v)
+		xmlrpc_DECREF(v);
+	if (bad) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'seconds': give an integer 0..%d (0 = stable snapshot)",
+			  CTD_AUTOREFRESH_MAX);
+		return NULL;
+	}
+	if (set_session(env, srv, "UPDATE sessions SET autorefresh=?1 WHERE id=?2", x) < 0)
+		return NULL;
+	return xmlrpc_bool_new(env, 1);
+}
+
+static xmlrpc_value *m_logout(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)params, (void)call;
+	if (session_delete(env, srv) < 0)
+		return NULL;
+	return xmlrpc_bool_new(env, 1);
+}
+
+static xmlrpc_value *m_whoami(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	struct ctd_ctx *ctx = srv;
+
+	(void)params, (void)call;
+	return xmlrpc_build_value(env, "{s:s,s:s}", "user", ctx->user, "role", cfg_role_name(ctx->role));
+}
+
+struct method {
+	const char *name;
+	xmlrpc_method2 fn;
+	int role; /* CTD_ROLE_NONE: no session needed */
+	const char *sig;
+	const char *help;
+};
+
+static const struct method methods[] = {
+	{"login", m_login, CTD_ROLE_NONE, "s:,s:ss",
+	 "login() with Apache authentication, else login(user, password); returns a session id"},
+	{"view", m_view, CTD_ROLE_VIEWER, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
+	 "view(session, filters, order_by, order_dir, start, length): a page of the conntrack table"},
+	{"kill", m_kill, CTD_ROLE_OPERATOR, "i:sA", "kill(session, ids): destroy connections; returns how many"},
+	{"change", m_change, CTD_ROLE_OPERATOR, "b:sssi,b:ssii",
+	 "change(session, field, id, value): set 'mark' or 'timeout' of one connection"},
+	{"refresh", m_refresh, CTD_ROLE_VIEWER, "b:s", "refresh(session): the next view reads a fresh dump"},
+	{"set_autorefresh", m_set_autorefresh, CTD_ROLE_VIEWER, "b:si",
+	 "set_autorefresh(session, seconds): 0 = stable snapshot, N = re-dump when older than N s"},
+	{"logout", m_logout, CTD_ROLE_VIEWER, "b:s", "logout(session): end the session"},
+	{"whoami", m_whoami, CTD_ROLE_VIEWER, "S:s", "whoami(session): {user, role}"},
+};
+#define N_METHODS (sizeof(methods) / sizeof(methods[0]))
+
+int rpc_method_role(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_METHODS; i++)
+		if (strcmp(methods[i].name, name) == 0)
+			return methods[i].role;
+	return -1;
+}
+
+/*
+ * Authorization, in one place: runs before every method, including each
+ * call inside system.multicall, so a multicall cannot smuggle a kill past
+ * a viewer's role or a dead session.
+ */
+static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, void *user)
+{
+	struct ctd_ctx *ctx = user;
+	xmlrpc_value *v;
+	char token[80];
+	int need, ok;
+
+	ctx->sid = 0;
+	ctx->user[0] = '\0';
+	ctx->role = CTD_ROLE_NONE;
+	if (!ctx->cfg_ok) {
+		ctd_fault(env, CTD_F_CONFIG, "server misconfigured: %s", ctx->cfg_err);
+		return;
+	}
+	/* the library's shutdown method must never be reachable by a client */
+	if (strcmp(name, "system.shutdown") == 0) {
+		ctd_fault(env, CTD_F_ROLE, "not permitted: system.shutdown");
+		return;
+	}
+	need = rpc_method_role(name);
+	if (need <= CTD_ROLE_NONE)
+		return; /* login, system.*, or unknown (the library answers -506) */
+	v = param(env, params, 0);
+	ok = v && val_string(env, v, token, sizeof(token)) == 0;
+	if (v)
+		xmlrpc_DECREF(v);
+	if (env->fault_occurred)
+		return;
+	if (!ok) {
+		ctd_fault(env, CTD_F_SESSION, "session unknown: the first parameter must be the session id from login");
+		return;
+	}
+	if (!ctx_db(env, ctx) || session_check(env, ctx, token) < 0)
+		return;
+	ctx->role = cfg_role_of(&ctx->cfg, ctx->user);
+	if (ctx->role < need) {
+		ctd_fault(env, CTD_F_ROLE, "not permitted: %s needs the operator role; %s is a %s", name, ctx->user,
+			  cfg_role_name(ctx->role));
+		ctx->sid = 0;
+		return;
+	}
+}
+
+struct xmlrpc_registry *rpc_registry_new(xmlrpc_env *env, struct ctd_ctx *ctx)
+{
+	xmlrpc_registry *reg = xmlrpc_registry_new(env);
+	size_t i;
+
+	if (env->fault_occurred)
+		return NULL;
+	for (i = 0; i < N_METHODS && !env->fault_occurred; i++) {
+		struct xmlrpc_method_info3 mi = {
+			.methodName = methods[i].name,
+			.methodFunction = methods[i].fn,
+			.serverInfo = ctx,
+			.stackSize = 0,
+			.signatureString = methods[i].sig,
+			.help = methods[i].help,
+		};
+		xmlrpc_registry_add_method3(env, reg, &mi);
+	}
+	if (!env->fault_occurred)
+		xmlrpc_registry_set_preinvoke_method(env, reg, preinvoke, ctx);
+	if (env->fault_occurred) {
+		xmlrpc_registry_free(reg);
+		return NULL;
+	}
+	return reg;
+}

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * snapshot.c - dumps of the conntrack table, kept in SQLite.
+ *
+ * A dump streams from the helper straight into one array of fixed-layout
+ * records (no per-row allocation), is sorted by id, gets its rates by a
+ * merge-join against the newest stored dump (global: every session gets
+ * rates from whoever dumped last), and is stored as blobs of
+ * CTD_CHUNK_RECS records.  A session points at the dump its views read; an
+ * id is found with a binary search over the chunks, reading only a few
+ * bytes of each blob, so kill/change never need the whole table.
+ *
+ * The dump is never filtered in the kernel: it feeds the session's
+ * snapshot, which must hold the whole table so that later views with other
+ * filters page from it without dumping again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "ctd_cgi.h"
+#include "helper_client.h"
+
+static void hc_fault(xmlrpc_env *env, const struct hc_error *e)
+{
+	if (e->kind == HC_KERNEL)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(e->err));
+	else
+		ctd_fault(env, CTD_F_HELPER, "helper unavailable: %s", e->msg[0] ? e->msg : "no answer");
+}
+
+void snap_free(struct snap_table *t)
+{
+	free(t->recs);
+	t->recs = NULL;
+	t->n = t->cap = 0;
+}
+
+static int grow(struct snap_table *t, uint32_t want)
+{
+	struct ctd_record *p;
+	uint64_t cap;
+
+	if (want <= t->cap)
+		return 0;
+	if (want > CTD_TABLE_MAX)
+		return -1;
+	cap = (uint64_t)t->cap + t->cap / 2 + 4096;
+	if (cap < want)
+		cap = want;
+	if (cap > CTD_TABLE_MAX)
+		cap = CTD_TABLE_MAX;
+	/* large blocks are mmap'd by glibc, so realloc moves pages, not bytes */
+	p = realloc(t->recs, (size_t)cap * sizeof(*p));
+	if (!p)
+		return -1;
+	t->recs = p;
+	t->cap = (uint32_t)cap;
+	return 0;
+}
+
+static int on_record(const struct ctd_record *rec, void *arg)
+{
+	struct snap_table *t = arg;
+
+	/* the helper is trusted less than the kernel: keep only sane rows */
+	if (rec->l3proto != AF_INET && rec->l3proto != AF_INET6)
+		return 0;
+	if (t->n == t->cap && grow(t, t->n + 1) < 0)
+		return 1;
+	t->recs[t->n++] = *rec;
+	return 0;
+}
+
+struct idpos {
+	uint32_t id, pos;
+};
+
+static int cmp_idpos(const void *a, const void *b)
+{
+	const struct idpos *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+void snap_sort_by_id(struct snap_table *t)
+{
+	struct idpos *ix;
+	struct ctd_record *out;
+	uint32_t i;
+	bool sorted = true;
+
+	for (i = 1; i < t->n && sorted; i++)
+		sorted = t->recs[i - 1].id <= t->recs[i].id;
+	if (sorted)
+		return;
+	/* sort 8-byte keys, then permute once: cheaper than moving 144-byte rows */
+	ix = malloc((size_t)t->n * sizeof(*ix));
+	out = malloc((size_t)t->n * sizeof(*out));
+	if (!ix || !out) {
+		free(ix);
+		free(out);
+		qsort(t->recs, t->n, sizeof(*t->recs), cmp_idpos); /* id is the first field */
+		return;
+	}
+	for (i = 0; i < t->n; i++)
+		ix[i] = (struct idpos){t->recs[i].id, i};
+	qsort(ix, t->n, sizeof(*ix), cmp_idpos);
+	for (i = 0; i < t->n; i++)
+		out[i] = t->recs[ix[i].pos];
+	free(ix);
+	free(t->recs);
+	t->recs = out;
+	t->cap = t->n;
+}
+
+static void rates_init(struct snap_table *cur, double now, bool timestamps)
+{
+	uint32_t i;
+
+	for (i = 0; i < cur->n; i++) {
+		struct ctd_record *r = &cur->recs[i];
+		float o = 0, p = 0;
+
+		/* first seen: its average since start, when the kernel says when */
+		if (timestamps && (r->flags & CTD_REC_HAS_TIMESTAMP) && r->start_ns) {
+			double age = now - (double)r->start_ns / 1e9;
+			if (age > 0.5) {
+				o = (float)((double)r->orig_bytes / age);
+				p = (float)((double)r->repl_bytes / age);
+			}
+		}
+		snap_rates(r)[0] = o;
+		snap_rates(r)[1] = p;
+	}
+}
+
+static bool same_conn(const struct ctd_record *a, const struct ctd_record *b)
+{
+	return a->id == b->id && a->l3proto == b->l3proto && a->l4proto == b->l4proto && a->zone == b->zone &&
+	       memcmp(&a->orig, &b->orig, sizeof(a->orig)) == 0;
+}
+
+static double delta_rate(uint64_t now, uint64_t before, double dt)
+{
+	return now >= before ? (double)(now - before) / dt : 0.0;
+}
+
+/* Merge one id-sorted run of previous records into cur (id-sorted). */
+static void rates_merge(struct snap_table *cur, uint32_t *cursor, const struct ctd_record *prev, size_t nprev,
+			double dt)
+{
+	uint32_t i = *cursor;
+	size_t j = 0;
+
+	while (i < cur->n && j < nprev) {
+		struct ctd_record *r = &cur->recs[i];
+		if (r->id < prev[j].id) {
+			i++;
+		} else if (r->id > prev[j].id) {
+			j++;
+		} else {
+			if (same_conn(r, &prev[j])) {
+				snap_rates(r)[0] = (float)delta_rate(r->orig_bytes, prev[j].orig_bytes, dt);
+				snap_rates(r)[1] = (float)delta_rate(r->repl_bytes, prev[j].repl_bytes, dt);
+			}
+			i++;
+			j++;
+		}
+	}
+	/* every cur[0..i) has an id below the rest of the previous dump */
+	*cursor = i;
+}
+
+void snap_rates_compute(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt, double now,
+			bool timestamps)
+{
+	uint32_t cursor = 0;
+
+	rates_init(cur, now, timestamps);
+	if (prev && dt > 0)
+		rates_merge(cur, &cursor, prev, nprev, dt);
+}
+
+/* Rates against the newest stored dump, read chunk by chunk. */
+static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double now, double *interval)
+{
+	sqlite3_stmt *st;
+	int64_t prev_id = 0;
+	double prev_time = 0, dt;
+	uint32_t cursor = 0;
+
+	*interval = 0;
+	if (sqlite3_prepare_v2(ctx->db, "SELECT id, time FROM dumps ORDER BY id DESC LIMIT 1", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		prev_id = sqlite3_column_int64(st, 0);
+		prev_time = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	dt = now - prev_time;
+	if (!prev_id || dt <= 0)
+		return;
+	if (sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_int64(st, 1, prev_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int n = sqlite3_column_int(st, 0);
+		const void *data = sqlite3_column_blob(st, 1);
+		int bytes = sqlite3_column_bytes(st, 1);
+
+		if (n <= 0 || (size_t)bytes != (size_t)n * sizeof(struct ctd_record))
+			continue;
+		{
+			/* blob memory is not aligned for the struct: copy out */
+			struct ctd_record *buf = malloc((size_t)bytes);
+			if (!buf)
+				break;
+			memcpy(buf, data, (size_t)bytes);
+			rates_merge(cur, &cursor, buf, (size_t)n, dt);
+			free(buf);
+		}
+	}
+	sqlite3_finalize(st);
+	*interval = dt;
+}
+
+static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_table *t, struct snap_info *info)
+{
+	sqlite3_stmt *st = NULL;
+	uint32_t i;
+	int rc;
+
+	if (db_begin(env, ctx->db) < 0)
+		return -1;
+	rc = sqlite3_prepare_v2(ctx->db, "INSERT INTO dumps(time, interval, accounting, count) VALUES (?1,?2,?3,?4)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_double(st, 1, info->time);
+	sqlite3_bind_double(st, 2, info->interval);
+	sqlite3_bind_int(st, 3, info->accounting);
+	sqlite3_bind_int64(st, 4, t->n);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	info->dump_id = sqlite3_last_insert_rowid(ctx->db);
+	rc = sqlite3_prepare_v2(ctx->db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	for (i = 0; i < t->n; i += CTD_CHUNK_RECS) {
+		uint32_t k = t->n - i < CTD_CHUNK_RECS ? t->n - i : CTD_CHUNK_RECS;
+		sqlite3_bind_int64(st, 1, info->dump_id);
+		sqlite3_bind_int64(st, 2, i / CTD_CHUNK_RECS);
+		sqlite3_bind_int64(st, 3, t->recs[i].id);
+		sqlite3_bind_int64(st, 4, k);
+		sqlite3_bind_blob(st, 5, &t->recs[i], (int)(k * sizeof(struct ctd_record)), SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	rc = sqlite3_prepare_v2(ctx->db,
+				"UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
+				"sort_total=NULL WHERE id=?2",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, info->dump_id);
+	sqlite3_bind_int64(st, 2, ctx->sid);
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	session_purge(ctx);
+	return db_commit(env, ctx->db);
+fail:
+	sqlite3_finalize(st);
+	db_fault(env, ctx->db, rc, "storing a snapshot");
+	db_rollback(ctx->db);
+	return -1;
+}
+
+static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t)
+{
+	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
+	struct ctd_dump_req req;
+	struct ctd_count cnt;
+	struct hc_error e;
+	double now;
+
+	memset(&e, 0, sizeof(e));
+	memset(&cnt, 0, sizeof(cnt));
+	if (hc_count(&ht, &cnt, &e) < 0) {
+		hc_fault(env, &e);
+		return -1;
+	}
+	memset(t, 0, sizeof(*t));
+	/* room for the table plus growth during the dump; grow() does the rest */
+	if (grow(t, cnt.count < CTD_TABLE_MAX - cnt.count / 8 - 1024 ? cnt.count + cnt.count / 8 + 1024
+								    : CTD_TABLE_MAX) < 0) {
+		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
+		return -1;
+	}
+	memset(&req, 0, sizeof(req));
+	memset(&e, 0, sizeof(e));
+	if (hc_dump(&ht, &req, on_record, t, &e) < 0) {
+		if (e.kind == HC_ABORTED)
+			ctd_fault(env, CTD_F_HELPER, "table larger than %u entries or out of memory", CTD_TABLE_MAX);
+		else
+			hc_fault(env, &e);
+		snap_free(t);
+		return -1;
+	}
+	now = now_s();
+	snap_sort_by_id(t);
+	rates_init(t, now, cnt.timestamp != 0);
+	rates_from_db(ctx, t, now, &info->interval);
+	info->time = now;
+	info->accounting = cnt.accounting != 0;
+	info->count = t->n;
+	if (store_dump(env, ctx, t, info) < 0) {
+		snap_free(t);
+		return -1;
+	}
+	return 0;
+}
+
+int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT d.id, d.time, d.interval, d.accounting, d.count FROM sessions s JOIN dumps d ON "
+				"d.id = s.dump_id WHERE s.id=?1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fault(env, ctx->db, rc, "reading a snapshot");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, ctx->sid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		info->dump_id = sqlite3_column_int64(st, 0);
+		info->time = sqlite3_column_double(st, 1);
+		info->interval = sqlite3_column_double(st, 2);
+		info->accounting = sqlite3_column_int(st, 3) != 0;
+		info->count = (uint32_t)sqlite3_column_int64(st, 4);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_fault(env, ctx->db, rc, "reading a snapshot");
+		return -1;
+	}
+	return 1;
+}
+
+int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh)
+{
+	sqlite3_stmt *st;
+	int want = 1, autorefresh = 0, rc;
+
+	memset(fresh, 0, sizeof(*fresh));
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT want_refresh, autorefresh FROM sessions WHERE id=?1", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fault(env, ctx->db, rc, "reading a session");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, ctx->sid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		want = sqlite3_column_int(st, 0);
+		autorefresh = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	rc = snap_info_of_session(env, ctx, info);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && !want && !(autorefresh > 0 && now_s() - info->time >= autorefresh))
+		return 0;
+	return do_dump(env, ctx, info, fresh);
+}
+
+int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		db_fault(env, ctx->db, rc, "reading a snapshot");
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, dump_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_int(st, 0);
+		const void *data = sqlite3_column_blob(st, 1);
+		int bytes = sqlite3_column_bytes(st, 1);
+
+		if (n <= 0 || (size_t)bytes != (size_t)n * sizeof(struct ctd_record) ||
+		    grow(t, t->n + (uint32_t)n) < 0) {
+			rc = SQLITE_CORRUPT;
+			break;
+		}
+		memcpy(&t->recs[t->n], data, (size_t)bytes);
+		t->n += (uint32_t)n;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snap_free(t);
+		db_fault(env, ctx->db, rc, "reading a snapshot");
+		return -1;
+	}
+	return 0;
+}
+
+struct chunk_dir {
+	int64_t rowid;
+	uint32_t first_id;
+	uint32_t n;
+};
+
+int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
+		struct ctd_record *out, bool *found)
+{
+	struct chunk_dir *dir = NULL;
+	size_t ndir = 0, cap = 0, i;
+	sqlite3_blob *blob = NULL;
+	int64_t open_row = -1;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(found, 0, n * sizeof(*found));
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_int64(st, 1, dump_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ndir == cap) {
+			struct chunk_dir *p = realloc(dir, (cap = cap * 2 + 64) * sizeof(*dir));
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			dir = p;
+		}
+		dir[ndir].rowid = sqlite3_column_int64(st, 0);
+		dir[ndir].first_id = (uint32_t)sqlite3_column_int64(st, 1);
+		dir[ndir].n = (uint32_t)sqlite3_column_int(st, 2);
+		ndir++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	for (i = 0; i < n; i++) {
+		size_t lo = 0, hi = ndir, c;
+		uint32_t rlo, rhi;
+
+		/* last chunk whose first id is <= the id */
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (dir[mid].first_id <= ids[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == 0)
+			continue;
+		c = lo - 1;
+		if (open_row != dir[c].rowid) {
+			rc = blob ? sqlite3_blob_reopen(blob, dir[c].rowid)
+				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0, &blob);
+			if (rc != SQLITE_OK)
+				goto dbfail;
+			open_row = dir[c].rowid;
+		}
+		rlo = 0;
+		rhi = dir[c].n;
+		while (rlo < rhi) {
+			uint32_t mid = rlo + (rhi - rlo) / 2, id;
+			if ((rc = sqlite3_blob_read(blob, &id, sizeof(id), (int)(mid * sizeof(struct ctd_record)))) !=
+			    SQLITE_OK)
+				goto dbfail;
+			if (id == ids[i]) {
+				rc = sqlite3_blob_read(blob, &out[i], sizeof(out[i]),
+						       (int)(mid * sizeof(struct ctd_record)));
+				if (rc != SQLITE_OK)
+					goto dbfail;
+				found[i] = true;
+				break;
+			}
+			if (id < ids[i])
+				rlo = mid + 1;
+			else
+				rhi = mid;
+		}
+	}
+	sqlite3_blob_close(blob);
+	free(dir);
+	return 0;
+dbfail:
+	if (blob)
+		sqlite3_blob_close(blob);
+	free(dir);
+	db_fault(env, ctx->db, rc, "reading a snapshot");
+	return -1;
+}
