@@ -30,7 +30,7 @@ def snapshot_ct(ns):
 with Netns() as ns, Cgi(t, ns) as fx:
     ct_add(ns, "10.1.0.1", "10.1.0.2", "tcp", 1001, 80)
     ct_add(ns, "10.1.0.1", "10.1.0.3", "udp", 1002, 53)
-    ids = sorted(ct_ext(ns))
+    ids = sorted(str(i) for i in ct_ext(ns))
 
     # ---- login with Apache auth -------------------------------------------------
     sid = fx.expect_ok("login with REMOTE_USER gives a session id string", "login",
@@ -72,7 +72,7 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_fault("session dead after logout (view -> fault 2)", 2, "view", sid2)
     fx.expect_fault("session dead after logout (whoami -> fault 2)", 2, "whoami", sid2)
     fx.expect_fault("logout twice -> fault 2", 2, "logout", sid2)
-    t.eq("nothing in conntrack changed by refused calls", ids, sorted(ct_ext(ns)))
+    t.eq("nothing in conntrack changed by refused calls", ids, sorted(str(i) for i in ct_ext(ns)))
 
     # ---- login without Apache auth: password_file ----------------------------------
     pwfile = os.path.join(fx.dir, "passwd")
@@ -144,7 +144,7 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_ok("viewer may logout", "logout", sb, remote_user="bob", check=lambda v: v is True)
     fx.expect_ok("operator may view", "view", sa, check=lambda v: v.get("total") == 2)
     fx.expect_ok("operator may change mark", "change", sa, "mark", ids[0], 42, check=lambda v: v is True)
-    t.eq("operator's change is in conntrack -L", 42, ct_ext(ns).get(ids[0], {}).get("mark"))
+    t.eq("operator's change is in conntrack -L", 42, ct_ext(ns).get(int(ids[0]), {}).get("mark"))
     fx.conf(roles="bob:viewer")
     sc2 = fx.login("carol")
     fx.expect_ok("without default_role, carol is an operator (default operator)", "whoami", sc2,
@@ -238,7 +238,7 @@ with Netns() as ns, Cgi(t, ns) as fx:
             t.ok(desc + f": message names ctd.conf:{lineno}", f"ctd.conf:{lineno}" in f.faultString,
                  f.faultString)
             t.ok(desc + ": message does not name the full path", fx.dir not in f.faultString, f.faultString)
-    conf_fault("unknown key on line 4", base + "# comment\n\nbogus_key = 1\n", 4)
+    conf_fault("unknown key on line 5", base + "# comment\n\nbogus_key = 1\n", 5)
     conf_fault("duplicate key on line 3", base + "helper = /bin/true\n", 3)
     conf_fault("max_page = 0 on line 3", base + "max_page = 0\n", 3)
     conf_fault("max_page = 100001 on line 3", base + "max_page = 100001\n", 3)
