@@ -219,6 +219,10 @@ struct view_filter {
 int view_parse_filters(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f);
 /* Index of an order_by name, or -1. */
 int view_order_index(const char *name);
+/* Filter (hidden networks always applied) and order recs; *pos receives the
+ * positions in view order (caller frees).  0 or -1 (no memory). */
+int view_order(const struct ctd_config *cfg, const struct view_filter *f, int order, bool desc,
+	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos);
 bool view_row_hidden(const struct ctd_config *cfg, const struct ctd_record *r);
 const char *tcp_state_name(uint8_t s);
 int tcp_state_parse(const char *name); /* -1 if unknown */

@@ -528,6 +528,39 @@ static xmlrpc_value *make_row(xmlrpc_env *env, const struct ctd_config *cfg, str
 	return s;
 }
 
+int view_order(const struct ctd_config *cfg, const struct view_filter *f, int order, bool desc,
+	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+{
+	struct ucache *uc = calloc(1, sizeof(*uc));
+	struct skey *keys = malloc((n ? n : 1) * sizeof(*keys));
+	uint32_t i, nk = 0;
+
+	*pos = NULL;
+	*npos = 0;
+	if (!uc || !keys || order < 0 || order >= FD_COUNT) {
+		free(uc);
+		free(keys);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (row_matches(cfg, uc, f, &recs[i])) {
+			make_key(cfg, uc, order, &recs[i], &keys[nk]);
+			keys[nk].id = recs[i].id;
+			keys[nk].pos = i;
+			nk++;
+		}
+	/* the snapshot is sorted by id already */
+	if (order != FD_ID || desc)
+		qsort(keys, nk, sizeof(*keys), desc ? cmp_desc : cmp_asc);
+	/* reuse the key array's memory for the positions: no second big block */
+	*pos = (uint32_t *)(void *)keys;
+	for (i = 0; i < nk; i++)
+		(*pos)[i] = keys[i].pos;
+	*npos = nk;
+	free(uc);
+	return 0;
+}
+
 /* ---- the method --------------------------------------------------------------- */
 struct view_req {
 	struct view_filter f;
@@ -705,8 +738,7 @@ xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	struct snap_info info;
 	struct snap_table t = {0};
 	struct ucache *uc = NULL;
-	struct skey *keys = NULL;
-	uint32_t *ids = NULL, nids = 0, total = 0, i, nk = 0;
+	uint32_t *ids = NULL, *pos = NULL, nids = 0, total = 0, i;
 	xmlrpc_value *table = NULL;
 	char key[65];
 
@@ -746,31 +778,20 @@ xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	}
 	if (!t.recs && snap_load(env, ctx, info.dump_id, &t) < 0)
 		goto out;
-	keys = malloc((t.n ? t.n : 1) * sizeof(*keys));
-	if (!keys) {
+	if (view_order(&ctx->cfg, &q.f, q.order, q.desc, t.recs, t.n, &pos, &total) < 0) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	for (i = 0; i < t.n; i++)
-		if (row_matches(&ctx->cfg, uc, &q.f, &t.recs[i])) {
-			make_key(&ctx->cfg, uc, q.order, &t.recs[i], &keys[nk]);
-			keys[nk].id = t.recs[i].id;
-			keys[nk].pos = i;
-			nk++;
-		}
-	if (q.order != FD_ID || q.desc)
-		qsort(keys, nk, sizeof(*keys), q.desc ? cmp_desc : cmp_asc);
-	total = nk;
 	/* remember the order (as ids) so the next page needs no sort */
-	ids = malloc((nk ? nk : 1) * sizeof(*ids));
+	ids = malloc((total ? total : 1) * sizeof(*ids));
 	if (ids) {
-		for (i = 0; i < nk; i++)
-			ids[i] = keys[i].id;
-		store_order(ctx, key, ids, nk);
+		for (i = 0; i < total; i++)
+			ids[i] = t.recs[pos[i]].id;
+		store_order(ctx, key, ids, total);
 	}
-	for (i = (uint32_t)(q.start < nk ? q.start : nk); i < nk && i - q.start < q.length && !env->fault_occurred;
-	     i++) {
-		xmlrpc_value *row = make_row(env, &ctx->cfg, uc, &t.recs[keys[i].pos]);
+	for (i = (uint32_t)(q.start < total ? q.start : total);
+	     i < total && i - q.start < q.length && !env->fault_occurred; i++) {
+		xmlrpc_value *row = make_row(env, &ctx->cfg, uc, &t.recs[pos[i]]);
 		if (row) {
 			xmlrpc_array_append_item(env, table, row);
 			xmlrpc_DECREF(row);
@@ -780,7 +801,7 @@ done:
 	if (!env->fault_occurred) {
 		xmlrpc_value *res = result(env, &info, total, q.start, table);
 		table = NULL;
-		free(keys);
+		free(pos);
 		free(ids);
 		free(uc);
 		snap_free(&t);
@@ -789,7 +810,7 @@ done:
 out:
 	if (table)
 		xmlrpc_DECREF(table);
-	free(keys);
+	free(pos);
 	free(ids);
 	free(uc);
 	snap_free(&t);
