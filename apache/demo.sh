@@ -283,7 +283,25 @@ EOF
 # HELPER_MODE=socket without systemd as PID 1: systemd-socket-activate
 # plays ctd-helper.socket (Accept=yes): it listens on $SOCK and runs one
 # helper per connection with the connection as fd 3 (LISTEN_FDS=1), as
-# $HELPER_USER with CAP_NET_ADMIN as its only (ambient) capability.
+# $HELPER_USER:$HELPER_GROUP with the capabilities and NoNewPrivileges of
+# the shipped unit helper/ctd-helper@.service (read from it, so the demo
+# tests what systemd would run).
+unit_value() {
+	local unit=$TOP/helper/ctd-helper@.service
+	[ -f "$unit" ] || return 0
+	sed -n "s/^$1=[[:space:]]*//p" "$unit" | tail -n 1
+}
+
+# "CAP_NET_ADMIN CAP_X" -> ",+net_admin,+x" (setpriv's syntax)
+setpriv_caps() {
+	local c out=""
+	for c in ${1//,/ }; do
+		c=${c#CAP_}
+		out+=",+${c,,}"
+	done
+	echo "$out"
+}
+
 start_socket_helper() {
 	local pid
 	if pid=$(live_pid "$ACT_PID" "$(readlink -f "$(command -v systemd-socket-activate)")"); then
@@ -292,8 +310,13 @@ start_socket_helper() {
 	command -v systemd-socket-activate >/dev/null || die "systemd-socket-activate missing (package systemd)"
 	install -d -m 0750 -o root -g "$HELPER_GROUP" "$RUNDIR"
 	rm -f "$SOCK"
-	local ns=()
+	local ns=() ambient bounding nnp=()
 	[ -n "$NETNS" ] && ns=(ip netns exec "$NETNS")
+	ambient=$(setpriv_caps "$(unit_value AmbientCapabilities)")
+	bounding=$(setpriv_caps "$(unit_value CapabilityBoundingSet)")
+	[ -n "$ambient" ] || ambient=",+net_admin"
+	[ -n "$bounding" ] || bounding=$ambient
+	[ "$(unit_value NoNewPrivileges)" = yes ] && nnp=(--no-new-privs)
 	# umask 0117: the socket is born rw for root and its group only.  The
 	# subshell execs setsid, which execs (ip netns exec, then) the activator,
 	# so $! is the activator's pid.
@@ -301,8 +324,8 @@ start_socket_helper() {
 		umask 0117
 		exec setsid "${ns[@]}" systemd-socket-activate -l "$SOCK" --accept -- \
 			setpriv --reuid="$HELPER_USER" --regid="$HELPER_GROUP" --clear-groups \
-			--inh-caps=-all,+net_admin --ambient-caps=-all,+net_admin \
-			--bounding-set=-all,+net_admin "$HELPER"
+			--inh-caps="-all$ambient" --ambient-caps="-all$ambient" \
+			--bounding-set="-all$bounding" "${nnp[@]}" "$HELPER"
 	) </dev/null >>"$LOGDIR/helper.log" 2>&1 &
 	local apid=$! i
 	for i in $(seq 50); do
