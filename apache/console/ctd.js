@@ -50,6 +50,7 @@
 		interval: 10,
 		timer: null,
 		seq: 0,			// only the newest view answer is drawn
+		loads: 0,		// finished view calls, in body[data-loads] for tests
 		snapshotTime: 0,
 		busy: 0,
 	};
@@ -484,7 +485,10 @@
 			if (seq !== state.seq) return;
 			setStatus('Could not load the table: ' + faultText(e), 'err');
 		} finally {
-			if (seq === state.seq) document.body.classList.remove('loading');
+			if (seq === state.seq) {
+				document.body.classList.remove('loading');
+				document.body.dataset.loads = String(++state.loads);
+			}
 		}
 	}
 

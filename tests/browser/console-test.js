@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// Browser test of ctd's web console (apache/console/) in real headless
+// Chromium (Debian's /usr/bin/chromium, driven by playwright-core) against
+// the real demo Apache + ctd.cgi + ctd-helper.  Run by tests/test-console.sh,
+// inside the demo's network namespace (ip netns exec), so that both the
+// browser's 127.0.0.1:PORT and `conntrack` here are the namespace's own.
+// Every action's effect is checked in the kernel table with conntrack -L.
+//
+// Environment (set by tests/test-console.sh):
+//   CTD_URL                 https://127.0.0.1:PORT/ctd/
+//   CTD_ADMIN_PASSWORD      password of user admin (operator)
+//   CTD_VIEWER_PASSWORD     password of user viewer (viewer)
+//   CTD_SHOT_DIR            where screenshots go
+//   CTD_LIVE_SPORT          source port of the live TCP connection (192.0.2.2 -> 192.0.2.1)
+//   CTD_LIVE_DPORT          its destination port
+//   CTD_FIXTURE             JSON: counts of the entries the runner made
+//
+// Output: one line per check ("ok - ..." / "not ok - ..."), then
+// "N passed, N failed, N skipped".  Any console error or uncaught page
+// error in any page is a failure.
+'use strict';
+
+const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const URL_ = process.env.CTD_URL;
+const ADMIN_PW = process.env.CTD_ADMIN_PASSWORD;
+const VIEWER_PW = process.env.CTD_VIEWER_PASSWORD;
+const SHOTS = process.env.CTD_SHOT_DIR || '.';
+const LIVE_SPORT = Number(process.env.CTD_LIVE_SPORT);
+const LIVE_DPORT = Number(process.env.CTD_LIVE_DPORT);
+const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
+const WAIT = 30000;
+
+let passed = 0, failed = 0, skipped = 0;
+function ok(cond, desc, detail) {
+	if (cond) { passed++; console.log('ok - ' + desc); }
+	else {
+		failed++;
+		console.log('not ok - ' + desc);
+		if (detail !== undefined) console.log('#   ' + String(detail).split('\n').join('\n#   '));
+	}
+	return !!cond;
+}
+function eq(got, want, desc) {
+	return ok(JSON.stringify(got) === JSON.stringify(want), desc, 'want: ' + JSON.stringify(want) + '\ngot:  ' + JSON.stringify(got));
+}
+function skip(desc, why) { skipped++; console.log('skip - ' + desc + ': ' + why); }
+
+// ---- the kernel's table (this process runs inside the demo's namespace) ----
+
+function conntrack(args) {
+	try {
+		return execFileSync('conntrack', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+	} catch (e) {
+		return e.stdout || '';	// "-L" with no match exits non-zero on some versions
+	}
+}
+const ctLines = (args) => conntrack(['-L', ...args]).split('\n').filter((l) => l.includes('src='));
+const ctField = (line, name) => { const m = line.match(new RegExp('\\b' + name + '=(\\S+)')); return m ? m[1] : null; };
+const ctTimeout = (line) => Number(line.trim().split(/\s+/)[2]);
+function ctBySport(proto, sport) { return ctLines(['-p', proto, '--sport', String(sport)]); }
+
+// Entries the page should show: all but those hidden by ctd's default
+// hide_networks (127.0.0.0/8, ::1/128) on the original source or destination.
+function ctVisibleCount() {
+	return ctLines([]).filter((l) => {
+		const src = ctField(l, 'src'), dst = ctField(l, 'dst');
+		const hidden = (a) => a.startsWith('127.') || a === '::1';
+		return !hidden(src) && !hidden(dst);
+	}).length;
+}
+
+// ---- page helpers --------------------------------------------------------------
+
+const loads = (page) => page.evaluate(() => Number(document.body.dataset.loads || 0));
+
+// Run an action that makes the page call view(), and wait until that call is
+// drawn (or has failed and said so).
+async function afterLoad(page, action) {
+	const n = await loads(page);
+	await action();
+	await page.waitForFunction((k) => Number(document.body.dataset.loads || 0) > k, n, { timeout: WAIT });
+}
+
+function parseInfo(t) {
+	const n = (s) => Number(s.replace(/,/g, ''));
+	let m = /^([\d,]+)–([\d,]+) of ([\d,]+)/.exec(t);
+	if (m) return { first: n(m[1]), last: n(m[2]), total: n(m[3]) };
+	m = /^0 of ([\d,]+)/.exec(t);
+	if (m) return { first: 0, last: 0, total: n(m[1]) };
+	return { first: -1, last: -1, total: -1, text: t };
+}
+const info = async (page) => parseInfo(await page.textContent('#pageinfo'));
+
+function rows(page) {
+	return page.$$eval('#rows tr[data-id]', (trs) => trs.map((tr) => {
+		const g = (k) => { const c = tr.querySelector('td[data-col="' + k + '"] .v'); return c ? c.textContent : null; };
+		const t = (k) => { const c = tr.querySelector('td[data-col="' + k + '"]'); return c ? c.title : null; };
+		return { id: tr.dataset.id, proto: g('proto'), src: g('src'), sport: g('sport'), dst: g('dst'),
+			dport: g('dport'), state: g('state'), mark: g('mark'), timeout: g('timeout'),
+			obytes: g('obytes'), obytesTitle: t('obytes'), rate: g('rate') };
+	}));
+}
+
+async function filter(page, f) {
+	await page.selectOption('#f-proto', f.proto || '');
+	await page.selectOption('#f-family', f.family || '');
+	await page.fill('#f-addr', f.addr || '');
+	await page.selectOption('#f-portdir', f.portdir || 'orig_port_dst');
+	await page.fill('#f-port', f.port || '');
+	await page.fill('#f-mark', f.mark || '');
+	await page.selectOption('#f-state', f.state || '');
+	await page.fill('#f-user', f.user || '');
+	await afterLoad(page, () => page.click('#apply'));
+}
+
+async function sortBy(page, col, dir) {
+	for (let i = 0; i < 2; i++) {
+		const cur = await page.getAttribute('th[data-col="' + col + '"]', 'aria-sort');
+		if (cur === dir) return;
+		await afterLoad(page, () => page.click('th[data-col="' + col + '"] button.sort'));
+	}
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
+
+// XML-RPC calls the page made, from the requests themselves.
+function parseCall(body) {
+	const m = /<methodName>([^<]+)<\/methodName>/.exec(body || '');
+	const params = (body || '').split('<param>').slice(1);
+	const intOf = (p) => { const x = /<(?:int|i4)>(-?\d+)<\/(?:int|i4)>/.exec(p || ''); return x ? Number(x[1]) : null; };
+	return { method: m ? m[1] : '?', params, intOf, body };
+}
+
+function watch(page, label, errors, calls) {
+	page.on('console', (m) => { if (m.type() === 'error') errors.push(label + ' console: ' + m.text()); });
+	page.on('pageerror', (e) => errors.push(label + ' page error: ' + e.message));
+	page.on('request', (r) => { if (r.url().endsWith('/RPC2')) calls.push(parseCall(r.postData())); });
+}
+
+// ---- the test -------------------------------------------------------------------
+
+async function main() {
+	for (const [k, v] of Object.entries({ CTD_URL: URL_, CTD_ADMIN_PASSWORD: ADMIN_PW, CTD_VIEWER_PASSWORD: VIEWER_PW }))
+		if (!v) throw new Error(k + ' is not set');
+	fs.mkdirSync(SHOTS, { recursive: true });
+	const errors = [];
+	await adminTests(errors);
+	await viewerTests(errors);
+	await unauthenticated();
+	eq(errors.join('\n'), '', 'no console errors and no page errors in any page');
+}
+
+// Each user gets a browser of its own with a fresh profile directory,
+// removed when it closes.
+async function openBrowser(credentials) {
+	const profile = fs.mkdtempSync('/tmp/ctd-chromium-');
+	const ctx = await chromium.launchPersistentContext(profile, {
+		executablePath: '/usr/bin/chromium',
+		headless: true,
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
+		httpCredentials: credentials,
+		ignoreHTTPSErrors: true,
+		viewport: { width: 1280, height: 800 },
+	});
+	const page = ctx.pages()[0] || await ctx.newPage();
+	return {
+		ctx, page,
+		close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); },
+	};
+}
+
+async function adminTests(errors) {
+	const b = await openBrowser({ username: 'admin', password: ADMIN_PW });
+	try { await adminSteps(b.page, errors); } finally { await b.close(); }
+}
+
+async function adminSteps(page, errors) {
+	const calls = [];
+	watch(page, 'admin', errors, calls);
+
+	// ---- log in through Basic auth, see real connections ----
+	const resp = await page.goto(URL_);
+	eq(resp.status(), 200, 'the console page loads through Basic auth');
+	await page.waitForSelector('body.ready', { timeout: WAIT });
+	eq(await page.textContent('#role'), 'operator', 'whoami: admin has the operator role');
+	ok((await page.textContent('#who')).includes('admin'), 'the signed-in user is shown');
+	ok(calls.some((c) => c.method === 'login') && calls.some((c) => c.method === 'whoami'),
+		'the page called login() and whoami()');
+	const kernelVisible = ctVisibleCount();
+	let pi = await info(page);
+	eq(pi.total, kernelVisible, 'total equals the visible entries in conntrack -L (' + kernelVisible + ')');
+	ok(pi.total >= FIX.synthetic + 1, 'the table holds the 1,000+ made entries and the live connection', JSON.stringify(pi));
+	eq((await rows(page)).length, 100, 'only one page (100 rows) is drawn');
+	eq(await page.getAttribute('#accounting', 'data-on'), '1', 'accounting is shown as on');
+	const snap = Number(await page.getAttribute('#snapshot', 'data-time'));
+	ok(Math.abs(Date.now() / 1000 - snap) < 300, 'snapshot time shown and recent', snap);
+	ok(/^Snapshot \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(await page.textContent('#snapshot')), 'snapshot time is readable');
+	await shot(page, '01-main.png');
+
+	// ---- sorting: server-side order_by/order_dir ----
+	await filter(page, { proto: '6' });
+	eq((await info(page)).total, FIX.tcp + 1, 'protocol tcp: the made tcp entries and the live one');
+	await sortBy(page, 'sport', 'ascending');
+	let r = await rows(page);
+	let sports = r.map((x) => Number(x.sport));
+	eq(sports[0], FIX.first_sport, 'sorted by source port ascending: the smallest comes first');
+	ok(sports.every((v, i) => i === 0 || sports[i - 1] <= v), 'ascending order holds on the page');
+	let last = calls.filter((c) => c.method === 'view').pop();
+	ok(last && /<string>orig_port_src<\/string>/.test(last.body) && /<string>asc<\/string>/.test(last.body),
+		'the header click sent order_by=orig_port_src order_dir=asc');
+	// second click with the keyboard: focus the header button, press Enter
+	await page.focus('th[data-col="sport"] button.sort');
+	await afterLoad(page, () => page.keyboard.press('Enter'));
+	eq(await page.getAttribute('th[data-col="sport"]', 'aria-sort'), 'descending', 'Enter on the focused header sorts descending');
+	r = await rows(page);
+	eq(Number(r[0].sport), LIVE_SPORT, 'descending: the live connection (highest source port) comes first');
+	sports = r.map((x) => Number(x.sport));
+	ok(sports.every((v, i) => i === 0 || sports[i - 1] >= v), 'descending order holds on the page');
+	eq(await page.evaluate(() => document.activeElement && document.activeElement.dataset.sort), 'orig_port_src',
+		'focus stays on the sort header after sorting');
+	await shot(page, '02-sorted.png');
+
+	// ---- filters ----
+	await filter(page, { proto: '17' });
+	eq((await info(page)).total, FIX.udp, 'protocol udp');
+	ok((await rows(page)).every((x) => x.proto === 'udp' || x.proto === 'udp6'), 'every row shown is udp');
+	await filter(page, { family: '10' });
+	eq((await info(page)).total, FIX.ipv6, 'family IPv6');
+	await filter(page, { addr: FIX.cidr });
+	eq((await info(page)).total, FIX.cidr_count, 'address CIDR ' + FIX.cidr + ' (addr filter)');
+	await filter(page, { addr: FIX.host, port: '443' });
+	eq((await info(page)).total, FIX.host_count, 'address ' + FIX.host + ' and dst port 443');
+	await shot(page, '03-filtered.png');
+	await filter(page, { mark: '5' });
+	eq((await info(page)).total, FIX.mark5, 'mark 5');
+	await filter(page, { mark: '0x5' });
+	eq((await info(page)).total, FIX.mark5, 'mark 0x5 (hex) is the same filter');
+	await filter(page, { state: 'ESTABLISHED' });
+	eq((await info(page)).total, FIX.tcp + 1, 'state ESTABLISHED');
+	await filter(page, { portdir: 'orig_port_src', port: String(LIVE_SPORT) });
+	eq((await info(page)).total, 1, 'source port filter finds the live connection');
+	await filter(page, { user: 'nobody-such' });
+	last = calls.filter((c) => c.method === 'view').pop();
+	ok(last && /<name>username<\/name><value><string>nobody-such<\/string>/.test(last.body),
+		'the user filter is sent as username');
+	// a value the page can judge is refused before any request
+	const before = calls.length;
+	await page.fill('#f-user', '');
+	await page.fill('#f-port', '70000');
+	await page.click('#apply');
+	ok(await page.isVisible('#filter-error'), 'port 70000 is refused in the page', await page.textContent('#filter-error'));
+	eq(await page.getAttribute('#f-port', 'aria-invalid'), 'true', 'the bad port field is marked invalid');
+	eq(calls.length, before, 'no request is sent for an invalid filter');
+	// the server is the judge of addresses: its fault is shown, not swallowed
+	await page.fill('#f-port', '');
+	await filter(page, { addr: '10.1.2.999' });
+	const st = await page.textContent('#status');
+	ok(/fault 3/.test(st), 'a bad address shows the server\'s fault string', st);
+	// Clear, with the keyboard: Enter in a field submits the filter form
+	await afterLoad(page, () => page.click('#clear'));
+	eq((await info(page)).total, kernelVisible, 'Clear shows everything again');
+	await page.fill('#f-port', '443');
+	await page.focus('#f-port');
+	await afterLoad(page, () => page.keyboard.press('Enter'));
+	eq((await info(page)).total, FIX.tcp_443 + 0, 'Enter in the port field applies the filter (dst port 443)');
+	await afterLoad(page, () => page.click('#clear'));
+
+	// ---- paging through the whole table, one page at a time ----
+	await sortBy(page, 'id', 'ascending');
+	pi = await info(page);
+	eq([pi.first, pi.last], [1, 100], 'page 1 shows rows 1–100');
+	const seen = new Set();
+	let pages = 0;
+	for (;;) {
+		for (const x of await rows(page)) seen.add(x.id);
+		pages++;
+		if (pages === 2) await shot(page, '04-page2.png');
+		if (await page.isDisabled('#next')) break;
+		await afterLoad(page, () => page.click('#next'));
+		if (pages > 50) break;
+	}
+	eq(pages, Math.ceil(pi.total / 100), 'Next walks through every page');
+	eq(seen.size, pi.total, 'the pages together hold every entry exactly once (stable snapshot)');
+	let p2 = await info(page);
+	eq(p2.last, pi.total, 'the last page ends at the total');
+	await afterLoad(page, () => page.click('#first'));
+	eq((await info(page)).first, 1, 'First goes back to row 1');
+	await afterLoad(page, () => page.click('#last'));
+	p2 = await info(page);
+	eq(p2.first, Math.floor((pi.total - 1) / 100) * 100 + 1, 'Last jumps to the last page');
+	await afterLoad(page, () => page.click('#prev'));
+	eq((await info(page)).last, Math.floor((pi.total - 1) / 100) * 100, 'Prev goes one page back');
+	await afterLoad(page, () => page.selectOption('#pagesize', '250'));
+	eq((await rows(page)).length, 250, 'page size 250 draws 250 rows');
+	await afterLoad(page, () => page.selectOption('#pagesize', '100'));
+	const lengths = calls.filter((c) => c.method === 'view').map((c) => c.intOf(c.params[5]));
+	ok(lengths.length > 10 && lengths.every((n) => n !== null && n > 0 && n <= 250),
+		'every view asked for one page only (length 1..250), never the whole table', JSON.stringify(lengths));
+
+	// ---- human units on the live connection ----
+	await filter(page, { portdir: 'orig_port_src', port: String(LIVE_SPORT) });
+	r = await rows(page);
+	const live = ctBySport('tcp', LIVE_SPORT);
+	eq(live.length, 1, 'the live TCP connection is in conntrack -L');
+	const kbytes = live.length ? Number(ctField(live[0], 'bytes')) : 0;
+	ok(r.length === 1 && /^\d+(\.\d+)? MiB$/.test(r[0].obytes), 'its bytes are shown in MiB', r[0] && r[0].obytes);
+	ok(r.length === 1 && Math.abs(parseFloat(r[0].obytes) * 1048576 - kbytes) / kbytes < 0.01,
+		'the MiB figure matches the kernel\'s byte counter (' + kbytes + ')', r[0] && r[0].obytes);
+	ok(r.length === 1 && r[0].obytesTitle.includes(kbytes.toLocaleString('en-US')), 'the exact count is in the cell\'s title');
+	ok(r.length === 1 && /^\d+(\.\d+)? (|Ki|Mi|Gi)B\/s$/.test(r[0].rate), 'the rate is shown in B/s units', r[0] && r[0].rate);
+	eq(r.length === 1 && r[0].state, 'ESTABLISHED', 'it is ESTABLISHED');
+
+	// ---- kill one: the live TCP connection ----
+	await page.click('tr[data-id="' + r[0].id + '"] button.kill');
+	ok(await page.isVisible('#confirm'), 'Kill asks for confirmation');
+	eq(await page.textContent('#confirm-title'), 'Kill 1 connection?', 'the confirmation says how many');
+	await shot(page, '05-confirm.png');
+	eq(ctBySport('tcp', LIVE_SPORT).length, 1, 'nothing is killed before confirming');
+	await page.click('#confirm-ok');
+	await page.waitForSelector('tr.result-row[data-for="' + r[0].id + '"]', { timeout: WAIT });
+	const killRes = await page.textContent('tr.result-row[data-for="' + r[0].id + '"]');
+	ok(/killed/.test(killRes), 'the result is shown next to the row', killRes);
+	eq(ctBySport('tcp', LIVE_SPORT).length, 0, 'conntrack -L: the live connection is gone');
+	ok(calls.some((c) => c.method === 'kill' && c.body.includes('<string>' + r[0].id + '</string>')), 'kill was called with its id');
+	await shot(page, '06-killed.png');
+
+	// ---- kill selected, with a cancel first ----
+	await filter(page, { addr: FIX.kill_host });
+	await sortBy(page, 'sport', 'ascending');
+	r = await rows(page);
+	eq(r.length, FIX.kill_host_count, 'entries of ' + FIX.kill_host);
+	const pick = r.slice(0, 3);
+	for (const x of pick) await page.check('tr[data-id="' + x.id + '"] input.select');
+	eq(await page.textContent('#kill-selected'), 'Kill selected (3)', 'the bulk button counts the selection');
+	await page.click('#kill-selected');
+	eq(await page.textContent('#confirm-title'), 'Kill 3 connections?', 'the confirmation says 3');
+	await page.keyboard.press('Escape');
+	ok(!(await page.isVisible('#confirm')), 'Escape closes the confirmation');
+	eq(pick.filter((x) => ctBySport('tcp', x.sport).length === 1).length, 3, 'cancelled: all 3 still in conntrack -L');
+	await page.click('#kill-selected');
+	await page.click('#confirm-ok');
+	await page.waitForSelector('tr.result-row[data-for="' + pick[2].id + '"]', { timeout: WAIT });
+	eq(pick.filter((x) => ctBySport('tcp', x.sport).length === 0).length, 3, 'confirmed: the 3 are gone from conntrack -L');
+	eq(r.slice(3).filter((x) => ctBySport('tcp', x.sport).length === 1).length, r.length - 3,
+		'the unselected entries of that host are untouched');
+	ok(/Killed 3 of 3/.test(await page.textContent('#status')), 'the status says 3 of 3 killed', await page.textContent('#status'));
+	eq(await page.textContent('#kill-selected'), 'Kill selected (0)', 'the selection is emptied');
+	await afterLoad(page, () => page.click('#refresh'));
+	eq((await rows(page)).length, FIX.kill_host_count - 3, 'Refresh reads a new dump: the 3 killed rows are gone');
+	ok(calls.some((c) => c.method === 'refresh'), 'Refresh called refresh()');
+
+	// ---- inline edit of mark and timeout ----
+	await filter(page, { addr: FIX.host, port: '443' });
+	await sortBy(page, 'sport', 'ascending');
+	r = await rows(page);
+	const target = r[0];
+	eq(Number(target.sport), FIX.edit_sport, 'the entry to edit is first');
+	const markBefore = ctField(ctBySport('tcp', FIX.edit_sport)[0] || '', 'mark');
+	await page.click('tr[data-id="' + target.id + '"] button.editbtn');
+	const markSel = 'tr[data-id="' + target.id + '"] input.edit[data-field="mark"]';
+	eq(await page.evaluate(() => document.activeElement && document.activeElement.dataset.field), 'mark',
+		'Edit puts the focus in the mark field');
+	const nChange = calls.filter((c) => c.method === 'change').length;
+	await page.fill(markSel, 'abc');
+	await page.keyboard.press('Enter');
+	const valRes = await page.textContent('tr.result-row[data-for="' + target.id + '"]');
+	ok(/Not saved: mark must be/.test(valRes), 'an invalid mark is refused next to the row', valRes);
+	await page.fill(markSel, '4294967296');
+	await page.keyboard.press('Enter');
+	eq(await page.getAttribute(markSel, 'aria-invalid'), 'true', 'a mark above 2^32-1 is refused');
+	eq(calls.filter((c) => c.method === 'change').length, nChange, 'no change() is sent for invalid values');
+	eq(ctField(ctBySport('tcp', FIX.edit_sport)[0] || '', 'mark'), markBefore, 'the kernel mark is unchanged');
+	await shot(page, '07-edit-invalid.png');
+	await page.fill(markSel, '4242');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('tr.result-row[data-for="' + target.id + '"] .result.ok', { timeout: WAIT });
+	ok(/set mark = 4242/.test(await page.textContent('tr.result-row[data-for="' + target.id + '"]')), 'the result says mark = 4242');
+	eq(ctField(ctBySport('tcp', FIX.edit_sport)[0] || '', 'mark'), '4242', 'conntrack -L: mark is 4242');
+	eq((await rows(page))[0].mark, '4242', 'the row shows the new mark');
+	// a mark of 2^31 or more travels as a negative i4 and lands unsigned
+	await page.click('tr[data-id="' + target.id + '"] button.editbtn');
+	await page.fill(markSel, '0xfffffff0');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('tr.result-row[data-for="' + target.id + '"] .result.ok', { timeout: WAIT });
+	const lastChange = calls.filter((c) => c.method === 'change').pop();
+	ok(lastChange && lastChange.intOf(lastChange.params[3]) === -16, 'mark 0xfffffff0 is sent as the i4 -16', lastChange && lastChange.body);
+	eq(ctField(ctBySport('tcp', FIX.edit_sport)[0] || '', 'mark'), '4294967280', 'conntrack -L: mark is 4294967280');
+	eq((await rows(page))[0].mark, '4294967280', 'the row shows it unsigned');
+	// timeout, then Escape to leave without saving
+	await page.click('tr[data-id="' + target.id + '"] button.editbtn');
+	await page.fill('tr[data-id="' + target.id + '"] input.edit[data-field="timeout"]', '5000');
+	await page.click('tr[data-id="' + target.id + '"] button.save');
+	await page.waitForSelector('tr.result-row[data-for="' + target.id + '"] .result.ok', { timeout: WAIT });
+	const tline = ctBySport('tcp', FIX.edit_sport)[0] || '';
+	ok(ctTimeout(tline) <= 5000 && ctTimeout(tline) > 4900, 'conntrack -L: timeout is now about 5000 s', tline);
+	await page.click('tr[data-id="' + target.id + '"] button.editbtn');
+	await page.fill(markSel, '7');
+	await page.keyboard.press('Escape');
+	ok(!(await page.isVisible(markSel)), 'Escape leaves edit mode');
+	eq(ctField(ctBySport('tcp', FIX.edit_sport)[0] || '', 'mark'), '4294967280', 'Escape saved nothing');
+	eq(await page.evaluate(() => document.activeElement && document.activeElement.classList.contains('editbtn')), true,
+		'focus returns to the Edit button');
+
+	// ---- a fault next to the row: the entry left the kernel behind the page's back ----
+	const gone = r[1];
+	conntrack(['-D', '-p', 'tcp', '--sport', gone.sport]);
+	eq(ctBySport('tcp', gone.sport).length, 0, 'an entry deleted behind the page\'s back');
+	await page.click('tr[data-id="' + gone.id + '"] button.editbtn');
+	await page.fill('tr[data-id="' + gone.id + '"] input.edit[data-field="mark"]', '9');
+	await page.keyboard.press('Enter');
+	await page.waitForSelector('tr.result-row[data-for="' + gone.id + '"] .result.err', { timeout: WAIT });
+	const fres = await page.textContent('tr.result-row[data-for="' + gone.id + '"]');
+	ok(/fault 5/.test(fres), 'change on it shows fault 5 next to the row', fres);
+	await page.keyboard.press('Escape');
+	await shot(page, '08-results.png');
+
+	// ---- auto-refresh: set_autorefresh + periodic view ----
+	await filter(page, { addr: FIX.auto_host });
+	eq((await info(page)).total, 0, 'no entry for ' + FIX.auto_host + ' yet');
+	await page.fill('#interval', '2');
+	await page.check('#auto');
+	await page.waitForFunction(() => /auto-refresh every 2 s/.test(document.getElementById('snapshot').textContent), null, { timeout: WAIT });
+	const sa = calls.filter((c) => c.method === 'set_autorefresh').pop();
+	ok(sa && sa.intOf(sa.params[1]) === 2, 'turning it on sends set_autorefresh(2)', sa && sa.body);
+	const t0 = Number(await page.getAttribute('#snapshot', 'data-time'));
+	conntrack(['-I', '-s', FIX.auto_host, '-d', '203.0.113.200', '-p', 'udp', '--sport', '999', '--dport', '53', '--timeout', '600']);
+	let appeared = false;
+	try {
+		await page.waitForFunction(() => /^1–1 of 1\b/.test(document.getElementById('pageinfo').textContent), null, { timeout: 15000 });
+		appeared = true;
+	} catch (e) { /* reported below */ }
+	ok(appeared, 'a new kernel entry appears by itself within a few intervals', await page.textContent('#pageinfo'));
+	ok(Number(await page.getAttribute('#snapshot', 'data-time')) > t0, 'the snapshot time moves on');
+	await page.uncheck('#auto');
+	await page.waitForFunction(() => /auto-refresh off/.test(document.getElementById('snapshot').textContent), null, { timeout: WAIT });
+	const sa0 = calls.filter((c) => c.method === 'set_autorefresh').pop();
+	ok(sa0 && sa0.intOf(sa0.params[1]) === 0, 'turning it off sends set_autorefresh(0)');
+	const nViews = calls.filter((c) => c.method === 'view').length;
+	await page.waitForTimeout(4500);
+	eq(calls.filter((c) => c.method === 'view').length, nViews, 'no periodic view once it is off');
+
+	// ---- narrow screen ----
+	await afterLoad(page, () => page.click('#clear'));
+	await page.setViewportSize({ width: 390, height: 844 });
+	const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+	ok(sw <= 390, 'no horizontal scrolling at 390 px wide', sw);
+	ok(await page.isVisible('#rows tr[data-id] button.kill'), 'actions stay reachable on a narrow screen');
+	const cardW = await page.$eval('#rows tr[data-id]', (tr) => tr.getBoundingClientRect().width);
+	ok(cardW <= 390, 'rows fit the narrow screen as cards', cardW);
+	await shot(page, '09-narrow.png');
+	await page.evaluate(() => window.scrollTo(0, 900));
+	await shot(page, '10-narrow-rows.png');
+	await page.setViewportSize({ width: 1280, height: 800 });
+	const wide = await page.evaluate(() => [document.documentElement.scrollWidth,
+		document.querySelector('.table-wrap').scrollWidth, document.querySelector('.table-wrap').clientWidth]);
+	ok(wide[0] <= 1280 && wide[1] <= wide[2] + 1, 'the whole table fits 1280 px without scrolling', JSON.stringify(wide));
+
+	// ---- keyboard: everything is reachable by Tab ----
+	// start from the first control on the page (Log out, in the header)
+	await page.focus('#logout');
+	const reached = new Set();
+	for (let i = 0; i < 60; i++) {
+		await page.keyboard.press('Tab');
+		const id = await page.evaluate(() => {
+			const a = document.activeElement;
+			return a ? (a.id || a.className || a.tagName) : '';
+		});
+		reached.add(id);
+	}
+	for (const id of ['f-proto', 'f-addr', 'f-port', 'f-mark', 'f-state', 'apply', 'refresh', 'auto', 'interval', 'select-all'])
+		ok(reached.has(id), 'Tab reaches #' + id);
+	ok(reached.has('sort'), 'Tab reaches the sort headers');
+	ok(reached.has('danger kill'), 'Tab reaches a Kill button');
+
+	// ---- log out ----
+	await page.click('#logout');
+	await page.waitForSelector('body.logged-out', { timeout: WAIT });
+	ok(/Logged out/.test(await page.textContent('#who')), 'Log out ends the session and says so');
+	ok(calls.some((c) => c.method === 'logout'), 'logout() was called');
+}
+
+async function viewerTests(errors) {
+	const b = await openBrowser({ username: 'viewer', password: VIEWER_PW });
+	try { await viewerSteps(b.page, errors); } finally { await b.close(); }
+}
+
+async function viewerSteps(page, errors) {
+	const calls = [];
+	watch(page, 'viewer', errors, calls);
+	await page.goto(URL_);
+	await page.waitForSelector('body.ready', { timeout: WAIT });
+	eq(await page.textContent('#role'), 'viewer', 'whoami: viewer has the viewer role');
+	ok((await rows(page)).length > 0, 'the viewer sees connections');
+	eq(await page.locator('button.kill').count(), 0, 'no Kill button for a viewer');
+	eq(await page.locator('button.editbtn').count(), 0, 'no Edit button for a viewer');
+	eq(await page.locator('input.select').count(), 0, 'no row selection for a viewer');
+	ok(!(await page.isVisible('#kill-selected')), 'no Kill selected for a viewer');
+	eq(await page.locator('th.actions').count(), 0, 'no Actions column for a viewer');
+	ok(await page.isVisible('th[data-col="sport"] button.sort'), 'the viewer can still sort');
+	await shot(page, '11-viewer.png');
+	// hiding the controls is not the protection: the server refuses too
+	const code = await page.evaluate(async () => {
+		const c = new window.CtdXmlRpc.Client('/RPC2');
+		const s = await c.call('login');
+		try { await c.call('kill', s, ['1']); return 'no fault'; } catch (e) { return e.faultCode; }
+	});
+	eq(code, 4, 'kill() from a viewer session is fault 4');
+}
+
+async function unauthenticated() {
+	const b = await openBrowser(undefined);
+	try {
+		let resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0 });
+		eq(resp.status(), 401, 'without credentials the console is 401');
+		resp = await b.ctx.request.get(URL_ + 'ctd.js', { ignoreHTTPSErrors: true, maxRedirects: 0 });
+		eq(resp.status(), 401, 'without credentials its script is 401 too');
+		resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0,
+			headers: { Authorization: 'Basic ' + Buffer.from('admin:wrong-' + ADMIN_PW).toString('base64') } });
+		eq(resp.status(), 401, 'a wrong password is 401');
+	} finally { await b.close(); }
+}
+
+main().catch((e) => {
+	failed++;
+	console.log('not ok - browser test aborted: ' + (e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e));
+}).finally(() => {
+	console.log(passed + ' passed, ' + failed + ' failed, ' + skipped + ' skipped');
+	process.exit(failed ? 1 : 0);
+});
