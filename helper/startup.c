@@ -206,12 +206,7 @@ static void step_limits(void)
 	if (sigaction(SIGALRM, &sa, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		helper_fatal(CTD_EXIT_LIMITS, "step 6: cannot install signal handlers: %m");
 	if (setrlimit(RLIMIT_NOFILE, &zero) != 0 || setrlimit(RLIMIT_FSIZE, &zero) != 0 ||
-	    setrlimit(RLIMIT_CORE, &zero) != 0
-#ifndef __SANITIZE_ADDRESS__
-	    /* LeakSanitizer needs a thread at exit; the ASan build keeps it */
-	    || setrlimit(RLIMIT_NPROC, &zero) != 0
-#endif
-	)
+	    setrlimit(RLIMIT_CORE, &zero) != 0 || setrlimit(RLIMIT_NPROC, &zero) != 0)
 		helper_fatal(CTD_EXIT_LIMITS, "step 6: cannot set resource limits: %m");
 	alarm(HELPER_READ_TIMEOUT_S);
 }
@@ -227,6 +222,12 @@ void helper_startup(void)
 	step_fds();
 	step_caller(&uid, &gid);
 	step_nnp();
+	/* Only a root helper (setuid, or root running it) changes uid; with a
+	 * file capability or as the socket service it stays who it is. */
+	if (geteuid() != 0) {
+		uid = getuid();
+		gid = getgid();
+	}
 	helper_cap_drop(uid, gid);
 	/* files and sockets the operations need, opened before RLIMIT_NOFILE */
 	if ((r = helper_nl_open()) != 0) {

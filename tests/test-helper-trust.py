@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""ctd-helper's start-up and trust checks, and its frame decoder, with the
+real binary: callers allowed and refused (each with its exit code, nothing
+done), NO_NEW_PRIVS refused with a clear message, /proc/<pid>/status of a
+helper waiting for its request (CapEff empty, CapPrm = cap_net_admin only,
+CapBnd empty, NoNewPrivs 1, uid not 0) in setuid, setcap and socket mode,
+malformed frames each ending the helper with its own code (also under
+ASan), the request timeout, and the client library's error sentences."""
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+from ctdtest import BUILD, SAN_BUILD, Netns, T, need_root  # noqa: E402
+
+t = T()
+need_root(t)
+HELPER = os.path.join(BUILD, "ctd-helper")
+SAN_HELPER = os.path.join(SAN_BUILD, "ctd-helper")
+HC = os.path.join(BUILD, "tools", "ctd-hc")
+for p in (HELPER, HC):
+    if not os.access(p, os.X_OK):
+        t.skip("test-helper-trust", f"{p} not built: run make")
+        t.done()
+
+CAP_NET_ADMIN = 1 << 12
+V = 1  # CTD_PROTO_VERSION
+REQ_DUMP, REQ_COUNT, REQ_DESTROY = 1, 2, 3
+RSP_RECORDS, RSP_RESULTS, RSP_END, RSP_COUNT = 64, 65, 66, 67
+
+
+def frame(typ, payload=b"", version=V, length=None):
+    return struct.pack("<IHH", len(payload) if length is None else length, version, typ) + payload
+
+
+def dump_req(flags=0, mark=0, mask=0, family=0):
+    return struct.pack("<IIIIIHBB", flags, mark, mask, 0, 0, 0, family, 0)
+
+
+# The caller's side, run as the caller's uid: make the socketpair, start
+# the helper on fd 3 with an empty environment, optionally hold (print the
+# helper's pid and wait for a line on stdin), send the bytes, read the answer.
+SPAWN = r"""
+import json, os, socket, sys
+helper, data, hold = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3] == "hold"
+a, b = socket.socketpair()
+pid = os.fork()
+if pid == 0:
+    os.dup2(b.fileno(), 3)
+    nul = os.open("/dev/null", os.O_RDWR)
+    os.dup2(nul, 0); os.dup2(nul, 1)
+    os.closerange(4, 4096)
+    os.execve(helper, ["ctd-helper"], {})
+b.close()
+if hold:
+    print(pid, flush=True)
+    sys.stdin.readline()
+try:
+    if data:
+        a.sendall(data)
+    a.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+ans = b""
+a.settimeout(60)
+try:
+    while True:
+        c = a.recv(65536)
+        if not c:
+            break
+        ans += c
+except OSError:
+    pass
+_, st = os.waitpid(pid, 0)
+print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "answer": ans.hex()}), flush=True)
+"""
+
+
+def as_user(uid=None, nnp=False, groups=None):
+    if uid is None:
+        return []
+    g = ["--clear-groups"] if not groups else [f"--groups={groups}"]
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", *g] + (["--no-new-privs"] if nnp else [])
+
+
+def spawn(ns, helper, data, uid=None, nnp=False, groups=None):
+    """Run one conversation; returns (exit code, answer bytes, stderr)."""
+    r = ns.run(*as_user(uid, nnp, groups), "python3", "-c", SPAWN, helper, data.hex(), "send", check=False)
+    try:
+        j = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None, b"", r.stderr
+    return j["rc"], bytes.fromhex(j["answer"]), r.stderr
+
+
+def held(ns, helper, uid=None):
+    """Start a helper that waits for its request; returns (Popen, helper pid)."""
+    p = ns.popen(*as_user(uid), "python3", "-c", SPAWN, helper, frame(REQ_COUNT).hex(), "hold",
+                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pid = int(p.stdout.readline())
+    # start-up is over once the last step (rlimits) is in place
+    for _ in range(200):
+        try:
+            if "Max open files            0" in open(f"/proc/{pid}/limits").read():
+                break
+        except OSError:
+            break
+        time.sleep(0.01)
+    return p, pid
+
+
+def release(p):
+    out, err = p.communicate("\n", timeout=30)
+    return json.loads(out.strip().splitlines()[-1]), err
+
+
+def status(pid):
+    st = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        st[k] = v.split()
+    return st
+
+
+def answer_types(ans):
+    types, off = [], 0
+    while off + 8 <= len(ans):
+        n, _, typ = struct.unpack_from("<IHH", ans, off)
+        types.append(typ)
+        off += 8 + n
+    return types
+
+
+def check_status(desc, pid, want_uid, bnd_empty=True):
+    st = status(pid)
+    t.eq(f"{desc}: CapEff empty between calls", 0, int(st["CapEff"][0], 16))
+    t.eq(f"{desc}: CapPrm = cap_net_admin only", CAP_NET_ADMIN, int(st["CapPrm"][0], 16))
+    t.eq(f"{desc}: CapInh and CapAmb empty", (0, 0), (int(st["CapInh"][0], 16), int(st["CapAmb"][0], 16)))
+    if bnd_empty:
+        t.eq(f"{desc}: CapBnd empty", 0, int(st["CapBnd"][0], 16))
+    t.eq(f"{desc}: NoNewPrivs 1", "1", st["NoNewPrivs"][0])
+    t.eq(f"{desc}: real, effective, saved uid all {want_uid}", [str(want_uid)] * 4, st["Uid"])
+    t.ok(f"{desc}: uid not 0", want_uid != 0)
+
+
+tmp = tempfile.mkdtemp(prefix="ctdtest.", dir="/var/tmp")
+os.chmod(tmp, 0o755)
+test_user = f"ctdt{os.getpid() % 100000}"
+try:
+    if subprocess.run(["getent", "group", "ctd"], capture_output=True).returncode != 0:
+        subprocess.run(["groupadd", "--system", "ctd"], check=True)
+    suid = os.path.join(tmp, "ctd-helper-suid")
+    shutil.copy(HELPER, suid)
+    os.chown(suid, 0, int(subprocess.run(["getent", "group", "ctd"], capture_output=True, text=True)
+                          .stdout.split(":")[2]))
+    # 4755, not the installed 4750, so the helper's own caller check (not
+    # the file mode) is what refuses strangers here
+    os.chmod(suid, 0o4755)
+    setcap_copy = os.path.join(tmp, "ctd-helper-setcap")
+    shutil.copy(HELPER, setcap_copy)
+    os.chmod(setcap_copy, 0o755)
+    have_setcap = subprocess.run(["setcap", "cap_net_admin+p", setcap_copy], capture_output=True).returncode == 0
+    hc_copy = os.path.join(tmp, "ctd-hc")
+    shutil.copy(HC, hc_copy)
+    os.chmod(hc_copy, 0o755)
+    subprocess.run(["useradd", "--system", "--no-create-home", "-g", "ctd", "-s", "/usr/sbin/nologin", test_user],
+                   check=True, capture_output=True)
+    member_uid = int(subprocess.run(["id", "-u", test_user], capture_output=True, text=True).stdout)
+
+    with Netns() as ns:
+        ns.ct("-I", "-s", "10.1.0.1", "-d", "10.1.0.2", "-p", "tcp", "--sport", "1", "--dport", "2",
+              "--state", "ESTABLISHED", "--timeout", "300")
+        recs = subprocess.run(ns.cmd(HC, "-s", HELPER, "dump"), capture_output=True, text=True).stdout
+        target_line = recs.splitlines()[0]
+
+        # ---- who may call ----
+        rc, ans, err = spawn(ns, suid, frame(REQ_COUNT), uid=33)
+        t.eq("setuid helper: www-data is served (COUNT answer)", (0, [RSP_COUNT]), (rc, answer_types(ans)))
+        rc, ans, err = spawn(ns, suid, frame(REQ_COUNT), uid=member_uid)
+        t.eq("setuid helper: a member of group ctd is served", (0, [RSP_COUNT]), (rc, answer_types(ans)))
+        r = subprocess.run(ns.cmd(*as_user(65534), hc_copy, "-s", suid, "destroy"), input=target_line,
+                           capture_output=True, text=True)
+        t.ok("nobody: refused with exit 13 and the reason", "caller not allowed" in r.stderr and "(exit 13)" in
+             r.stderr, r.stderr.strip())
+        t.ok("nobody: the helper says why on stderr", "is neither www-data nor in group ctd" in r.stderr)
+        t.eq("nobody: nothing destroyed", 1, len(ns.list()))
+        rc, ans, err = spawn(ns, suid, frame(REQ_COUNT), uid=65534, groups="33")
+        t.eq("supplementary groups of the process do not count, only the user's", 13, rc)
+
+        r = subprocess.run(ns.cmd(*as_user(33, nnp=True), hc_copy, "-s", suid, "destroy"), input=target_line,
+                           capture_output=True, text=True)
+        t.ok("NO_NEW_PRIVS: refused with exit 14", "(exit 14)" in r.stderr, r.stderr.strip())
+        t.ok("NO_NEW_PRIVS: clear message naming the cause and the fix",
+             "NO_NEW_PRIVS is set" in r.stderr and "HELPER_MODE=socket" in r.stderr, r.stderr.strip())
+        t.eq("NO_NEW_PRIVS: nothing destroyed", 1, len(ns.list()))
+
+        plain = os.path.join(tmp, "ctd-helper-plain")
+        shutil.copy(HELPER, plain)
+        os.chmod(plain, 0o755)
+        rc, ans, err = spawn(ns, plain, frame(REQ_COUNT), uid=33)
+        t.eq("no setuid bit, no file capability: exit 15", 15, rc)
+
+        # a setuid helper handed a socket made by someone else (root here)
+        r = ns.run("python3", "-c", "import socket,os,sys\n"
+                   "a,b=socket.socketpair()\nos.dup2(b.fileno(),3)\n"
+                   f"os.execv('/usr/bin/setpriv',['setpriv','--reuid=33','--regid=33','--clear-groups','{suid}'])",
+                   check=False)
+        t.eq("setuid helper with another uid's socket: exit 13", 13, r.returncode)
+
+        rc, ans, err = spawn(ns, suid, b"", uid=33)
+        t.eq("no request at all: exit 30", 30, rc)
+        r = ns.run("python3", "-c", f"import os\nos.execv('{suid}',['x'])", check=False)
+        t.eq("fd 3 not a socket: exit 12", 12, r.returncode)
+
+        # ---- the process while it waits for its request ----
+        p, pid = held(ns, suid, uid=33)
+        check_status("setuid, www-data", pid, 33)
+        j, _ = release(p)
+        t.eq("setuid helper still serves after the check", 0, j["rc"])
+
+        p, pid = held(ns, HELPER)
+        check_status("run by root directly (serves as nobody)", pid, 65534)
+        release(p)
+
+        if have_setcap:
+            p, pid = held(ns, setcap_copy, uid=33)
+            # no CAP_SETPCAP in setcap mode: the bounding set stays; NO_NEW_PRIVS covers exec
+            check_status("setcap, www-data", pid, 33, bnd_empty=False)
+            j, _ = release(p)
+            t.eq("setcap helper serves", (0, [RSP_COUNT]), (j["rc"], answer_types(bytes.fromhex(j["answer"]))))
+        else:
+            t.skip("setcap mode", "setcap failed on this filesystem")
+
+        # ---- socket mode, as systemd runs it (Accept=yes, fd 3, ambient cap, NNP) ----
+        sock_path = os.path.join(tmp, "helper.sock")
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(sock_path)
+        os.chmod(sock_path, 0o666)
+        srv.listen(4)
+        unit = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=+net_admin",
+                "--ambient-caps=+net_admin", "--bounding-set=-all,+net_admin", "--no-new-privs", HELPER]
+        cli = subprocess.Popen(ns.cmd(*as_user(33), hc_copy, "-s", "unix:" + sock_path, "dump"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn, _ = srv.accept()
+        svc = subprocess.Popen(ns.cmd("sh", "-c", f'exec 3<&{conn.fileno()} {conn.fileno()}<&-; exec "$@"', "sh",
+                                      *unit), pass_fds=(conn.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        conn.close()
+        out, err = cli.communicate(timeout=30)
+        svc.wait(timeout=30)
+        t.eq("socket mode: www-data gets the dump", (0, 1), (cli.returncode, len(out.splitlines())), )
+        t.eq("socket mode: the service exits 0", 0, svc.returncode)
+        cli = subprocess.Popen(ns.cmd(*as_user(65534), hc_copy, "-s", "unix:" + sock_path, "count"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn, _ = srv.accept()
+        svc = subprocess.Popen(ns.cmd("sh", "-c", f'exec 3<&{conn.fileno()} {conn.fileno()}<&-; exec "$@"', "sh",
+                                      *unit), pass_fds=(conn.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        conn.close()
+        out, err = cli.communicate(timeout=30)
+        svc.wait(timeout=30)
+        t.eq("socket mode: a stranger's connection is refused (exit 13)", 13, svc.returncode)
+        t.ok("socket mode: the client reports the refusal", cli.returncode == 1 and "helper closed" in err, err)
+        srv.close()
+
+        # ---- malformed frames: each ends the helper with its own code ----
+        long_hdr = struct.pack("<IHH", 4 * 1024 * 1024, V, REQ_DUMP)
+        cases = [
+            ("short header", b"\x18\x00\x00", 31),
+            ("over-long length", long_hdr, 33),
+            ("wrong version", frame(REQ_DUMP, dump_req(), version=2), 32),
+            ("unknown type", frame(99, b""), 34),
+            ("answer type sent as a request", frame(RSP_RECORDS, b"\0" * 144), 34),
+            ("wrong size for the type", frame(REQ_DUMP, dump_req()[:-1]), 35),
+            ("count with a payload", frame(REQ_COUNT, b"\0\0\0\0"), 35),
+            ("bad family", frame(REQ_DUMP, dump_req(flags=2, family=3)), 36),
+            ("unknown filter flag", frame(REQ_DUMP, dump_req(flags=0x100)), 36),
+            ("target count disagrees with length", frame(REQ_DESTROY, struct.pack("<II", 2, 0) + b"\0" * 56), 36),
+            ("target with a bad family", frame(REQ_DESTROY, struct.pack("<II", 1, 0) + b"\0" * 56), 36),
+            ("truncated stream", frame(REQ_DUMP, dump_req())[:15], 31),
+        ]
+        builds = [("", HELPER)]
+        if os.access(SAN_HELPER, os.X_OK):
+            builds.append(("ASan: ", SAN_HELPER))
+        else:
+            t.skip("ASan malformed-frame run", f"{SAN_HELPER} not built (make san)")
+        for prefix, h in builds:
+            for desc, data, code in cases:
+                rc, ans, err = spawn(ns, h, data)
+                t.ok(f"{prefix}{desc}: exit {code}, reason on stderr",
+                     rc == code and "malformed request" in err and ans == b"", f"rc {rc}, stderr {err.strip()!r}")
+                t.ok(f"{prefix}{desc}: no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
+                     err.strip()[:300])
+            rc, ans, err = spawn(ns, h, frame(REQ_DUMP, dump_req()))
+            t.eq(f"{prefix}a good frame still works", (0, [RSP_RECORDS, RSP_END]), (rc, answer_types(ans)))
+            t.ok(f"{prefix}good frame: no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
+                 err.strip()[:300])
+
+        # ---- timeout: a caller that never sends ----
+        p, pid = held(ns, HELPER)
+        time.sleep(11)
+        t.ok("helper waiting more than 10 s for its request has exited", not os.path.exists(f"/proc/{pid}/status")
+             or status(pid).get("State", ["Z"])[0] == "Z")
+        j, err = release(p)
+        t.eq("request timeout: exit 40", 40, j["rc"])
+
+        # ---- the client library's sentences ----
+        r = ns.run(HC, "-s", "/nonexistent/ctd-helper", "count", check=False)
+        t.ok("missing helper: HC_UNAVAILABLE with a sentence", r.returncode == 1 and "kind=1" in r.stderr and
+             "exit 127" in r.stderr, r.stderr.strip())
+        stall = os.path.join(tmp, "stall")
+        with open(stall, "w") as f:
+            f.write("#!/bin/sh\nexec sleep 30\n")
+        os.chmod(stall, 0o755)
+        t0 = time.time()
+        r = ns.run(HC, "-s", stall, "-t", "1", "count", check=False)
+        t.ok("stalled helper: the client gives up after its timeout", time.time() - t0 < 5 and
+             "timed out" in r.stderr, r.stderr.strip())
+        r = ns.run(HC, "-s", "unix:" + os.path.join(tmp, "nosock"), "count", check=False)
+        t.ok("socket mode without a service: HC_UNAVAILABLE", "kind=1" in r.stderr and "cannot reach" in r.stderr,
+             r.stderr.strip())
+finally:
+    subprocess.run(["userdel", test_user], capture_output=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+t.done()
