@@ -191,6 +191,7 @@ make_cert() {
 	mkdir -p -m 0700 "$tls"
 	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
 		-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" \
+		-addext "basicConstraints=critical,CA:FALSE" -addext "extendedKeyUsage=serverAuth" \
 		-keyout "$tls/key.pem" -out "$tls/cert.pem" >/dev/null 2>&1 || die "openssl could not make a certificate"
 	chmod 0600 "$tls/key.pem"
 	chmod 0644 "$tls/cert.pem"
