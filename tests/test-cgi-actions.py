@@ -206,6 +206,57 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         except Exception as e:  # noqa: BLE001
             t.ok("audit table readable", False, repr(e))
 
+        # ---- helper runs: no dump to kill or change a known id, none to page a snapshot ---------
+        counting, runs = fx.counting_helper()
+        fx.conf(helper=counting)
+        ct_add(ns, "10.4.2.1", "10.4.2.2", "udp", 1201, 53, timeout=900)
+        ct_add(ns, "10.4.2.1", "10.4.2.3", "udp", 1202, 53, timeout=900)
+        fx.call("refresh", sid)
+        fx.call("view", sid, {}, "id", "a", 0, 0)
+        n0 = runs()
+        t.ok("a view after refresh runs the helper (the fresh dump)", n0 >= 1, n0)
+        v = fx.call("view", sid, {"orig_ipv4_src": "10.4.2.1"}, "orig_port_src", "d", 0, 1)
+        t.eq("paging the snapshot (autorefresh 0) runs the helper 0 times", n0, runs())
+        k1 = find(ct_ext(ns), orig_sport=1201)
+        k2 = find(ct_ext(ns), orig_sport=1202)
+        fx.expect_ok("kill of a known id with the counting wrapper -> 1", "kill", sid, [str(k1)],
+                     check=lambda v: v == 1)
+        t.eq("kill of a known id: exactly one helper request (no dump)", n0 + 1, runs())
+        fx.expect_ok("change of a known id -> true", "change", sid, "mark", str(k2), 5, check=lambda v: v is True)
+        t.eq("change of a known id: exactly one helper request (no dump)", n0 + 2, runs())
+        fx.conf(helper=os.path.join(fx.dir, "gone"))
+        fx.expect_ok("helper missing: a view from the snapshot still works (no re-dump)", "view", sid,
+                     {"orig_ipv4_src": "10.4.2.1"}, check=lambda v: v["total"] == 2)
+        f = fx.expect_fault("helper missing: kill -> fault 6", 6, "kill", sid, [str(k2)])
+        t.ok("... the entry is still there", k2 in ct_ext(ns))
+
+        # ---- a helper that never answers: helper_timeout, and a CGI killed mid-call -----------
+        fx.conf(helper=fx.hanging_helper(20), helper_timeout=2)
+        t0 = time.monotonic()
+        fx.expect_fault("helper that hangs, helper_timeout 2 -> kill gives fault 6", 6, "kill", sid, [str(k2)])
+        el = time.monotonic() - t0
+        t.ok(f"... within the timeout (answered after {el:.1f} s)", el < 10, el)
+        t.ok("... the entry is still there", k2 in ct_ext(ns))
+        try:
+            rows = [r for r in fx.audit_rows() if str(r.get("conn_id")) == str(k2) and r.get("method") == "kill"]
+            t.ok("audit: the timed-out kill has a row, completed with a failure (not left pending)",
+                 rows and all(str(r.get("result")) not in ("pending", "", "None") for r in rows), rows)
+        except Exception as e:  # noqa: BLE001
+            t.ok("audit readable", False, repr(e))
+        fx.conf(helper=fx.hanging_helper(20), helper_timeout=60)
+        p = fx.spawn("kill", sid, [str(k2)])
+        time.sleep(2.0)
+        p.kill()
+        p.wait()
+        try:
+            rows = [r for r in fx.audit_rows() if str(r.get("conn_id")) == str(k2) and r.get("method") == "kill"]
+            t.ok("audit: a CGI killed while the helper works still left a record of the attempt",
+                 len(rows) >= 2, rows)
+        except Exception as e:  # noqa: BLE001
+            t.ok("audit readable after a killed CGI", False, repr(e))
+        fx.conf()
+        fx.expect_ok("after the killed CGI the database works (view)", "view", sid, check=lambda v: v["total"] > 0)
+
         # ---- fault 7 (kernel error) -------------------------------------------------------------------
         # No honest way found to make the kernel refuse a mark/timeout update or a
         # destroy by id of an entry that exists (ENOENT of a vanished id is, per the

@@ -61,6 +61,9 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_fault("session bound to REMOTE_USER admin, call as bob -> fault 2", 2, "view", sid,
                     remote_user="bob")
     fx.expect_fault("whoami as another REMOTE_USER -> fault 2", 2, "whoami", sid, remote_user="bob")
+    fx.expect_fault("session made under REMOTE_USER admin, call without REMOTE_USER -> fault 2", 2, "whoami",
+                    sid, remote_user=None)
+    fx.expect_fault("REMOTE_USER 'Admin' (case differs) -> fault 2", 2, "whoami", sid, remote_user="Admin")
     fx.expect_fault("refresh needs a session -> fault 2", 2, "refresh", FORGED)
     fx.expect_fault("set_autorefresh needs a session -> fault 2", 2, "set_autorefresh", FORGED, 0)
     fx.expect_fault("kill needs a session -> fault 2", 2, "kill", FORGED, [ids[0]])
@@ -211,23 +214,24 @@ with Netns() as ns, Cgi(t, ns) as fx:
     t.eq("nothing killed or changed by the refused multicall entries", before, snapshot_ct(ns))
 
     # ---- session expiry ---------------------------------------------------------------------
-    fx.conf(session_idle_timeout=3, session_lifetime=1000)
+    fx.conf(session_idle_timeout=4, session_lifetime=1000)
     s = fx.login()
     time.sleep(2)
-    fx.expect_ok("idle 3 s: a call after 2 s works", "whoami", s, check=lambda v: v.get("user") == "admin")
-    time.sleep(2)
-    fx.expect_ok("idle 3 s: a call 2 s after the last call works (each call extends the idle time)",
-                 "whoami", s, check=lambda v: v.get("user") == "admin")
-    time.sleep(4.2)
-    fx.expect_fault("idle 3 s: after 4 s idle -> fault 2", 2, "whoami", s)
-    fx.conf(session_idle_timeout=100, session_lifetime=4)
+    fx.expect_ok("idle 4 s: a call after 2 s works", "whoami", s, check=lambda v: v.get("user") == "admin")
+    time.sleep(2.5)
+    fx.expect_ok("idle 4 s: a call 2.5 s after the last call (4.5 s after login) works: each call extends "
+                 "the idle time", "whoami", s, check=lambda v: v.get("user") == "admin")
+    time.sleep(5.5)
+    fx.expect_fault("idle 4 s: after 5.5 s idle -> fault 2", 2, "whoami", s)
+    fx.conf(session_idle_timeout=100, session_lifetime=6)
     s = fx.login()
+    t_login = time.monotonic()
     time.sleep(2)
-    fx.expect_ok("lifetime 4 s: a call after 2 s works", "view", s, check=lambda v: isinstance(v, dict))
-    time.sleep(1.5)
-    fx.expect_ok("lifetime 4 s: a call after 3.5 s works", "whoami", s, check=lambda v: v.get("user") == "admin")
-    time.sleep(1.5)
-    fx.expect_fault("lifetime 4 s: after 5 s, although never idle 2 s -> fault 2", 2, "whoami", s)
+    fx.expect_ok("lifetime 6 s: a call after 2 s works", "view", s, check=lambda v: isinstance(v, dict))
+    time.sleep(max(0.0, 4 - (time.monotonic() - t_login)))
+    fx.expect_ok("lifetime 6 s: a call after 4 s works", "whoami", s, check=lambda v: v.get("user") == "admin")
+    time.sleep(max(0.0, 7.5 - (time.monotonic() - t_login)))
+    fx.expect_fault("lifetime 6 s: after 7.5 s, although never idle more than 3.5 s -> fault 2", 2, "whoami", s)
 
     # ---- configuration faults (8) -------------------------------------------------------------
     base = f"database = {fx.db}\nhelper = {fx.helper}\n"
@@ -250,6 +254,12 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_ok("comments, blank lines, trailing comments, 0x hex and spaces are accepted", "login",
                  check=lambda v: isinstance(v, str))
     fx.conf()
+    evil = os.path.join(fx.dir, "evil.conf")
+    with open(evil, "w") as fh:
+        fh.write("bogus = 1\n")
+    os.chmod(evil, 0o644)
+    fx.expect_ok("a client header CTD-Config (HTTP_CTD_CONFIG) is ignored", "login",
+                 env_extra={"HTTP_CTD_CONFIG": evil}, check=lambda v: isinstance(v, str))
     v, code = fx.attempt("login", env_extra={"CTD_CONFIG": os.path.join(fx.dir, "missing.conf")})
     t.eq("CTD_CONFIG naming a missing file -> fault 8", 8, code)
 
@@ -281,6 +291,50 @@ with Netns() as ns, Cgi(t, ns) as fx:
         fx.expect_fault("database with a newer schema version (user_version 9999) -> fault 8", 8, "login")
     except Exception as e:  # noqa: BLE001
         t.ok("set user_version on the test database", False, str(e))
+    # a read-only database file
+    ro = os.path.join(fx.state, "ro.db")
+    fx.conf(database=ro)
+    fx.login()
+    os.chmod(ro, 0o444)
+    for ext in ("-wal", "-shm"):
+        if os.path.exists(ro + ext):
+            os.chmod(ro + ext, 0o444)
+    v, code = fx.attempt("login")
+    t.eq("read-only database file -> fault 8 on login", 8, code)
+    # a database locked by another writer for longer than the busy timeout
+    fx.conf()
+    s = fx.login()
+    r_fd, w_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r_fd)
+        try:
+            os.setgroups([])
+            os.setgid(33)
+            os.setuid(33)
+            import sqlite3
+            con = sqlite3.connect(fx.db, timeout=1, isolation_level=None)
+            con.execute("BEGIN EXCLUSIVE")
+            os.write(w_fd, b"locked")
+            time.sleep(60)
+        finally:
+            os._exit(0)
+    os.close(w_fd)
+    got = os.read(r_fd, 16)
+    t.eq("test data: another process holds an exclusive lock on the database", b"locked", got)
+    try:
+        t0 = time.monotonic()
+        v, code = fx.attempt("login")
+        el = time.monotonic() - t0
+        t.eq(f"locked database -> fault 8 (answered after {el:.1f} s, no crash)", 8, code)
+        if code == 8:
+            t.ok("the lock fault says what happened (busy/locked)",
+                 any(w in fx.last_fault.faultString.lower() for w in ("busy", "lock")), fx.last_fault.faultString)
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(r_fd)
+    fx.expect_ok("lock released: the session still works", "whoami", s, check=lambda v: v.get("user") == "admin")
     fx.conf()
 
     # ---- helper faults (6) ---------------------------------------------------------------

@@ -19,6 +19,7 @@ need_root(t)
 RATE = 2_000_000.0
 PORT = 5101
 flow = None
+flows2 = []
 
 
 def within(desc, want, got, tol=0.20):
@@ -39,9 +40,14 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         v1 = fx.call("view", sid, flt)
         c1 = time.monotonic()
         t.eq("the flow is in the view (1 row)", 1, v1["total"])
+        flow2 = Flow(ns, "10.78.0.1", PORT + 1, rate=RATE / 2, secs=30)   # first seen by the next dump
+        flows2.append(flow2)
         time.sleep(4)
         fx.expect_ok("refresh -> true", "refresh", sid, check=lambda v: v is True)
         v2 = fx.call("view", sid, flt)
+        n2 = fx.call("view", sid, {"orig_port_dst": PORT + 1})
+        within("a connection first seen in this dump: average since its start (timestamps on)", RATE / 2,
+               (n2["table"] or [{}])[0].get("rate"), tol=0.25)
         c2 = time.monotonic()
         ctf = [f for f in ct_ext(ns).values() if f.get("orig_dport") == PORT]
         r1 = v1["table"][0] if v1["table"] else {}
@@ -91,8 +97,9 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         t.ok("autorefresh 1: the interval is the time since the previous dump (>= 1 s)",
              v4["interval"] >= 1.0 and v4["snapshot_time"] > v2["snapshot_time"], v4["interval"])
     finally:
-        if flow:
-            flow.stop()
+        for f in [flow] + flows2:
+            if f:
+                f.stop()
     t.eq("integrity_check", "ok", fx.integrity())
 
 with Netns(accounting=False, track=True) as ns, Cgi(t, ns) as fx:
@@ -113,5 +120,26 @@ with Netns(accounting=False, track=True) as ns, Cgi(t, ns) as fx:
              r.get("rate") == 0.0 and r.get("orig_counter_bytes") == 0.0 and isinstance(r.get("rate"), float), r)
     finally:
         flow.stop()
+
+with Netns(timestamps=False, track=True) as ns, Cgi(t, ns) as fx:
+    ns.run("ip", "addr", "add", "10.78.0.1/32", "dev", "lo")
+    flows = [Flow(ns, "10.78.0.1", PORT, rate=RATE / 2, secs=20)]
+    try:
+        sid = fx.login()
+        fx.call("set_autorefresh", sid, 0)
+        time.sleep(1)
+        fx.call("refresh", sid)
+        fx.call("view", sid)
+        flows.append(Flow(ns, "10.78.0.1", PORT + 1, rate=RATE / 2, secs=20))
+        time.sleep(3)
+        fx.call("refresh", sid)
+        old = (fx.call("view", sid, {"orig_port_dst": PORT})["table"] or [{}])[0]
+        new = (fx.call("view", sid, {"orig_port_dst": PORT + 1})["table"] or [{}])[0]
+        within("timestamps off: a connection seen in both dumps has its rate", RATE / 2, old.get("rate"))
+        t.ok("timestamps off: a connection first seen in this dump has rate 0", new.get("rate") == 0.0
+             and new.get("orig_counter_bytes", 0) > 0, new)
+    finally:
+        for f in flows:
+            f.stop()
 
 t.done()

@@ -140,7 +140,8 @@ with Netns() as ns, Cgi(t, ns) as fx:
     t.eq("total = visible entries (hidden networks left out)", len(vis), v.get("total"))
     t.ok("snapshot_time is a double near now", isinstance(v.get("snapshot_time"), float)
          and abs(v["snapshot_time"] - time.time()) < 60, v.get("snapshot_time"))
-    t.ok("interval is a double", isinstance(v.get("interval"), float), v.get("interval"))
+    t.ok("interval is a double, 0 for the very first dump (no previous one)", v.get("interval") == 0.0
+         and isinstance(v.get("interval"), float), v.get("interval"))
     t.eq("accounting true (nf_conntrack_acct=1 in the namespace)", True, v.get("accounting"))
     t.eq("start echoed as 0", 0, v.get("start"))
     rows = {r.get("id"): r for r in v["table"]}

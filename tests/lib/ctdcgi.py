@@ -6,7 +6,7 @@ real setuid ctd-helper, inside a private network namespace.
     from ctdtest import T, Netns, need_root
     from ctdcgi import Cgi
     t = T(); need_root(t)
-    with Netns() as ns, Cgi(t, ns) as fx:
+    with Netns() as ns, Cgi(t, ns) as fx:   # CTD_CGI_SAN=1: every file uses the ASan CGI
         fx.conf(max_page=10)              # rewrite ctd.conf with overrides
         sid = fx.call("login")            # value, or raises xmlrpc.client.Fault
         r = fx.last                       # raw status / headers / body / stderr / rc
@@ -80,7 +80,10 @@ def sanitizer_report(stderr):
 
 
 class Cgi:
-    def __init__(self, t, ns, san=False):
+    def __init__(self, t, ns, san=None):
+        # san=None: the ASan/UBSan CGI when CTD_CGI_SAN=1 (one full pass under the sanitizers)
+        if san is None:
+            san = os.environ.get("CTD_CGI_SAN") == "1"
         self.t, self.ns, self.san = t, ns, san
         self.calls = 0
         self.bad_types = []
@@ -158,18 +161,17 @@ class Cgi:
         return raw
 
     # ---- running the CGI -------------------------------------------------------
-    def run_raw(self, body, remote_user="admin", env_extra=None, content_type="text/xml",
-                method_http="POST", content_length=None, timeout=120, asan=None):
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+    def argv(self, body_len, remote_user="admin", env_extra=None, content_type="text/xml",
+             method_http="POST", content_length=None):
+        """The command line that runs the CGI as Apache would (env -i, www-data, in the netns)."""
         env = {"REQUEST_METHOD": method_http, "REMOTE_ADDR": "127.0.0.1", "GATEWAY_INTERFACE": "CGI/1.1",
                "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "/RPC2", "SERVER_NAME": "localhost",
                "SERVER_PORT": "443", "HTTPS": "on", "CTD_CONFIG": self.confpath,
                "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
         if content_type is not None:
             env["CONTENT_TYPE"] = content_type
-        if body is not None or content_length is not None:
-            env["CONTENT_LENGTH"] = str(len(body or b"") if content_length is None else content_length)
+        if body_len is not None or content_length is not None:
+            env["CONTENT_LENGTH"] = str(body_len if content_length is None else content_length)
         if remote_user is not None:
             env["REMOTE_USER"] = remote_user
             env["AUTH_TYPE"] = "Basic"
@@ -177,9 +179,25 @@ class Cgi:
             env["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"
             env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
         env.update(env_extra or {})
-        argv = self.ns.cmd("/usr/bin/env", "-i", *[f"{k}={v}" for k, v in env.items()],
+        return self.ns.cmd("/usr/bin/env", "-i", *[f"{k}={v}" for k, v in env.items()],
                            "/usr/bin/setpriv", f"--reuid={WWW_UID}", f"--regid={WWW_GID}",
                            f"--groups={self.gid}", self.cgi)
+
+    def spawn(self, method, *params, **kw):
+        """Start one call without waiting; returns the Popen (stdout/stderr piped)."""
+        body = xmlrpc.client.dumps(params, method).encode()
+        p = subprocess.Popen(self.argv(len(body), **kw), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        p.stdin.write(body)
+        p.stdin.close()
+        return p
+
+    def run_raw(self, body, remote_user="admin", env_extra=None, content_type="text/xml",
+                method_http="POST", content_length=None, timeout=120):
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        argv = self.argv(None if body is None else len(body), remote_user, env_extra, content_type,
+                         method_http, content_length)
         t0 = time.monotonic()
         try:
             p = subprocess.run(argv, input=body or b"", capture_output=True, timeout=timeout)
@@ -264,6 +282,26 @@ class Cgi:
             return None
         self.t.ok(desc, check is None or check(v), f"value {v!r:.500}")
         return v
+
+    def counting_helper(self):
+        """A wrapper that logs each helper start, then execs the real setuid helper
+        (fds and arguments untouched).  Returns (path, count function)."""
+        log = os.path.join(self.dir, "helper-runs")
+        open(log, "w").close()
+        os.chmod(log, 0o666)
+        path = os.path.join(self.dir, "helper-counting")
+        with open(path, "w") as f:
+            f.write(f"#!/bin/sh\necho run >> {log}\nexec {self.helper} \"$@\"\n")
+        os.chmod(path, 0o755)
+        return path, lambda: len(open(log).read().split())
+
+    def hanging_helper(self, secs=20):
+        """A 'helper' that never answers (sleeps): for helper_timeout and mid-call crashes."""
+        path = os.path.join(self.dir, "helper-hangs")
+        with open(path, "w") as f:
+            f.write(f"#!/bin/sh\nexec sleep {secs}\n")
+        os.chmod(path, 0o755)
+        return path
 
     def proxy(self, remote_user="admin", **kw):
         return xmlrpc.client.ServerProxy("http://ctd.invalid/RPC2",
