@@ -279,8 +279,8 @@ def find(flows, **kw):
 
 
 # ---- the three clients --------------------------------------------------------------
-def py_client(port, user, password):
-    ctx = ssl.create_default_context(cafile=CA)
+def py_client(port, user, password, ca=None):
+    ctx = ssl.create_default_context(cafile=ca or CA)
     return xmlrpc.client.ServerProxy(f"https://{user}:{password}@127.0.0.1:{port}/RPC2", context=ctx,
                                      allow_none=False)
 
@@ -356,7 +356,7 @@ def suite(mode, first):
         t0 = time.time()
         r = demo("start", **ext)
         if not t.ok(f"[{mode}] demo start in namespace {ns.name} port {port} ({time.time() - t0:.0f} s)",
-                    r.returncode == 0, (r.stdout + r.stderr)[-1500:]):
+                    r.returncode == 0, (r.stdout + r.stderr)[-600:]):
             return
         t.ok(f"[{mode}] demo prints the URL, a curl and an xmlrpc example",
              f"https://127.0.0.1:{port}/RPC2" in r.stdout and "curl " in r.stdout and "xmlrpc " in r.stdout)
@@ -402,6 +402,22 @@ def suite(mode, first):
                               XML_LOGIN.decode(), probe=probe)
             t.eq(f"[{mode}] control: authenticated POST text/xml -> 200", "200", got)
             t.eq(f"[{mode}] control: ... and the access log shows it reached the CGI", True, cgi_ran(probe))
+
+            # -- the web console's static files (apache/console/), same users -------------
+            if first and os.path.exists(os.path.join(TOP, "apache", "console", "index.html")):
+                def console(*args):
+                    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-D", "-", "-w", "%{http_code}",
+                                        "--cacert", CA, *args, f"https://127.0.0.1:{port}/ctd/"],
+                                       capture_output=True, text=True)
+                    return r.stdout.strip().splitlines()[-1], r.stdout.lower()
+                code, _ = console()
+                t.eq(f"[{mode}] console: /ctd/ without credentials -> 401", "401", code)
+                code, head = console(*auth)
+                t.eq(f"[{mode}] console: /ctd/ as admin -> 200", "200", code)
+                t.ok(f"[{mode}] console: served with a Content-Security-Policy and X-Frame-Options",
+                     "content-security-policy: default-src 'self'" in head and "x-frame-options: deny" in head, head)
+                code, _ = console(*auth, "--data", "x")
+                t.eq(f"[{mode}] console: POST to the static files -> 403", "403", code)
 
             # -- real traffic ------------------------------------------------------------
             tcp_a = tr.tcp(socket.AF_INET, V4B, V4A, 5001, busy=True)     # to be killed
@@ -635,10 +651,42 @@ def helper_log_tail():
         return ""
 
 
+def closed_checkout():
+    """The demo from a directory www-data cannot enter (a checkout under
+    /root): it must move its runtime to /var/lib and link to it."""
+    closed = tempfile.mkdtemp(prefix="ctd-e2e-closed.", dir="/var/tmp")  # 0700
+    link = os.path.join(closed, ".demo")
+    port = random.randrange(20000, 60000)
+    target = None
+    try:
+        with Netns() as ns:
+            r = demo("start", DEMO_DIR=link, DEMO_NETNS=ns.name, DEMO_PORT=str(port))
+            target = os.path.realpath(link) if os.path.islink(link) else None
+            t.ok("closed checkout: demo starts, runtime under /var/lib/ctd-demo-*, .demo links to it",
+                 r.returncode == 0 and target is not None and target.startswith("/var/lib/ctd-demo-"),
+                 (r.stdout + r.stderr)[-600:])
+            with InNetns(ns.name):
+                try:
+                    cl = py_client(port, "admin", ADMIN_PW, ca=os.path.join(link, "etc", "demo-ca.pem"))
+                    ok = cl.whoami(cl.login()) == {"user": "admin", "role": "operator"}
+                except Exception as e:  # noqa: BLE001
+                    ok = repr(e)
+            t.eq("closed checkout: the CGI and the helper work from there (login, whoami)", True, ok)
+            demo("stop", DEMO_DIR=link)
+    finally:
+        if target and target.startswith("/var/lib/ctd-demo-"):
+            shutil.rmtree(target, ignore_errors=True)
+        shutil.rmtree(closed, ignore_errors=True)
+
+
 for n, m in enumerate(MODES):
     try:
         suite(m, n == 0)
     except Exception as e:  # noqa: BLE001 - one broken mode must not hide the other
         t.ok(f"[{m}] suite ran to the end", False, f"{e!r}; helper log: {helper_log_tail()}")
         demo("stop")
+try:
+    closed_checkout()
+except Exception as e:  # noqa: BLE001
+    t.ok("closed checkout: ran to the end", False, repr(e))
 t.done()
