@@ -177,12 +177,16 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	}
 	sqlite3_extended_result_codes(db, 1);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
-	/* journal_mode answers a row; WAL stays once set.  A read-only or
-	 * corrupt file fails here first. */
-	if ((rc = db_exec(db, "PRAGMA journal_mode=WAL")) != SQLITE_OK ||
+	/* Snapshots are large blobs: 64 KiB pages make their overflow chains
+	 * 16 times shorter to write, read and free.  Only takes effect on a
+	 * new file (before WAL).  journal_mode answers a row; WAL stays once
+	 * set.  A read-only or corrupt file fails here first. */
+	if ((rc = db_exec(db, "PRAGMA page_size=65536")) != SQLITE_OK ||
+	    (rc = db_exec(db, "PRAGMA journal_mode=WAL")) != SQLITE_OK ||
+	    (rc = db_exec(db, "PRAGMA journal_size_limit=67108864")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != SQLITE_OK ||
-	    (rc = db_exec(db, "PRAGMA cache_size=-8192")) != SQLITE_OK) {
+	    (rc = db_exec(db, "PRAGMA cache_size=-2048")) != SQLITE_OK) {
 		db_fault(env, db, rc, "setting up");
 		sqlite3_close(db);
 		return NULL;

@@ -21,6 +21,7 @@
 
 #include "ctd_cgi.h"
 #include "helper_client.h"
+#include "radix.h"
 
 static void hc_fault(xmlrpc_env *env, const struct hc_error *e)
 {
@@ -73,48 +74,57 @@ static int on_record(const struct ctd_record *rec, void *arg)
 	return 0;
 }
 
-struct idpos {
-	uint32_t id, pos;
-};
-
-static int cmp_idpos(const void *a, const void *b)
+static int cmp_rec_id(const void *a, const void *b)
 {
-	const struct idpos *x = a, *y = b;
+	uint32_t x = ((const struct ctd_record *)a)->id, y = ((const struct ctd_record *)b)->id;
 
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return x->pos < y->pos ? -1 : x->pos > y->pos;
+	return x < y ? -1 : x > y;
 }
 
 void snap_sort_by_id(struct snap_table *t)
 {
-	struct idpos *ix;
-	struct ctd_record *out;
-	uint32_t i;
+	struct radix_u32 *ix;
+	struct ctd_record tmp;
+	uint32_t i, j, k;
 	bool sorted = true;
 
 	for (i = 1; i < t->n && sorted; i++)
 		sorted = t->recs[i - 1].id <= t->recs[i].id;
 	if (sorted)
 		return;
-	/* sort 8-byte keys, then permute once: cheaper than moving 144-byte rows */
+	/* sort 8-byte keys, then permute in place along cycles: no second
+	 * copy of the table (peak memory is what limits a 1M-entry dump) */
 	ix = malloc((size_t)t->n * sizeof(*ix));
-	out = malloc((size_t)t->n * sizeof(*out));
-	if (!ix || !out) {
+	if (!ix)
+		goto slow;
+	for (i = 0; i < t->n; i++)
+		ix[i] = (struct radix_u32){t->recs[i].id, i};
+	if (radix_sort_u32(ix, t->n) < 0) {
 		free(ix);
-		free(out);
-		qsort(t->recs, t->n, sizeof(*t->recs), cmp_idpos); /* id is the first field */
-		return;
+		goto slow;
 	}
-	for (i = 0; i < t->n; i++)
-		ix[i] = (struct idpos){t->recs[i].id, i};
-	qsort(ix, t->n, sizeof(*ix), cmp_idpos);
-	for (i = 0; i < t->n; i++)
-		out[i] = t->recs[ix[i].pos];
+	/* slot i must receive the record now at ix[i].pos */
+	for (i = 0; i < t->n; i++) {
+		if (ix[i].pos == i)
+			continue;
+		tmp = t->recs[i];
+		j = i;
+		for (;;) {
+			k = ix[j].pos;
+			ix[j].pos = j; /* done */
+			if (k == i) {
+				t->recs[j] = tmp;
+				break;
+			}
+			t->recs[j] = t->recs[k];
+			j = k;
+		}
+	}
 	free(ix);
-	free(t->recs);
-	t->recs = out;
-	t->cap = t->n;
+	return;
+slow:
+	/* out of memory for the index: sort the rows themselves (id first) */
+	qsort(t->recs, t->n, sizeof(*t->recs), cmp_rec_id);
 }
 
 static void rates_init(struct snap_table *cur, double now, bool timestamps)

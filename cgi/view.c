@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "ctd_cgi.h"
+#include "radix.h"
 
 /* ---- TCP states, named as conntrack -L prints them ------------------------- */
 static const char *const tcp_states[] = {
@@ -316,11 +317,14 @@ static bool row_matches(const struct ctd_config *cfg, struct ucache *uc, const s
 }
 
 /* ---- ordering ----------------------------------------------------------------- */
+/* 24 bytes: 1M of them must fit next to the table.  Records are sorted by
+ * id, so the position breaks ties exactly as the id would. */
 struct skey {
 	uint64_t a, b;
-	uint32_t id, pos;
+	uint32_t pos;
 	uint32_t cls; /* 0 absent (first), 1 value / IPv4, 2 IPv6 */
 };
+_Static_assert(sizeof(struct skey) == 24, "sort key size");
 
 static uint64_t be64(const uint8_t *p)
 {
@@ -437,7 +441,7 @@ static int cmp_asc(const void *x, const void *y)
 		return p->a < q->a ? -1 : 1;
 	if (p->b != q->b)
 		return p->b < q->b ? -1 : 1;
-	return p->id < q->id ? -1 : p->id > q->id;
+	return p->pos < q->pos ? -1 : p->pos > q->pos;
 }
 
 static int cmp_desc(const void *x, const void *y)
@@ -451,7 +455,7 @@ static int cmp_desc(const void *x, const void *y)
 	if (p->b != q->b)
 		return p->b > q->b ? -1 : 1;
 	/* ties stay in ascending id order, so pages are stable either way */
-	return p->id < q->id ? -1 : p->id > q->id;
+	return p->pos < q->pos ? -1 : p->pos > q->pos;
 }
 
 /* ---- rows ------------------------------------------------------------------------ */
@@ -528,30 +532,85 @@ static xmlrpc_value *make_row(xmlrpc_env *env, const struct ctd_config *cfg, str
 	return s;
 }
 
+/* Fields whose key needs more than 63 bits: addresses and names. */
+static bool wide_field(int fd)
+{
+	return (fd >= FD_O4S && fd <= FD_R6D) || (fd >= FD_OSRC && fd <= FD_RDST) || fd == FD_USERNAME;
+}
+
+/* Narrow fields: one 64-bit key (presence in the top bit), stable radix
+ * sort; equal keys keep the snapshot's id order. */
+static int order_narrow(const struct ctd_config *cfg, struct ucache *uc, const struct view_filter *f, int order,
+			bool desc, const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+{
+	void *mem = malloc((n ? n : 1) * sizeof(struct radix_u64));
+	struct radix_u64 *keys = mem;
+	uint32_t i, nk = 0, *out;
+	struct skey k;
+
+	if (!keys)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (row_matches(cfg, uc, f, &recs[i])) {
+			uint64_t v;
+			make_key(cfg, uc, order, &recs[i], &k);
+			v = ((uint64_t)(k.cls != 0) << 63) | (k.a & ~(1ull << 63));
+			keys[nk].key = desc ? ~v : v;
+			keys[nk].pos = i;
+			nk++;
+		}
+	if (order != FD_ID && radix_sort_u64(keys, nk) < 0) {
+		free(keys);
+		return -1;
+	}
+	if (order == FD_ID && desc)
+		for (i = 0; i < nk / 2; i++) {
+			struct radix_u64 t = keys[i];
+			keys[i] = keys[nk - 1 - i];
+			keys[nk - 1 - i] = t;
+		}
+	/* positions overwrite the keys in place: pos[i] lies at or before key i */
+	out = mem;
+	for (i = 0; i < nk; i++) {
+		uint32_t p = keys[i].pos;
+		out[i] = p;
+	}
+	*pos = out;
+	*npos = nk;
+	return 0;
+}
+
 int view_order(const struct ctd_config *cfg, const struct view_filter *f, int order, bool desc,
 	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
 {
 	struct ucache *uc = calloc(1, sizeof(*uc));
-	struct skey *keys = malloc((n ? n : 1) * sizeof(*keys));
+	struct skey *keys;
 	uint32_t i, nk = 0;
+	int rc;
 
 	*pos = NULL;
 	*npos = 0;
-	if (!uc || !keys || order < 0 || order >= FD_COUNT) {
+	if (!uc || order < 0 || order >= FD_COUNT) {
 		free(uc);
-		free(keys);
+		return -1;
+	}
+	if (!wide_field(order)) {
+		rc = order_narrow(cfg, uc, f, order, desc, recs, n, pos, npos);
+		free(uc);
+		return rc;
+	}
+	keys = malloc((n ? n : 1) * sizeof(*keys));
+	if (!keys) {
+		free(uc);
 		return -1;
 	}
 	for (i = 0; i < n; i++)
 		if (row_matches(cfg, uc, f, &recs[i])) {
 			make_key(cfg, uc, order, &recs[i], &keys[nk]);
-			keys[nk].id = recs[i].id;
 			keys[nk].pos = i;
 			nk++;
 		}
-	/* the snapshot is sorted by id already */
-	if (order != FD_ID || desc)
-		qsort(keys, nk, sizeof(*keys), desc ? cmp_desc : cmp_asc);
+	qsort(keys, nk, sizeof(*keys), desc ? cmp_desc : cmp_asc);
 	/* reuse the key array's memory for the positions: no second big block */
 	*pos = (uint32_t *)(void *)keys;
 	for (i = 0; i < nk; i++)
