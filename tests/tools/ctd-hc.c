@@ -11,7 +11,8 @@
  * Targets are read from stdin in dump's own line format (id, zone, l3, l4,
  * src, dst, sport, dport, type, code, icmpid are used), so a test can
  * dump, edit (e.g. an id) and feed lines back.  -q: print only the record
- * count (benchmarks).  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
+ * count (benchmarks).  -T (first option): print "elapsed S s" for the hc_*
+ * call alone on stderr.  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -145,8 +146,13 @@ int main(int argc, char **argv)
 {
 	struct hc_target tg = {.spec = CTD_HELPER_PATH, .timeout_s = 30};
 	struct hc_error e;
-	int i = 1;
+	int i = 1, timed = 0;
+	struct timespec c0, c1;
 
+	if (i < argc && !strcmp(argv[i], "-T")) {
+		timed = 1;
+		i++;
+	}
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
 			tg.spec = argv[i + 1];
@@ -237,8 +243,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "no targets on stdin\n");
 			return 2;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &c0);
 		if (hc_targets(&tg, type, ts, n, rs, &e) != 0)
 			return die(&e);
+		clock_gettime(CLOCK_MONOTONIC, &c1);
+		if (timed)
+			fprintf(stderr, "elapsed %.6f s\n",
+				(double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
 		for (k = 0; k < n; k++)
 			printf("id=%u result=%s err=%d\n", rs[k].id,
 			       rs[k].status == CTD_RES_DONE	   ? "done"
