@@ -82,12 +82,31 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
                         str(newer), 3)
         t.eq("... mark unchanged", 0, ct_ext(ns).get(newer, {}).get("mark"))
 
+        # ---- hidden connections (127.0.0.0/8, ::1) are not actionable ---------------------------
+        ct_add(ns, "127.0.0.1", "127.0.0.9", "tcp", 1301, 80, timeout=900)
+        ct_add(ns, "::1", "::1", "udp", 1302, 53, timeout=900)
+        fx.call("refresh", sid)
+        fx.call("view", sid)
+        h1 = find(ct_ext(ns), orig_sport=1301)
+        h2 = find(ct_ext(ns), orig_sport=1302)
+        fx.expect_fault("kill of a hidden connection's id (127.0.0.1, never shown) -> fault 5", 5, "kill", sid,
+                        [str(h1)])
+        fx.expect_fault("change of a hidden connection's id (::1) -> fault 5", 5, "change", sid, "mark", str(h2), 3)
+        t.ok("... both hidden connections untouched", h1 in ct_ext(ns) and ct_ext(ns).get(h2, {}).get("mark") == 0)
+        fx.call("refresh", sid)
+        fx.call("view", sid)
+        ns.ct("-D", "-p", "tcp", "--orig-port-src", "1301", check=False)
+        ns.ct("-D", "-p", "udp", "--orig-port-src", "1302", check=False)
+
         # ---- vanished ids: not counted, not an error ------------------------------------
         ns.ct("-D", "-p", "tcp", "--orig-port-src", "1003", check=False)
         t.ok("test data: entry 3 deleted behind the CGI's back", S[3] not in ct_ext(ns))
         fx.expect_ok("kill [vanished id, live id] -> 1 (the vanished one is not counted)", "kill", sid,
                      [str(S[3]), str(S[5])], check=lambda v: v == 1)
         t.ok("... the live one is gone", S[5] not in ct_ext(ns))
+
+        fx.expect_fault("change mark of that vanished id -> fault 5", 5, "change", sid, "mark", str(S[3]), 1)
+        t.ok("... and it did not come back", S[3] not in ct_ext(ns))
 
         # ---- stale id: the tuple was re-created with a new id --------------------------------
         ns.ct("-D", "-p", "tcp", "--orig-port-src", "1007", check=False)
@@ -224,6 +243,10 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         t.eq("kill of a known id: exactly one helper request (no dump)", n0 + 1, runs())
         fx.expect_ok("change of a known id -> true", "change", sid, "mark", str(k2), 5, check=lambda v: v is True)
         t.eq("change of a known id: exactly one helper request (no dump)", n0 + 2, runs())
+        n1 = runs()
+        fx.expect_fault("change field 'bogus' -> fault 3", 3, "change", sid, "bogus", str(k2), 5)
+        fx.expect_fault("change mark 'x' -> fault 3", 3, "change", sid, "mark", str(k2), "x")
+        t.eq("invalid changes never reach the helper (0 helper runs)", n1, runs())
         fx.conf(helper=os.path.join(fx.dir, "gone"))
         fx.expect_ok("helper missing: a view from the snapshot still works (no re-dump)", "view", sid,
                      {"orig_ipv4_src": "10.4.2.1"}, check=lambda v: v["total"] == 2)

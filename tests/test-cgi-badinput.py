@@ -88,6 +88,11 @@ with Netns() as ns, Cgi(t, ns, san=SAN) as fx:
     over = b"<?xml version='1.0'?><methodCall><methodName>login</methodName><params><param><value><string>" + \
         b"A" * (1024 * 1024) + b"</string></value></param></params></methodCall>"
     refused("body just over 1 MiB -> HTTP 413", run(over), http=(413,))
+    under = b"<?xml version='1.0'?><methodCall><methodName>login</methodName><params><param><value><string>" + \
+        b"A" * (1024 * 1024 - 400) + b"</string></value></param></params></methodCall>"
+    r = run(under)
+    t.ok(f"a {len(under)}-byte body (under 1 MiB) is accepted: login -> session", r.status == 200 and
+         fault_code(r) is None and b"<string>" in r.body, r)
     r = run(body, content_length=len(body) + 500, timeout=30)
     refused("CONTENT_LENGTH larger than the body (truncated upload) -> error, no hang", r)
     refused("CONTENT_LENGTH -5 -> error", run(body, content_length=-5))

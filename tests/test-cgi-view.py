@@ -274,6 +274,8 @@ with Netns() as ns, Cgi(t, ns) as fx:
          sel(lambda f: addr_in(f["orig_dst"], "2001:db8::/48")))
     vset("filter addr 10.2.0.2 (any of the four addresses)", {"addr": "10.2.0.2"},
          sel(lambda f: "10.2.0.2" in (f["orig_src"], f["orig_dst"], f["repl_src"], f["repl_dst"])))
+    vset("filter addr as an int (host order) 10.2.0.4", {"addr": int(ipaddress.ip_address("10.2.0.4"))},
+         sel(lambda f: "10.2.0.4" in (f["orig_src"], f["orig_dst"], f["repl_src"], f["repl_dst"])))
     vset("filter addr CIDR 2001:db8::/64", {"addr": "2001:db8::/64"},
          sel(lambda f: any(addr_in(f[k], "2001:db8::/64") for k in ("orig_src", "orig_dst", "repl_src", "repl_dst"))))
     vset("filter addr 127.0.0.1 -> nothing (hidden whatever the filter)", {"addr": "127.0.0.1"}, [])
