@@ -40,7 +40,8 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 4, 5))) static int fail(struct hc_error *e, int kind, int err, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int fail(struct hc_error *e, int kind, int err, const char *fmt,
+						      ...)
 {
 	va_list ap;
 
@@ -168,10 +169,11 @@ static int hc_gone(struct hc_conn *c, struct hc_error *e, const char *what)
 	int st = hc_close(c, 0);
 
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return fail(e, HC_UNAVAILABLE, ENOENT, "cannot run the helper (exit 127: missing or not executable?)");
+		return fail(e, HC_UNAVAILABLE, ENOENT,
+			    "cannot run the helper (exit 127: missing or not executable?)");
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0)
-		return fail(e, HC_UNAVAILABLE, 0, "helper refused: %s (exit %d)", proto_exit_reason(WEXITSTATUS(st)),
-			    WEXITSTATUS(st));
+		return fail(e, HC_UNAVAILABLE, 0, "helper refused: %s (exit %d)",
+			    proto_exit_reason(WEXITSTATUS(st)), WEXITSTATUS(st));
 	if (st != -1 && WIFSIGNALED(st))
 		return fail(e, HC_UNAVAILABLE, 0, "helper died of signal %d while %s", WTERMSIG(st), what);
 	return fail(e, HC_UNAVAILABLE, EPIPE, "helper closed the connection while %s", what);
@@ -273,8 +275,8 @@ static int hc_io_fail(struct hc_conn *c, struct hc_error *e, int r, const char *
 }
 
 /* Read one answer frame header, checked against the types valid here. */
-static int hc_header(struct hc_conn *c, const struct proto_type_rule *rules, size_t n, struct ctd_frame_hdr *h,
-		     struct hc_error *e)
+static int hc_header(struct hc_conn *c, const struct proto_type_rule *rules, size_t n,
+		     struct ctd_frame_hdr *h, struct hc_error *e)
 {
 	const struct proto_type_rule *rule;
 	const char *why;
@@ -329,9 +331,9 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 	    struct hc_error *e)
 {
 	static const struct proto_type_rule rules[] = {
-		{CTD_RSP_RECORDS, 0, 0, sizeof(struct ctd_record), CTD_RECORDS_PER_FRAME},
-		{CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
-		{CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    {CTD_RSP_RECORDS, 0, 0, sizeof(struct ctd_record), CTD_RECORDS_PER_FRAME},
+	    {CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
+	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
 	};
 	static struct ctd_record recs[CTD_RECORDS_PER_FRAME];
 	struct hc_conn c;
@@ -355,10 +357,11 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 				return hc_io_fail(&c, e, r, "ending the dump");
 			hc_close(&c, 0);
 			if (end.err)
-				return fail(e, HC_KERNEL, end.err, "dump stopped early: %s", errno_sentence(end.err));
+				return fail(e, HC_KERNEL, end.err, "dump stopped early: %s",
+					    errno_sentence(end.err));
 			if (end.count != seen)
-				return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u", seen,
-					    end.count);
+				return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u",
+					    seen, end.count);
 			return 0;
 		}
 		if ((r = hc_read(&c, recs, h.len)) != 0)
@@ -376,8 +379,8 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 int hc_count(const struct hc_target *t, struct ctd_count *out, struct hc_error *e)
 {
 	static const struct proto_type_rule rules[] = {
-		{CTD_RSP_COUNT, sizeof(struct ctd_count), 0, 0, 0},
-		{CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    {CTD_RSP_COUNT, sizeof(struct ctd_count), 0, 0, 0},
+	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
 	};
 	struct hc_conn c;
 	struct ctd_frame_hdr h;
@@ -402,9 +405,9 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 	       struct ctd_result *results, struct hc_error *e)
 {
 	static const struct proto_type_rule rules[] = {
-		{CTD_RSP_RESULTS, 0, 0, sizeof(struct ctd_result), CTD_MAX_TARGETS},
-		{CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
-		{CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    {CTD_RSP_RESULTS, 0, 0, sizeof(struct ctd_result), CTD_MAX_TARGETS},
+	    {CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
+	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
 	};
 	struct ctd_targets_hdr th = {.count = n, .pad = 0};
 	struct hc_conn c;
@@ -444,7 +447,8 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 				return hc_io_fail(&c, e, r, "ending the request");
 			hc_close(&c, 0);
 			if (end.count != n || got != n)
-				return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", got, n);
+				return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", got,
+					    n);
 			return 0;
 		}
 		/* bounded by what we asked for: never write past results[n] */
@@ -457,7 +461,8 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 		for (uint32_t i = got; i < got + h.len / sizeof(struct ctd_result); i++)
 			if (results[i].id != targets[i].id || results[i].status > CTD_RES_ERROR) {
 				hc_close(&c, 1);
-				return fail(e, HC_PROTOCOL, EPROTO, "helper result %u does not match its target", i);
+				return fail(e, HC_PROTOCOL, EPROTO,
+					    "helper result %u does not match its target", i);
 			}
 		got += h.len / sizeof(struct ctd_result);
 	}

@@ -101,7 +101,8 @@ void helper_cap_drop(uid_t uid, gid_t gid)
 		/* PR_CAPBSET_READ fails past the kernel's last capability */
 		for (c = 0; prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++)
 			if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
-				helper_fatal(CTD_EXIT_BOUNDING, "step 5: cannot drop capability %d from the bounding set",
+				helper_fatal(CTD_EXIT_BOUNDING,
+					     "step 5: cannot drop capability %d from the bounding set",
 					     (int)c);
 	}
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);

@@ -21,7 +21,7 @@
 
 /* Seconds to wait for the request frame, and to serve it. */
 #define HELPER_READ_TIMEOUT_S 10u
-#define HELPER_OP_TIMEOUT_S 300u
+#define HELPER_OP_TIMEOUT_S   300u
 
 /* ---- startup.c ---- */
 
@@ -49,9 +49,9 @@ int helper_cap_lower(void);
 struct helper_request {
 	uint16_t type;
 	uint32_t len;
-	struct ctd_dump_req dump;          /* CTD_REQ_DUMP */
-	uint32_t ntargets;                 /* target requests */
-	const struct ctd_target *targets;  /* points into the payload buffer */
+	struct ctd_dump_req dump;	  /* CTD_REQ_DUMP */
+	uint32_t ntargets;		  /* target requests */
+	const struct ctd_target *targets; /* points into the payload buffer */
 };
 
 /* Check a header; returns 0 or a CTD_EXIT_* code with *why set. */

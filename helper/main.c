@@ -15,11 +15,11 @@ static const struct {
 	const char *name;
 	int (*run)(int fd, const struct helper_request *rq);
 } handlers[] = {
-	{CTD_REQ_DUMP, "dump", helper_op_dump},
-	{CTD_REQ_COUNT, "count", helper_op_count},
-	{CTD_REQ_DESTROY, "destroy", helper_op_targets},
-	{CTD_REQ_UPDATE_MARK, "update-mark", helper_op_targets},
-	{CTD_REQ_UPDATE_TIMEOUT, "update-timeout", helper_op_targets},
+    {CTD_REQ_DUMP, "dump", helper_op_dump},
+    {CTD_REQ_COUNT, "count", helper_op_count},
+    {CTD_REQ_DESTROY, "destroy", helper_op_targets},
+    {CTD_REQ_UPDATE_MARK, "update-mark", helper_op_targets},
+    {CTD_REQ_UPDATE_TIMEOUT, "update-timeout", helper_op_targets},
 };
 
 #ifdef __SANITIZE_ADDRESS__

@@ -36,10 +36,10 @@ static unsigned nl_portid;
 static uint32_t nl_seq = 1;
 static int sysctl_fd[4] = {-1, -1, -1, -1};
 static const char *const sysctl_path[4] = {
-	"/proc/sys/net/netfilter/nf_conntrack_count",
-	"/proc/sys/net/netfilter/nf_conntrack_max",
-	"/proc/sys/net/netfilter/nf_conntrack_acct",
-	"/proc/sys/net/netfilter/nf_conntrack_timestamp",
+    "/proc/sys/net/netfilter/nf_conntrack_count",
+    "/proc/sys/net/netfilter/nf_conntrack_max",
+    "/proc/sys/net/netfilter/nf_conntrack_acct",
+    "/proc/sys/net/netfilter/nf_conntrack_timestamp",
 };
 
 int helper_nl_open(void)
@@ -246,7 +246,8 @@ static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by,
 	uint32_t v32;
 
 	attr_nested(nest, c);
-	if (get_be64(c[CTA_COUNTERS_PACKETS], pk) || (get_be32(c[CTA_COUNTERS32_PACKETS], &v32) && (*pk = v32, 1)))
+	if (get_be64(c[CTA_COUNTERS_PACKETS], pk) ||
+	    (get_be32(c[CTA_COUNTERS32_PACKETS], &v32) && (*pk = v32, 1)))
 		*seen = 1;
 	if (!get_be64(c[CTA_COUNTERS_BYTES], by) && get_be32(c[CTA_COUNTERS32_BYTES], &v32))
 		*by = v32;
@@ -262,8 +263,8 @@ static int record_from(struct ctd_record *r, const struct nlmsghdr *nlh)
 	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nfg)))
 		return 0;
 	memset(r, 0, sizeof(*r));
-	attr_walk((const char *)nfg + NLMSG_ALIGN(sizeof(*nfg)), nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*nfg))),
-		  tb);
+	attr_walk((const char *)nfg + NLMSG_ALIGN(sizeof(*nfg)),
+		  nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*nfg))), tb);
 	if (!get_be32(tb[CTA_ID], &r->id) || !tb[CTA_TUPLE_ORIG])
 		return 0;
 	r->l3proto = tuple_from(r, &r->orig, tb[CTA_TUPLE_ORIG], 1);
@@ -558,7 +559,8 @@ static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, stru
 					continue;
 				rep[idx].err = 0;
 				rep[idx].id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
-				rep[idx].status = tb[CTA_STATUS] ? ntohl(mnl_attr_get_u32(tb[CTA_STATUS])) : 0;
+				rep[idx].status =
+				    tb[CTA_STATUS] ? ntohl(mnl_attr_get_u32(tb[CTA_STATUS])) : 0;
 			} else {
 				continue;
 			}
@@ -609,7 +611,8 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 		for (i = 0; i < k; i++) {
 			struct nlmsghdr *nlh;
 			if (rq->type == CTD_REQ_DESTROY) {
-				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, base + i, &tg[i]);
+				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, base + i,
+						     &tg[i]);
 				/* the kernel deletes only if the id still matches:
 				 * a newer connection on the same tuple survives */
 				if (nlh)
@@ -632,11 +635,13 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 			for (i = 0; i < k; i++) {
 				struct nlmsghdr *nlh;
 				if (rep[i].err != 0 || rep[i].id != tg[i].id) {
-					set_result(&results[done + i], tg[i].id, rep[i].err ? rep[i].err : ENOENT);
+					set_result(&results[done + i], tg[i].id,
+						   rep[i].err ? rep[i].err : ENOENT);
 					continue;
 				}
 				/* update only: no NLM_F_CREATE, so a vanished entry is ENOENT */
-				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_NEW, NLM_F_ACK, base2 + m, &tg[i]);
+				nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_NEW, NLM_F_ACK, base2 + m,
+						     &tg[i]);
 				if (!nlh)
 					return CTD_EXIT_INTERNAL;
 				if (rq->type == CTD_REQ_UPDATE_MARK) {
@@ -646,7 +651,8 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 				} else {
 					mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(tg[i].value));
 					/* keep every bit as read, add IPS_FIXED_TIMEOUT */
-					mnl_attr_put_u32(nlh, CTA_STATUS, htonl(rep[i].status | IPS_FIXED_TIMEOUT));
+					mnl_attr_put_u32(nlh, CTA_STATUS,
+							 htonl(rep[i].status | IPS_FIXED_TIMEOUT));
 				}
 				p += nlh->nlmsg_len;
 				idx[m++] = i;

@@ -13,11 +13,11 @@
 
 /* The whitelist: request types and their exact size rules. */
 static const struct proto_type_rule req_rules[] = {
-	{CTD_REQ_DUMP, sizeof(struct ctd_dump_req), 0, 0, 0},
-	{CTD_REQ_COUNT, 0, 0, 0, 0},
-	{CTD_REQ_DESTROY, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
-	{CTD_REQ_UPDATE_MARK, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
-	{CTD_REQ_UPDATE_TIMEOUT, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
+    {CTD_REQ_DUMP, sizeof(struct ctd_dump_req), 0, 0, 0},
+    {CTD_REQ_COUNT, 0, 0, 0, 0},
+    {CTD_REQ_DESTROY, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
+    {CTD_REQ_UPDATE_MARK, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
+    {CTD_REQ_UPDATE_TIMEOUT, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
 };
 
 int helper_check_header(const struct ctd_frame_hdr *h, const char **why)

@@ -170,10 +170,11 @@ static void step_nnp(void)
 	if (helper_cap_have_admin())
 		return;
 	if (nnp == 1)
-		helper_fatal(CTD_EXIT_NNP,
-			     "step 4: NO_NEW_PRIVS is set by the caller (e.g. systemd NoNewPrivileges= on the web "
-			     "server), so the kernel ignored the helper's setuid bit/file capability; use "
-			     "HELPER_MODE=socket");
+		helper_fatal(
+		    CTD_EXIT_NNP,
+		    "step 4: NO_NEW_PRIVS is set by the caller (e.g. systemd NoNewPrivileges= on the web "
+		    "server), so the kernel ignored the helper's setuid bit/file capability; use "
+		    "HELPER_MODE=socket");
 	helper_fatal(CTD_EXIT_NOPRIV, "step 4: no CAP_NET_ADMIN: install the helper setuid root (4750) or "
 				      "with setcap cap_net_admin+p");
 }

@@ -13,32 +13,32 @@ enum ctd_helper_exit {
 	CTD_EXIT_OK = 0,
 
 	/* start-up checks, in order */
-	CTD_EXIT_ENV = 10,       /* 1: could not rebuild the environment */
-	CTD_EXIT_FDS = 11,       /* 2: could not make fds 0-2 safe / close the rest */
-	CTD_EXIT_NOSOCK = 12,    /* 2: fd 3 is not a connected Unix stream socket */
-	CTD_EXIT_CALLER = 13,    /* 3: caller is neither the web user nor in the helper group */
-	CTD_EXIT_NNP = 14,       /* 4: NO_NEW_PRIVS set by the caller, setuid/setcap ignored */
-	CTD_EXIT_NOPRIV = 15,    /* 4: no CAP_NET_ADMIN to start with (not installed setuid/setcap) */
-	CTD_EXIT_CAPS = 16,      /* 5: could not reduce capabilities */
-	CTD_EXIT_SETID = 17,     /* 5: could not drop uid/gid */
-	CTD_EXIT_REGAIN = 18,    /* 5: root could be regained after the drop */
-	CTD_EXIT_BOUNDING = 19,  /* 5: could not drop the bounding set / set NO_NEW_PRIVS */
-	CTD_EXIT_LIMITS = 20,    /* 6/7: umask, rlimits or the timeout could not be set */
-	CTD_EXIT_NETLINK = 21,   /* could not open the conntrack netlink socket */
+	CTD_EXIT_ENV = 10,	/* 1: could not rebuild the environment */
+	CTD_EXIT_FDS = 11,	/* 2: could not make fds 0-2 safe / close the rest */
+	CTD_EXIT_NOSOCK = 12,	/* 2: fd 3 is not a connected Unix stream socket */
+	CTD_EXIT_CALLER = 13,	/* 3: caller is neither the web user nor in the helper group */
+	CTD_EXIT_NNP = 14,	/* 4: NO_NEW_PRIVS set by the caller, setuid/setcap ignored */
+	CTD_EXIT_NOPRIV = 15,	/* 4: no CAP_NET_ADMIN to start with (not installed setuid/setcap) */
+	CTD_EXIT_CAPS = 16,	/* 5: could not reduce capabilities */
+	CTD_EXIT_SETID = 17,	/* 5: could not drop uid/gid */
+	CTD_EXIT_REGAIN = 18,	/* 5: root could be regained after the drop */
+	CTD_EXIT_BOUNDING = 19, /* 5: could not drop the bounding set / set NO_NEW_PRIVS */
+	CTD_EXIT_LIMITS = 20,	/* 6/7: umask, rlimits or the timeout could not be set */
+	CTD_EXIT_NETLINK = 21,	/* could not open the conntrack netlink socket */
 
 	/* protocol failures: the request was malformed */
 	CTD_EXIT_NOREQUEST = 30, /* peer closed before sending anything */
-	CTD_EXIT_SHORT = 31,     /* truncated header or payload */
-	CTD_EXIT_VERSION = 32,   /* wrong protocol version */
-	CTD_EXIT_TOOLONG = 33,   /* length above CTD_FRAME_MAX */
-	CTD_EXIT_TYPE = 34,      /* type not in the request whitelist */
-	CTD_EXIT_SIZE = 35,      /* length wrong for the type */
-	CTD_EXIT_VALUE = 36,     /* a field is out of range (family, flags, padding, count) */
+	CTD_EXIT_SHORT = 31,	 /* truncated header or payload */
+	CTD_EXIT_VERSION = 32,	 /* wrong protocol version */
+	CTD_EXIT_TOOLONG = 33,	 /* length above CTD_FRAME_MAX */
+	CTD_EXIT_TYPE = 34,	 /* type not in the request whitelist */
+	CTD_EXIT_SIZE = 35,	 /* length wrong for the type */
+	CTD_EXIT_VALUE = 36,	 /* a field is out of range (family, flags, padding, count) */
 
 	/* while serving */
-	CTD_EXIT_TIMEOUT = 40,   /* the per-request alarm fired */
-	CTD_EXIT_PEER = 41,      /* the caller went away while we answered */
-	CTD_EXIT_INTERNAL = 42,  /* out of memory or similar */
+	CTD_EXIT_TIMEOUT = 40,	/* the per-request alarm fired */
+	CTD_EXIT_PEER = 41,	/* the caller went away while we answered */
+	CTD_EXIT_INTERNAL = 42, /* out of memory or similar */
 };
 
 /* A short sentence for an exit code ("caller not allowed"); never NULL. */

@@ -160,6 +160,12 @@ with Netns(track=True) as ns:
     compare("family filter ipv6", recs, ct_extended(ns, "-f", "ipv6"))
     recs, _ = hc_dump(ns, "-z", "7")
     compare("zone filter 7", recs, ct_extended(ns, "--zone", "7"))
+    ns.ct("-I", "-s", "10.0.0.7", "-d", "10.0.0.8", "-p", "tcp", "--sport", "7", "--dport", "8", *base,
+          "--status", "ASSURED")
+    recs, _ = hc_dump(ns, "-S", "4/4")
+    compare("status filter ASSURED", recs, ct_extended(ns, "--status", "ASSURED"))
+    t.eq("status filter: the one assured entry", ["10.0.0.7"], [r["src"] for r in recs])
+    ns.ct("-D", "-s", "10.0.0.7")
     recs, _ = hc_dump(ns, "-m", "5/0xff", "-f", "4")
     t.eq("mark + family filters combine", 3, len(recs))
 

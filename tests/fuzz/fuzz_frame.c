@@ -35,12 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	memcpy(&h, copy, sizeof(h));
-	if (h.version != CTD_PROTO_VERSION || h.len > CTD_FRAME_MAX || size != sizeof(h) + h.len || rq.type != h.type)
+	if (h.version != CTD_PROTO_VERSION || h.len > CTD_FRAME_MAX || size != sizeof(h) + h.len ||
+	    rq.type != h.type)
 		abort();
 	switch (rq.type) {
 	case CTD_REQ_DUMP:
 		if (h.len != sizeof(struct ctd_dump_req) || (rq.dump.flags & ~CTD_DUMP_F_ALL) ||
-		    ((rq.dump.flags & CTD_DUMP_F_FAMILY) && rq.dump.family != AF_INET && rq.dump.family != AF_INET6))
+		    ((rq.dump.flags & CTD_DUMP_F_FAMILY) && rq.dump.family != AF_INET &&
+		     rq.dump.family != AF_INET6))
 			abort();
 		break;
 	case CTD_REQ_COUNT:

@@ -24,13 +24,14 @@
 
 #include "helper_client.h"
 
-static const char *const tcp_states[] = {"NONE",	"SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT",
-					 "CLOSE_WAIT",	"LAST_ACK", "TIME_WAIT", "CLOSE",	"SYN_SENT2"};
+static const char *const tcp_states[] = {"NONE",       "SYN_SENT", "SYN_RECV",	"ESTABLISHED", "FIN_WAIT",
+					 "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2"};
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ctd-hc [-s SPEC] [-t SECONDS] dump [-m V/M] [-f 4|6] [-z Z] [-S V/M] [-q] | count | "
-			"destroy | mark V[/M] | timeout S\n");
+	fprintf(stderr,
+		"usage: ctd-hc [-s SPEC] [-t SECONDS] dump [-m V/M] [-f 4|6] [-z Z] [-S V/M] [-q] | count | "
+		"destroy | mark V[/M] | timeout S\n");
 	exit(2);
 }
 
@@ -81,15 +82,17 @@ static int print_rec(const struct ctd_record *r, void *arg)
 	addr(d, sizeof(d), r->l3proto, r->orig.dst);
 	addr(rs, sizeof(rs), r->l3proto, r->repl.src);
 	addr(rd, sizeof(rd), r->l3proto, r->repl.dst);
-	printf("id=%u zone=%u l3=%u l4=%u src=%s dst=%s sport=%u dport=%u rsrc=%s rdst=%s rsport=%u rdport=%u "
-	       "type=%u code=%u icmpid=%u state=%s status=%u timeout=%u mark=%u opkts=%llu obytes=%llu rpkts=%llu "
-	       "rbytes=%llu start=%llu flags=%u\n",
-	       r->id, r->zone, r->l3proto, r->l4proto, s, d, r->orig.sport, r->orig.dport, rs, rd, r->repl.sport,
-	       r->repl.dport, r->icmp_type, r->icmp_code, r->icmp_id,
-	       (r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state < 10 ? tcp_states[r->tcp_state] : "-", r->status,
-	       r->timeout, r->mark, (unsigned long long)r->orig_packets, (unsigned long long)r->orig_bytes,
-	       (unsigned long long)r->repl_packets, (unsigned long long)r->repl_bytes,
-	       (unsigned long long)r->start_ns, r->flags);
+	printf(
+	    "id=%u zone=%u l3=%u l4=%u src=%s dst=%s sport=%u dport=%u rsrc=%s rdst=%s rsport=%u rdport=%u "
+	    "type=%u code=%u icmpid=%u state=%s status=%u timeout=%u mark=%u opkts=%llu obytes=%llu "
+	    "rpkts=%llu "
+	    "rbytes=%llu start=%llu flags=%u\n",
+	    r->id, r->zone, r->l3proto, r->l4proto, s, d, r->orig.sport, r->orig.dport, rs, rd, r->repl.sport,
+	    r->repl.dport, r->icmp_type, r->icmp_code, r->icmp_id,
+	    (r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state < 10 ? tcp_states[r->tcp_state] : "-",
+	    r->status, r->timeout, r->mark, (unsigned long long)r->orig_packets,
+	    (unsigned long long)r->orig_bytes, (unsigned long long)r->repl_packets,
+	    (unsigned long long)r->repl_bytes, (unsigned long long)r->start_ns, r->flags);
 	return 0;
 }
 
@@ -205,7 +208,8 @@ int main(int argc, char **argv)
 		struct ctd_count c;
 		if (hc_count(&tg, &c, &e) != 0)
 			return die(&e);
-		printf("count=%u max=%u accounting=%u timestamp=%u\n", c.count, c.max, c.accounting, c.timestamp);
+		printf("count=%u max=%u accounting=%u timestamp=%u\n", c.count, c.max, c.accounting,
+		       c.timestamp);
 		return 0;
 	}
 	{

@@ -8,7 +8,8 @@
 #include "check.h"
 #include "helper.h"
 
-static uint8_t buf[sizeof(struct ctd_frame_hdr) + sizeof(struct ctd_targets_hdr) + 3 * sizeof(struct ctd_target)];
+static uint8_t
+    buf[sizeof(struct ctd_frame_hdr) + sizeof(struct ctd_targets_hdr) + 3 * sizeof(struct ctd_target)];
 
 static size_t put(uint16_t type, const void *payload, uint32_t len, uint16_t version)
 {
@@ -75,11 +76,14 @@ int main(void)
 	put(CTD_REQ_COUNT, NULL, 0, 9);
 	CHECK(helper_decode_frame(buf, 8, &rq, &why) == CTD_EXIT_VERSION, "wrong version refused");
 	put(CTD_REQ_DUMP, NULL, CTD_FRAME_MAX + 1, CTD_PROTO_VERSION);
-	CHECK(helper_decode_frame(buf, 8, &rq, &why) == CTD_EXIT_TOOLONG, "over-long frame refused before its payload");
+	CHECK(helper_decode_frame(buf, 8, &rq, &why) == CTD_EXIT_TOOLONG,
+	      "over-long frame refused before its payload");
 	CHECK(helper_decode_frame(buf, 5, &rq, &why) == CTD_EXIT_SHORT, "short header refused");
 	put(CTD_REQ_DUMP, &d, sizeof(d), CTD_PROTO_VERSION);
-	CHECK(helper_decode_frame(buf, 8 + sizeof(d) - 3, &rq, &why) == CTD_EXIT_SHORT, "truncated payload refused");
-	CHECK(helper_decode_frame(buf, 8 + sizeof(d) + 1, &rq, &why) == CTD_EXIT_SHORT, "trailing bytes refused");
+	CHECK(helper_decode_frame(buf, 8 + sizeof(d) - 3, &rq, &why) == CTD_EXIT_SHORT,
+	      "truncated payload refused");
+	CHECK(helper_decode_frame(buf, 8 + sizeof(d) + 1, &rq, &why) == CTD_EXIT_SHORT,
+	      "trailing bytes refused");
 
 	memset(&tr, 0, sizeof(tr));
 	tr.h.count = 2;
@@ -92,10 +96,13 @@ int main(void)
 	}
 	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(2)) == 0, "destroy of 2 accepted");
 	put(CTD_REQ_DESTROY, &tr, tlen(2), CTD_PROTO_VERSION);
-	CHECK(helper_decode_frame(buf, 8 + tlen(2), &rq, &why) == 0 && rq.ntargets == 2 && rq.targets[1].id == 101,
+	CHECK(helper_decode_frame(buf, 8 + tlen(2), &rq, &why) == 0 && rq.ntargets == 2 &&
+		  rq.targets[1].id == 101,
 	      "targets decoded in order");
-	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(3)) == CTD_EXIT_VALUE, "count below the frame's targets refused");
-	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == CTD_EXIT_VALUE, "count above the frame's targets refused");
+	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(3)) == CTD_EXIT_VALUE,
+	      "count below the frame's targets refused");
+	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == CTD_EXIT_VALUE,
+	      "count above the frame's targets refused");
 	tr.h.count = 0;
 	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(0)) == CTD_EXIT_SIZE, "no targets refused");
 	tr.h.count = 1;
@@ -106,7 +113,8 @@ int main(void)
 	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == CTD_EXIT_VALUE, "target family 0 refused");
 	tr.t[0].l3proto = AF_INET;
 	tr.t[0].orig.src[9] = 1;
-	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == CTD_EXIT_VALUE, "IPv4 target with stray address bytes refused");
+	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == CTD_EXIT_VALUE,
+	      "IPv4 target with stray address bytes refused");
 	tr.t[0].l3proto = AF_INET6;
 	CHECK(decode(CTD_REQ_DESTROY, &tr, tlen(1)) == 0, "the same bytes as IPv6 accepted");
 	tr.t[0].l3proto = AF_INET;
@@ -130,13 +138,16 @@ int main(void)
 	{
 		static uint8_t rbuf[CTD_FRAME_MAX];
 		proto_send(sv[0], CTD_REQ_COUNT, NULL, 0);
-		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == 0 && rq.type == CTD_REQ_COUNT, "count read from fd");
+		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == 0 && rq.type == CTD_REQ_COUNT,
+		      "count read from fd");
 		struct ctd_frame_hdr h = {.len = 24, .version = CTD_PROTO_VERSION, .type = CTD_REQ_DUMP};
 		if (write(sv[0], &h, sizeof(h)) != sizeof(h))
 			return 2;
 		close(sv[0]);
-		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == CTD_EXIT_SHORT, "EOF inside the payload is SHORT");
-		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == CTD_EXIT_NOREQUEST, "EOF before any byte is NOREQUEST");
+		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == CTD_EXIT_SHORT,
+		      "EOF inside the payload is SHORT");
+		CHECK(helper_read_request(sv[1], rbuf, &rq, &why) == CTD_EXIT_NOREQUEST,
+		      "EOF before any byte is NOREQUEST");
 		close(sv[1]);
 	}
 
