@@ -363,9 +363,11 @@ print_usage() {
 			printf '    %-7s %s   (%s)\n' "${NEW_PASSWORDS[i]}" "${NEW_PASSWORDS[i + 1]}" \
 				"$([ "${NEW_PASSWORDS[i]}" = admin ] && echo operator || echo viewer)"
 		done
+	elif [ -n "${DEMO_ADMIN_PASSWORD:-}${DEMO_VIEWER_PASSWORD:-}" ]; then
+		echo "  users admin (operator) and viewer (viewer); passwords from DEMO_ADMIN_PASSWORD / DEMO_VIEWER_PASSWORD"
 	else
-		echo "  users admin (operator) and viewer (viewer); passwords as set before"
-		echo "  (DEMO_ADMIN_PASSWORD=... / DEMO_VIEWER_PASSWORD=... make demo sets new ones)"
+		echo "  users admin (operator) and viewer (viewer); passwords as printed by the first start"
+		echo "  (sudo DEMO_ADMIN_PASSWORD=... DEMO_VIEWER_PASSWORD=... make demo sets new ones)"
 	fi
 	[ -e "$D/prefix/share/ctd/console/index.html" ] && echo "  web console: https://127.0.0.1:$PORT/ctd/"
 	echo "  certificate to trust: $ETC/demo-ca.pem    logs: $LOGDIR/"
