@@ -138,6 +138,8 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 int session_check(xmlrpc_env *env, struct ctd_ctx *ctx, const char *token);
 int session_delete(xmlrpc_env *env, struct ctd_ctx *ctx);
 void session_purge(struct ctd_ctx *ctx);
+/* Expired sessions and unreferenced dumps (not the newest) go. */
+void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime);
 
 /* ---- authentication (cgi/auth.c) ------------------------------------------- */
 /* Checks user/password against the password file: 0 ok, -1 wrong (fault 1

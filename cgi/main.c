@@ -128,9 +128,10 @@ int main(void)
 		size_t len = XMLRPC_MEMBLOCK_SIZE(char, out);
 		printf("Status: 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n", len);
 		fwrite(XMLRPC_MEMBLOCK_CONTENTS(char, out), 1, len, stdout);
-		fflush(stdout);
 		XMLRPC_MEMBLOCK_FREE(char, out);
 	}
+	/* the answer is complete: let Apache send it while we clean up */
+	fclose(stdout);
 	if (reg)
 		xmlrpc_registry_free(reg);
 	if (ctx.db)

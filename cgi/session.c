@@ -36,23 +36,28 @@ static int hex_token_hash(const char *token, uint8_t hash[32])
 	return 0;
 }
 
-void session_purge(struct ctd_ctx *ctx)
+void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime)
 {
 	sqlite3_stmt *st;
 	double now = now_s();
 
-	if (sqlite3_prepare_v2(ctx->db, "DELETE FROM sessions WHERE last_used < ?1 OR created < ?2", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE last_used < ?1 OR created < ?2", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return;
-	sqlite3_bind_double(st, 1, now - ctx->cfg.session_idle_timeout);
-	sqlite3_bind_double(st, 2, now - ctx->cfg.session_lifetime);
+	sqlite3_bind_double(st, 1, now - idle);
+	sqlite3_bind_double(st, 2, now - lifetime);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	/* dumps no session reads any more, except the newest (rates base) */
-	db_exec(ctx->db, "DELETE FROM dump_chunks WHERE dump_id NOT IN (SELECT dump_id FROM sessions WHERE dump_id "
-			 "IS NOT NULL) AND dump_id <> (SELECT max(id) FROM dumps)");
-	db_exec(ctx->db, "DELETE FROM dumps WHERE id NOT IN (SELECT dump_id FROM sessions WHERE dump_id IS NOT "
-			 "NULL) AND id <> (SELECT max(id) FROM dumps)");
+	db_exec(db, "DELETE FROM dump_chunks WHERE dump_id NOT IN (SELECT dump_id FROM sessions WHERE dump_id "
+		    "IS NOT NULL) AND dump_id <> (SELECT max(id) FROM dumps)");
+	db_exec(db, "DELETE FROM dumps WHERE id NOT IN (SELECT dump_id FROM sessions WHERE dump_id IS NOT "
+		    "NULL) AND id <> (SELECT max(id) FROM dumps)");
+}
+
+void session_purge(struct ctd_ctx *ctx)
+{
+	db_purge(ctx->db, ctx->cfg.session_idle_timeout, ctx->cfg.session_lifetime);
 }
 
 int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char token[65])
@@ -83,8 +88,12 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 		sqlite3_bind_double(st, 4, now);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
-		if (rc == SQLITE_DONE)
-			return db_commit(env, ctx->db);
+		if (rc == SQLITE_DONE) {
+			if (db_commit(env, ctx->db) < 0)
+				return -1;
+			sqlite3_wal_checkpoint_v2(ctx->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			return 0;
+		}
 	}
 	db_fault(env, ctx->db, rc, "creating a session");
 	db_rollback(ctx->db);

@@ -14,6 +14,7 @@
  * snapshot, which must hold the whole table so that later views with other
  * filters page from it without dumping again.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,7 +288,8 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
-	session_purge(ctx);
+	/* no purge here: freeing the previous dump's pages is the next dump's
+	 * background work (housekeeping below), off the response path */
 	return db_commit(env, ctx->db);
 fail:
 	sqlite3_finalize(st);
@@ -296,13 +298,62 @@ fail:
 	return -1;
 }
 
+/*
+ * Housekeeping that would otherwise add a second to a 1M-entry view: free
+ * unreferenced dumps and checkpoint the WAL.  It runs on its own connection
+ * in a thread while the helper streams the table (the CGI mostly waits on
+ * the socket then), and is joined before the new dump is stored.  Failures
+ * only mean the work is left for next time.
+ */
+struct housekeeping {
+	const char *path;
+	unsigned idle, lifetime;
+	pthread_t thread;
+	bool started;
+};
+
+static void *housekeeping_run(void *arg)
+{
+	struct housekeeping *hk = arg;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(hk->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		if (db_exec(db, "BEGIN IMMEDIATE") == SQLITE_OK) {
+			db_purge(db, hk->idle, hk->lifetime);
+			if (db_exec(db, "COMMIT") != SQLITE_OK)
+				db_rollback(db);
+		}
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+static void housekeeping_start(struct housekeeping *hk, const struct ctd_ctx *ctx)
+{
+	hk->path = ctx->cfg.database;
+	hk->idle = ctx->cfg.session_idle_timeout;
+	hk->lifetime = ctx->cfg.session_lifetime;
+	hk->started = pthread_create(&hk->thread, NULL, housekeeping_run, hk) == 0;
+}
+
+static void housekeeping_join(struct housekeeping *hk)
+{
+	if (hk->started)
+		pthread_join(hk->thread, NULL);
+	hk->started = false;
+}
+
 static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_dump_req req;
 	struct ctd_count cnt;
 	struct hc_error e;
+	struct housekeeping hk = {0};
 	double now;
+	int rc;
 
 	memset(&e, 0, sizeof(e));
 	memset(&cnt, 0, sizeof(cnt));
@@ -319,7 +370,10 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	}
 	memset(&req, 0, sizeof(req));
 	memset(&e, 0, sizeof(e));
-	if (hc_dump(&ht, &req, on_record, t, &e) < 0) {
+	housekeeping_start(&hk, ctx);
+	rc = hc_dump(&ht, &req, on_record, t, &e);
+	housekeeping_join(&hk);
+	if (rc < 0) {
 		if (e.kind == HC_ABORTED)
 			ctd_fault(env, CTD_F_HELPER, "table larger than %u entries or out of memory", CTD_TABLE_MAX);
 		else
