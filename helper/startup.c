@@ -218,6 +218,10 @@ void helper_startup(void)
 	gid_t gid;
 	int r;
 
+	/* bounds start-up too (a stalled syslog daemon blocks syslog()); the
+	 * default action of SIGALRM ends the process, step 6 installs ours */
+	signal(SIGALRM, SIG_DFL);
+	alarm(HELPER_READ_TIMEOUT_S);
 	openlog("ctd-helper", LOG_PID, LOG_AUTHPRIV);
 	step_env();
 	step_fds();

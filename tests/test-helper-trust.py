@@ -83,6 +83,67 @@ print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "answer": ans.hex()}), fl
 """
 
 
+# Syslog check: in a private mount namespace, a tmpfs /dev with a
+# /dev/null and a /dev/log datagram socket we read; the caller (root, or
+# uid argv[3] via setres*id) runs one conversation; prints the exit code
+# and every syslog line the helper wrote.
+SYSLOG = r"""
+import json, os, socket, stat, subprocess, sys, threading, time
+helper, data, uid = sys.argv[1], bytes.fromhex(sys.argv[2]), int(sys.argv[3])
+subprocess.run(["mount", "-t", "tmpfs", "ctdtest", "/dev"], check=True)
+os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3)); os.chmod("/dev/null", 0o666)
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); log.bind("/dev/log"); os.chmod("/dev/log", 0o666)
+msgs, done = [], threading.Event()
+def reader():  # keep reading, as syslogd would: a full queue blocks the sender
+    log.settimeout(0.1)
+    while not done.is_set():
+        try:
+            msgs.append(log.recv(4096).decode(errors="replace"))
+        except socket.timeout:
+            pass
+pid = os.fork()
+if pid == 0:
+    if uid:
+        os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
+    a, b = socket.socketpair()
+    hp = os.fork()
+    if hp == 0:
+        os.dup2(b.fileno(), 3); os.closerange(4, 4096)
+        os.execve(helper, ["ctd-helper"], {})
+    b.close()
+    try:
+        a.sendall(data); a.shutdown(socket.SHUT_WR)
+        while a.recv(65536):
+            pass
+    except OSError:
+        pass
+    _, st = os.waitpid(hp, 0)
+    os._exit(os.waitstatus_to_exitcode(st))
+th = threading.Thread(target=reader, daemon=True)
+th.start()
+_, st = os.waitpid(pid, 0)
+done.set()
+th.join()
+log.setblocking(False)
+while True:
+    try:
+        msgs.append(log.recv(4096).decode(errors="replace"))
+    except BlockingIOError:
+        break
+print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "log": msgs}))
+"""
+
+
+def syslog_run(ns, helper, data, uid=0):
+    r = ns.run("unshare", "-m", "--propagation", "private", "python3", "-c", SYSLOG, helper, data.hex(), str(uid),
+               check=False)
+    try:
+        j = json.loads(r.stdout.strip().splitlines()[-1])
+        return j["rc"], j["log"]
+    except (ValueError, IndexError):
+        return None, [r.stderr.strip()]
+
+
 def as_user(uid=None, nnp=False, groups=None):
     if uid is None:
         return []
@@ -300,6 +361,25 @@ try:
             t.eq(f"{prefix}a good frame still works", (0, [RSP_RECORDS, RSP_END]), (rc, answer_types(ans)))
             t.ok(f"{prefix}good frame: no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
                  err.strip()[:300])
+
+        # ---- syslog (LOG_AUTHPRIV): one line per step before it acts, the reason on refusal ----
+        rc, log = syslog_run(ns, HELPER, frame(REQ_DUMP, dump_req()))
+        text = "\n".join(log)
+        t.eq("syslog: a served request exits 0", 0, rc)
+        t.ok("syslog: every start-up step logged, in order, as authpriv.info (<86>)",
+             all(any(m.startswith("<86>") and f"step {n}:" in m for m in log) for n in (1, 2, 3, 4, 5, 6)) and
+             [int(m.split("step ")[1][0]) for m in log if "step " in m] ==
+             sorted(int(m.split("step ")[1][0]) for m in log if "step " in m), text[:500])
+        t.ok("syslog: the request is logged", "request: dump" in text, text[:500])
+        rc, log = syslog_run(ns, HELPER, frame(REQ_DUMP, dump_req(flags=2, family=3)))
+        t.ok("syslog: malformed frame refused with its reason as authpriv.err (<83>)",
+             rc == 36 and any(m.startswith("<83>") and "refused (exit 36)" in m and "bad family" in m for m in log),
+             f"rc {rc}: {log[-1:]}")
+        rc, log = syslog_run(ns, suid, frame(REQ_COUNT), uid=65534)
+        t.ok("syslog: a refused caller is logged with uid and reason before exit 13",
+             rc == 13 and any("refused (exit 13)" in m and "uid 65534" in m for m in log), f"rc {rc}: {log[-1:]}")
+        t.ok("syslog: the caller check is the last step a refused caller reaches",
+             not any("step 4" in m for m in log), "\n".join(log)[:300])
 
         # ---- timeout: a caller that never sends ----
         p, pid = held(ns, HELPER)
