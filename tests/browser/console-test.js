@@ -32,7 +32,8 @@ const SHOTS = process.env.CTD_SHOT_DIR || '.';
 const LIVE_SPORT = Number(process.env.CTD_LIVE_SPORT);
 const LIVE_DPORT = Number(process.env.CTD_LIVE_DPORT);
 const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
-const WAIT = 30000;
+const CTGEN = process.env.CTD_CTGEN || '';
+const WAIT = 60000;
 
 let passed = 0, failed = 0, skipped = 0;
 function ok(cond, desc, detail) {
@@ -302,6 +303,13 @@ async function adminSteps(page, errors) {
 	ok(lengths.length > 10 && lengths.every((n) => n !== null && n > 0 && n <= 250),
 		'every view asked for one page only (length 1..250), never the whole table', JSON.stringify(lengths));
 
+	// ---- the README picture: everything, biggest flow first ----
+	await afterLoad(page, () => page.click('#clear'));
+	await sortBy(page, 'obytes', 'descending');
+	r = await rows(page);
+	eq(Number(r[0].sport), LIVE_SPORT, 'sorted by bytes descending: the 3 MiB live connection comes first');
+	await shot(page, 'readme.png');
+
 	// ---- human units on the live connection ----
 	await filter(page, { portdir: 'orig_port_src', port: String(LIVE_SPORT) });
 	r = await rows(page);
@@ -477,11 +485,52 @@ async function adminSteps(page, errors) {
 	ok(reached.has('sort'), 'Tab reaches the sort headers');
 	ok(reached.has('danger kill'), 'Tab reaches a Kill button');
 
+	// ---- a 100k-entry table: only the current page is fetched ----
+	if (CTGEN) await bigTable(page, calls);
+	else skip('100k-entry table', 'no ctgen (tests/tools/ctgen.c) built');
+
 	// ---- log out ----
 	await page.click('#logout');
 	await page.waitForSelector('body.logged-out', { timeout: WAIT });
 	ok(/Logged out/.test(await page.textContent('#who')), 'Log out ends the session and says so');
 	ok(calls.some((c) => c.method === 'logout'), 'logout() was called');
+}
+
+// Time from a click to the page being drawn, in ms.
+async function timed(page, action) {
+	const t = Date.now();
+	await afterLoad(page, action);
+	return Date.now() - t;
+}
+
+async function bigTable(page, calls) {
+	const out = execFileSync(CTGEN, ['100000'], { encoding: 'utf8' }).trim();
+	console.log('# ctgen: ' + out);
+	await filter(page, {});
+	await sortBy(page, 'id', 'ascending');
+	const tRefresh = await timed(page, () => page.click('#refresh'));
+	const pi = await info(page);
+	ok(pi.total >= 100000, '100k entries: the total says ' + pi.total);
+	eq((await rows(page)).length, 100, '100k entries: still 100 rows in the page');
+	const tNext = await timed(page, () => page.click('#next'));
+	eq((await info(page)).first, 101, '100k entries: Next works');
+	const tLast = await timed(page, () => page.click('#last'));
+	eq((await info(page)).last, pi.total, '100k entries: Last reaches the end');
+	const tSort = await timed(page, () => page.click('th[data-col="obytes"] button.sort'));
+	const tFilter = await timed(page, async () => { await page.fill('#f-addr', '10.1.0.0/16'); await page.click('#apply'); });
+	const fpi = await info(page);
+	// ctgen's entry i has source 10.(i>>16).(i>>8 & 255).(i & 255): 10.1/16 holds i = 65536..99999
+	eq(fpi.total, 100000 - 65536, '100k entries: CIDR 10.1.0.0/16 filter counts 34,464');
+	const sizes = await page.evaluate(() => performance.getEntriesByType('resource')
+		.filter((e) => e.name.endsWith('/RPC2')).slice(-5).map((e) => e.encodedBodySize));
+	ok(sizes.length === 5 && sizes.every((n) => n > 0 && n < 400000), '100k entries: each answer is one page (< 400 KB)', JSON.stringify(sizes));
+	const dom = await page.evaluate(() => document.getElementsByTagName('*').length);
+	ok(dom < 6000, '100k entries: the document stays small (' + dom + ' elements)');
+	console.log('# 100k entries: refresh+first page ' + tRefresh + ' ms, next page ' + tNext + ' ms, last page ' +
+		tLast + ' ms, sort by bytes ' + tSort + ' ms, CIDR filter ' + tFilter + ' ms; view answers ' +
+		JSON.stringify(sizes) + ' bytes; ' + dom + ' DOM elements');
+	await shot(page, '12-100k.png');
+	await afterLoad(page, () => page.click('#clear'));
 }
 
 async function viewerTests(errors) {
