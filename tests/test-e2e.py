@@ -5,7 +5,7 @@ TLS and Basic auth) started inside a private network namespace, real
 TCP/UDP/ICMP/IPv6 traffic there, and the endpoint driven over HTTPS by three
 independent real clients: python xmlrpc.client, PHP's xmlrpc extension with
 php-curl, and the `xmlrpc` CLI (xmlrpc-c).  Once per helper mode (setuid,
-then socket; CTD_E2E_MODES overrides), each in its own namespace.
+setcap, socket; CTD_E2E_MODES overrides), each in its own namespace.
 
 Oracle: `conntrack -L` inside the namespace, Apache's access log (which
 shows whether the CGI handler ran), DESIGN.md §2 and issue 5.
@@ -36,7 +36,7 @@ need_root(t)
 
 DEMO = os.path.join(TOP, "apache", "demo.sh")
 PHP_CLIENT = os.path.join(TOP, "tests", "php", "e2e_client.php")
-MODES = os.environ.get("CTD_E2E_MODES", "setuid socket").split()
+MODES = os.environ.get("CTD_E2E_MODES", "setuid setcap socket").split()
 
 for tool in ("apache2", "xmlrpc", "php", "htpasswd", "openssl", "curl", "nft"):
     if not shutil.which(tool) and not os.path.exists("/usr/sbin/" + tool):
