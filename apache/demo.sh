@@ -371,13 +371,19 @@ print_usage() {
 	fi
 	[ -e "$D/prefix/share/ctd/console/index.html" ] && echo "  web console: https://127.0.0.1:$PORT/ctd/"
 	echo "  certificate to trust: $ETC/demo-ca.pem    logs: $LOGDIR/"
+	# the admin password is known now if it was just made or given
+	local p=PASSWORD i
+	for ((i = 0; i < ${#NEW_PASSWORDS[@]}; i += 2)); do
+		[ "${NEW_PASSWORDS[i]}" = admin ] && p=${NEW_PASSWORDS[i + 1]}
+	done
+	[ -n "${DEMO_ADMIN_PASSWORD:-}" ] && p=$(printf '%q' "$DEMO_ADMIN_PASSWORD")
 	echo
-	echo "Try it (replace PASSWORD):"
-	echo "  ${pre}curl --cacert $ETC/demo-ca.pem -u admin:PASSWORD -H 'Content-Type: text/xml' \\"
+	if [ "$p" = PASSWORD ]; then echo "Try it (replace PASSWORD with admin's):"; else echo "Try it:"; fi
+	echo "  ${pre}curl --cacert $ETC/demo-ca.pem -u admin:$p -H 'Content-Type: text/xml' \\"
 	echo "    --data '<?xml version=\"1.0\"?><methodCall><methodName>login</methodName><params/></methodCall>' $url"
-	echo "  ${pre}xmlrpc -username admin -password PASSWORD -curlnoverifypeer -curlnoverifyhost $url login"
+	echo "  ${pre}xmlrpc -username admin -password $p -curlnoverifypeer -curlnoverifyhost $url login"
 	echo "  # then, with the session id it returned:"
-	echo "  ${pre}xmlrpc -username admin -password PASSWORD -curlnoverifypeer -curlnoverifyhost $url view s/SESSION"
+	echo "  ${pre}xmlrpc -username admin -password $p -curlnoverifypeer -curlnoverifyhost $url view s/SESSION"
 	echo "  (the xmlrpc CLI cannot be given a CA file, hence -curlnoverify*; curl, python and PHP can)"
 	echo
 	echo "Stop it with: sudo make demo-stop"
