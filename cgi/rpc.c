@@ -154,35 +154,43 @@ static xmlrpc_value *m_whoami(xmlrpc_env *env, xmlrpc_value *params, void *srv, 
 struct method {
 	const char *name;
 	xmlrpc_method2 fn;
-	int role; /* CTD_ROLE_NONE: no session needed */
+	int role;       /* CTD_ROLE_NONE: no session needed */
+	int max_params; /* more is fault 3; -1 = any (login) */
 	const char *sig;
 	const char *help;
 };
 
 static const struct method methods[] = {
-	{"login", m_login, CTD_ROLE_NONE, "s:,s:ss",
+	{"login", m_login, CTD_ROLE_NONE, -1, "s:,s:ss",
 	 "login() with Apache authentication, else login(user, password); returns a session id"},
-	{"view", m_view, CTD_ROLE_VIEWER, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
+	{"view", m_view, CTD_ROLE_VIEWER, 6, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
 	 "view(session, filters, order_by, order_dir, start, length): a page of the conntrack table"},
-	{"kill", m_kill, CTD_ROLE_OPERATOR, "i:sA", "kill(session, ids): destroy connections; returns how many"},
-	{"change", m_change, CTD_ROLE_OPERATOR, "b:sssi,b:ssii",
+	{"kill", m_kill, CTD_ROLE_OPERATOR, 2, "i:sA", "kill(session, ids): destroy connections; returns how many"},
+	{"change", m_change, CTD_ROLE_OPERATOR, 4, "b:sssi,b:ssii",
 	 "change(session, field, id, value): set 'mark' or 'timeout' of one connection"},
-	{"refresh", m_refresh, CTD_ROLE_VIEWER, "b:s", "refresh(session): the next view reads a fresh dump"},
-	{"set_autorefresh", m_set_autorefresh, CTD_ROLE_VIEWER, "b:si",
+	{"refresh", m_refresh, CTD_ROLE_VIEWER, 1, "b:s", "refresh(session): the next view reads a fresh dump"},
+	{"set_autorefresh", m_set_autorefresh, CTD_ROLE_VIEWER, 2, "b:si",
 	 "set_autorefresh(session, seconds): 0 = stable snapshot, N = re-dump when older than N s"},
-	{"logout", m_logout, CTD_ROLE_VIEWER, "b:s", "logout(session): end the session"},
-	{"whoami", m_whoami, CTD_ROLE_VIEWER, "S:s", "whoami(session): {user, role}"},
+	{"logout", m_logout, CTD_ROLE_VIEWER, 1, "b:s", "logout(session): end the session"},
+	{"whoami", m_whoami, CTD_ROLE_VIEWER, 1, "S:s", "whoami(session): {user, role}"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 
-int rpc_method_role(const char *name)
+static const struct method *method_of(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < N_METHODS; i++)
 		if (strcmp(methods[i].name, name) == 0)
-			return methods[i].role;
-	return -1;
+			return &methods[i];
+	return NULL;
+}
+
+int rpc_method_role(const char *name)
+{
+	const struct method *m = method_of(name);
+
+	return m ? m->role : -1;
 }
 
 /*
@@ -193,6 +201,7 @@ int rpc_method_role(const char *name)
 static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, void *user)
 {
 	struct ctd_ctx *ctx = user;
+	const struct method *m;
 	xmlrpc_value *v;
 	char token[80];
 	int need, ok;
@@ -209,9 +218,16 @@ static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, v
 		ctd_fault(env, CTD_F_ROLE, "not permitted: system.shutdown");
 		return;
 	}
-	need = rpc_method_role(name);
-	if (need <= CTD_ROLE_NONE)
+	m = method_of(name);
+	if (!m || m->role == CTD_ROLE_NONE)
 		return; /* login, system.*, or unknown (the library answers -506) */
+	need = m->role;
+	/* a call with extra parameters was meant for some other API: refuse it
+	 * rather than act on a guess */
+	if (m->max_params >= 0 && xmlrpc_array_size(env, params) > m->max_params) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameters: %s takes at most %d", name, m->max_params);
+		return;
+	}
 	v = param(env, params, 0);
 	ok = v && val_string(env, v, token, sizeof(token)) == 0;
 	if (v)
