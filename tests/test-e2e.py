@@ -525,6 +525,23 @@ def suite(mode, first):
             t.ok(f"[{mode}] python: ... the connection is still there", ct_by_id(ns, ida) is not None)
             t.eq(f"[{mode}] python: the viewer's session is not the admin's (admin REMOTE_USER) -> fault 2", 2,
                  py_fault(adm.view, vsid, {}))
+            # headers that would pose as another user reach nobody
+            forged = ["-H", "X-Remote-User: admin", "-H", "Remote-User: admin", "-H", "X-Forwarded-User: admin"]
+
+            def curl_rpc(method, *params):
+                body = xmlrpc.client.dumps(params, method)
+                r = subprocess.run(["curl", "-s", "--cacert", CA, "-u", f"viewer:{VIEWER_PW}", *forged,
+                                    "-H", "Content-Type: text/xml", "--data-binary", body,
+                                    f"https://127.0.0.1:{port}/RPC2"], capture_output=True, text=True)
+                return xmlrpc.client.loads(r.stdout)[0][0]
+            try:
+                fsid = curl_rpc("login")
+                got = curl_rpc("whoami", fsid)
+                curl_rpc("logout", fsid)
+            except Exception as e:  # noqa: BLE001
+                got = repr(e)
+            t.eq(f"[{mode}] viewer sending X-Remote-User/Remote-User/X-Forwarded-User: admin stays viewer",
+                 {"user": "viewer", "role": "viewer"}, got)
             # kill a live TCP connection
             t.eq(f"[{mode}] python: kill the busy TCP connection -> 1", 1, adm.kill(sid, [ida]))
             time.sleep(0.3)
