@@ -219,6 +219,20 @@ with Netns() as ns, Cgi(t, ns, san=SAN) as fx:
     fx.expect_fault("filter orig_ipv6_src 'fe80::1%lo' -> fault 3", 3, "view", sid, {"orig_ipv6_src": "fe80::1%lo"})
     fx.expect_fault("filter addr '' -> fault 3", 3, "view", sid, {"addr": ""})
 
+    # fault 3 names the parameter
+    for desc, word, params in (
+            ("view start -1", "start", ("view", sid, {}, "id", "a", -1, 10)),
+            ("view length 'x'", "length", ("view", sid, {}, "id", "a", 0, "x")),
+            ("view order_by 'nope'", "order_by", ("view", sid, {}, "nope", "a")),
+            ("view filters 'x'", "filter", ("view", sid, "x")),
+            ("kill 10,001 ids", "ids", ("kill", sid, ["1"] * 10001)),
+            ("change field 'nope'", "field", ("change", sid, "nope", ids[0], 1)),
+            ("change value 'x'", "value", ("change", sid, "mark", ids[0], "x")),
+            ("set_autorefresh -1", "seconds", ("set_autorefresh", sid, -1))):
+        f = fx.expect_fault(f"{desc} -> fault 3", 3, *params)
+        if f is not None:
+            t.ok(f"{desc}: fault 3 names the parameter ({word!r})", word in f.faultString.lower(), f.faultString)
+
     # ---- nothing happened ---------------------------------------------------------------------
     t.eq("conntrack -L before == after (nothing killed or changed)", before, state(ns))
     t.eq("PRAGMA integrity_check == ok", "ok", fx.integrity())

@@ -467,6 +467,23 @@ with Netns() as ns, Cgi(t, ns) as fx:
     a2 = view({}, "id", "a", 0, 0)
     t.ok("a refresh in another session does not change this session's snapshot",
          a1["total"] == a2["total"] and b1["total"] == a1["total"] + 1, (a1["total"], a2["total"], b1["total"]))
+
+    # ---- concurrent CGIs on one database (Apache runs them in parallel) ---------------------
+    sess = [fx.login() for _ in range(4)]
+    for s in sess:
+        fx.call("set_autorefresh", s, 1)
+    time.sleep(1.1)
+    procs = [fx.spawn("view", s, {}, "id", "a", 0, 0) for s in sess for _ in range(2)]
+    procs += [fx.spawn("refresh", sid) for _ in range(2)]
+    outs = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        outs.append(out)
+    good = sum(1 for o in outs if b"<name>table</name>" in o or b"<boolean>1</boolean>" in o)
+    t.eq(f"{len(procs)} concurrent CGIs (re-dumping views and refreshes): all answered without a fault",
+         len(procs), good)
+    t.ok("... no fault among them", not any(b"faultCode" in o for o in outs),
+         [o[-300:] for o in outs if b"faultCode" in o][:2])
     t.eq("integrity_check", "ok", fx.integrity())
 
 t.done()

@@ -190,6 +190,7 @@ class Cgi:
                              stderr=subprocess.PIPE)
         p.stdin.write(body)
         p.stdin.close()
+        p.stdin = None  # so that communicate() only reads
         return p
 
     def run_raw(self, body, remote_user="admin", env_extra=None, content_type="text/xml",
