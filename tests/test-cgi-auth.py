@@ -54,6 +54,13 @@ with Netns() as ns, Cgi(t, ns) as fx:
     except Exception as e:  # noqa: BLE001
         t.ok("database readable as www-data", False, str(e))
 
+    try:
+        jm, uv = fx.sql("PRAGMA journal_mode", "PRAGMA user_version")
+        t.eq("database in WAL mode", "wal", jm[0][0])
+        t.ok("schema version set (PRAGMA user_version >= 1)", uv[0][0] >= 1, uv)
+    except Exception as e:  # noqa: BLE001
+        t.ok("database pragmas readable", False, repr(e))
+
     # ---- sessions -----------------------------------------------------------------
     fx.expect_ok("view with a live session", "view", sid, check=lambda v: isinstance(v, dict))
     fx.expect_fault("unknown session id -> fault 2", 2, "view", FORGED)
@@ -118,6 +125,10 @@ with Netns() as ns, Cgi(t, ns) as fx:
     t.ok("unknown user is not answered much faster than a known user (bcrypt still computed)",
          tu > tk * 0.3, f"known {tk:.3f} s, unknown {tu:.3f} s")
 
+    sr = fx.expect_ok("password_file configured but REMOTE_USER set: params ignored, session for REMOTE_USER",
+                      "login", "alice", "wrong", remote_user="admin", check=lambda v: isinstance(v, str))
+    if sr:
+        fx.expect_ok("... whoami is the Apache user", "whoami", sr, check=lambda v: v.get("user") == "admin")
     fx.conf()
     fx.expect_fault("no REMOTE_USER and no password_file configured -> fault 1", 1, "login", "alice",
                     "secret-alice", remote_user=None)
@@ -302,6 +313,13 @@ with Netns() as ns, Cgi(t, ns) as fx:
         fx.expect_fault("database with a newer schema version (user_version 9999) -> fault 8", 8, "login")
     except Exception as e:  # noqa: BLE001
         t.ok("set user_version on the test database", False, str(e))
+    # an empty database file (0 bytes, e.g. made by the packager) is initialised at open
+    empty = os.path.join(fx.state, "empty.db")
+    open(empty, "wb").close()
+    os.chown(empty, 33, 33)
+    fx.conf(database=empty)
+    fx.expect_ok("an empty database file gets the schema at open: login works", "login",
+                 check=lambda v: isinstance(v, str))
     # a read-only database file
     ro = os.path.join(fx.state, "ro.db")
     fx.conf(database=ro)
