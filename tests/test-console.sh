@@ -24,6 +24,9 @@ for c in apache2 htpasswd openssl python3 curl; do
 done
 rm -rf "$OUT"
 mkdir -p "$OUT"
+for f in "$CTD_TOP"/apache/console/*.js "$BROWSER_DIR"/console-test.js; do
+	t_ok "$(basename "$f") parses" node --check "$f"
+done
 
 ns_new
 ns_track "$NS"

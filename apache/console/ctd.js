@@ -153,6 +153,7 @@
 		return name + (r.orig_l3proto === 10 && r.orig_l4proto !== 58 ? '6' : '');
 	}
 
+	// firstDir: traffic columns sort biggest first on their first click.
 	const COLUMNS = [
 		{ key: 'id', label: 'ID', sort: 'id', num: true, get: (r) => r.id },
 		{ key: 'proto', label: 'Proto', sort: 'orig_l4proto', get: protoText,
@@ -172,13 +173,13 @@
 			get: (r) => String(u32(r.mark)), title: (r) => '0x' + u32(r.mark).toString(16) },
 		{ key: 'user', label: 'User', sort: 'username', userCol: true,
 			get: (r) => (r.username !== undefined ? r.username : r.user_id !== undefined ? String(r.user_id) : '') },
-		{ key: 'obytes', label: 'Bytes orig', sort: 'orig_counter_bytes', num: true,
+		{ key: 'obytes', label: 'Bytes orig', sort: 'orig_counter_bytes', num: true, firstDir: 'desc',
 			get: (r) => bytes(r.orig_counter_bytes),
 			title: (r) => group(r.orig_counter_bytes) + ' bytes, ' + group(r.orig_counter_packets) + ' packets' },
-		{ key: 'rbytes', label: 'Bytes reply', sort: 'repl_counter_bytes', num: true,
+		{ key: 'rbytes', label: 'Bytes reply', sort: 'repl_counter_bytes', num: true, firstDir: 'desc',
 			get: (r) => bytes(r.repl_counter_bytes),
 			title: (r) => group(r.repl_counter_bytes) + ' bytes, ' + group(r.repl_counter_packets) + ' packets' },
-		{ key: 'rate', label: 'Rate', sort: 'rate', num: true, get: (r) => rate(r.rate),
+		{ key: 'rate', label: 'Rate', sort: 'rate', num: true, firstDir: 'desc', get: (r) => rate(r.rate),
 			title: (r) => 'orig ' + rate(r.orig_rate) + ', reply ' + rate(r.repl_rate) },
 	];
 
@@ -263,7 +264,7 @@
 				b.addEventListener('click', () => {
 					if (state.orderBy === c.sort)
 						state.orderDir = state.orderDir === 'asc' ? 'desc' : 'asc';
-					else { state.orderBy = c.sort; state.orderDir = 'asc'; }
+					else { state.orderBy = c.sort; state.orderDir = c.firstDir || 'asc'; }
 					state.start = 0;
 					resetPageState();
 					load({ focusSort: c.sort });
