@@ -421,6 +421,7 @@ cmd_start() {
 	[ "$MODE" = socket ] && start_socket_helper
 	if ! in_ns "$APACHE" -f "$CONF" -k start; then
 		tail -n 20 "$LOGDIR/error.log" >&2 || true
+		stop_socket_helper
 		die "Apache did not start (see $LOGDIR/error.log)"
 	fi
 	# up when an unauthenticated request gets its 401
@@ -433,6 +434,7 @@ cmd_start() {
 	done
 	if [ "$code" != 401 ]; then
 		tail -n 20 "$LOGDIR/error.log" >&2 || true
+		cmd_stop >/dev/null 2>&1 || true
 		die "Apache is not answering on 127.0.0.1:$PORT as expected (HTTP '$code'; see $LOGDIR/error.log)"
 	fi
 	echo "port $PORT, helper mode $MODE${NETNS:+, netns $NETNS}" >"$STATE"
