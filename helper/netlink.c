@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -27,6 +28,12 @@
 /* Requests per netlink send for destroy/update; their replies (~40 bytes
  * each, NETLINK_CAP_ACK) easily fit the socket's receive buffer. */
 #define HELPER_NL_BATCH 128u
+/* Receive buffer of the netlink socket. */
+#define HELPER_NL_SOCKBUF (4 * 1024 * 1024)
+/* Replies received per recvmmsg, and room for one (a GET reply is a few
+ * hundred bytes; an ack 36). */
+#define HELPER_NL_RECV_VEC  64u
+#define HELPER_NL_REPLY_MAX 8192u
 /* Room for one request message (an IPv6 tuple with every attribute is
  * under 200 bytes). */
 #define HELPER_NL_MSG_MAX 512u
@@ -50,8 +57,14 @@ int helper_nl_open(void)
 	if (helper_cap_raise() != 0)
 		return -errno;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) != 0)
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) != 0) {
 		err = errno ? errno : EIO;
+	} else {
+		/* room for a whole batch of GET replies (each its own skb);
+		 * best effort: without it the batch fails with ENOBUFS */
+		int rcv = HELPER_NL_SOCKBUF;
+		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
+	}
 	if (helper_cap_lower() != 0 && !err)
 		err = errno;
 	if (err)
@@ -510,61 +523,84 @@ struct reply {
 	uint32_t status;
 };
 
-static int attr_cb(const struct nlattr *a, void *data)
+/* Record the replies in one received buffer; returns how many were new. */
+static uint32_t take_replies(const char *buf, size_t len, uint32_t base, uint32_t k, struct reply *rep)
 {
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(a);
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const void *)buf;
+	int left = (int)len;
+	uint32_t got = 0;
 
-	if ((type == CTA_ID || type == CTA_STATUS) && mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-		tb[type] = a;
-	return MNL_CB_OK;
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		uint32_t idx = nlh->nlmsg_seq - base;
+		if (idx >= k || rep[idx].err != -1)
+			continue; /* not ours, or a second part */
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
+				continue;
+			rep[idx].err = -e->error;
+		} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_NEW &&
+			   nlh->nlmsg_len >= NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)))) {
+			attr_tab tb;
+			attr_walk((const char *)mnl_nlmsg_get_payload(nlh) +
+				      NLMSG_ALIGN(sizeof(struct nfgenmsg)),
+				  nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg))), tb);
+			if (!get_be32(tb[CTA_ID], &rep[idx].id))
+				continue;
+			rep[idx].status = 0;
+			get_be32(tb[CTA_STATUS], &rep[idx].status);
+			rep[idx].err = 0;
+		} else {
+			continue;
+		}
+		got++;
+	}
+	return got;
 }
 
 /* Send k messages (len bytes at buf, seqs base..base+k-1) and collect one
- * reply per message into rep[].  0 or -errno for the socket as a whole. */
+ * reply per message into rep[].  Each reply is its own datagram, so they
+ * are received many at a time (recvmmsg).  0 or -errno for the socket as
+ * a whole. */
 static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct reply *rep)
 {
-	static char rbuf[HELPER_NL_RCVBUF];
+	static char rbuf[HELPER_NL_RECV_VEC][HELPER_NL_REPLY_MAX];
+	static struct mmsghdr mm[HELPER_NL_RECV_VEC];
+	static struct iovec iov[HELPER_NL_RECV_VEC];
+	static struct sockaddr_nl from[HELPER_NL_RECV_VEC];
 	uint32_t pending = k, i;
-	int r;
+	int r, fd = mnl_socket_get_fd(nl);
 
 	for (i = 0; i < k; i++)
 		rep[i].err = -1;
 	if ((r = nl_send(buf, len)) != 0)
 		return r;
 	while (pending > 0) {
-		ssize_t n = mnl_socket_recvfrom(nl, rbuf, sizeof(rbuf));
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-		int left;
+		int n, j;
 
+		memset(mm, 0, sizeof(mm));
+		for (j = 0; j < (int)HELPER_NL_RECV_VEC; j++) {
+			iov[j].iov_base = rbuf[j];
+			iov[j].iov_len = sizeof(rbuf[j]);
+			mm[j].msg_hdr.msg_iov = &iov[j];
+			mm[j].msg_hdr.msg_iovlen = 1;
+			mm[j].msg_hdr.msg_name = &from[j];
+			mm[j].msg_hdr.msg_namelen = sizeof(from[j]);
+		}
+		n = recvmmsg(fd, mm, pending < HELPER_NL_RECV_VEC ? pending : HELPER_NL_RECV_VEC,
+			     MSG_WAITFORONE, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno; /* ENOBUFS: replies lost, cannot tell which */
 		}
-		left = (int)n;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			uint32_t idx = nlh->nlmsg_seq - base;
-			if (idx >= k || rep[idx].err != -1)
-				continue; /* not ours, or a second part */
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-					continue;
-				rep[idx].err = -e->error;
-			} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_NEW) {
-				const struct nlattr *tb[CTA_MAX + 1] = {0};
-				mnl_attr_parse(nlh, sizeof(struct nfgenmsg), attr_cb, tb);
-				if (!tb[CTA_ID])
-					continue;
-				rep[idx].err = 0;
-				rep[idx].id = ntohl(mnl_attr_get_u32(tb[CTA_ID]));
-				rep[idx].status =
-				    tb[CTA_STATUS] ? ntohl(mnl_attr_get_u32(tb[CTA_STATUS])) : 0;
-			} else {
+		for (j = 0; j < n; j++) {
+			/* only the kernel (port 0) answers; a truncated reply is lost */
+			if (mm[j].msg_hdr.msg_namelen != sizeof(struct sockaddr_nl) || from[j].nl_pid != 0)
 				continue;
-			}
-			pending--;
+			if (mm[j].msg_hdr.msg_flags & MSG_TRUNC)
+				return -EMSGSIZE;
+			pending -= take_replies(rbuf[j], mm[j].msg_len, base, k, rep);
 		}
 	}
 	return 0;

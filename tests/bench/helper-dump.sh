@@ -39,6 +39,12 @@ printf '  conntrack -L -o id >/dev/null   %.3f s  %8.0f records/s\n' "$ct" "$(ec
 printf '  ctd-helper (records to callback) %.3f s  %8.0f records/s\n' "$hc" "$(echo "$n / $hc" | bc -l)"
 printf '  ctd-helper (printed as text)     %.3f s  %8.0f records/s\n' "$hcp" "$(echo "$n / $hcp" | bc -l)"
 printf '  ratio conntrack/helper: %.2fx (target >= 1.5x)\n' "$(echo "$ct / $hc" | bc -l)"
+# CPU time (user + system, children included) is steadier than wall time
+# on a busy machine; median of RUNS as well
+cpu() { /usr/bin/time -o "$tmp.time" -f '%U %S' "$@" >/dev/null 2>&1; awk '{print $1 + $2}' "$tmp.time"; }
+ctc=$(for i in $(seq $RUNS); do cpu ip netns exec "$ns" conntrack -L -o id; done | median)
+hcc=$(for i in $(seq $RUNS); do cpu ip netns exec "$ns" "$B/tools/ctd-hc" -s "$B/ctd-helper" dump -q; done | median)
+printf '  CPU time: conntrack %.3f s, helper + client %.3f s, ratio %.2fx\n' "$ctc" "$hcc" "$(echo "$ctc / $hcc" | bc -l)"
 
 # mark / timeout / destroy rates: 10,000 targets per request (the protocol
 # maximum); time of the hc_targets() calls alone (ctd-hc -T), not of
@@ -61,4 +67,4 @@ for op in "mark 0x10/0xf0" "timeout 500" "destroy"; do
 done
 marked=$(ip netns exec "$ns" conntrack -C)
 printf 'entries left after destroy: %d\n' "$marked"
-rm -f "$tmp".part.*
+rm -f "$tmp".part.* "$tmp.time"
