@@ -24,13 +24,14 @@ void tuple_text(const struct ctd_record *r, char *out, size_t outlen)
 	if (!inet_ntop(r->l3proto, r->orig.dst, d, sizeof(d)))
 		snprintf(d, sizeof(d), "?");
 	if (r->flags & CTD_REC_HAS_PORTS)
-		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s sport=%u dport=%u zone=%u", r->l3proto, r->l4proto, s,
-			 d, r->orig.sport, r->orig.dport, r->zone);
+		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s sport=%u dport=%u zone=%u", r->l3proto,
+			 r->l4proto, s, d, r->orig.sport, r->orig.dport, r->zone);
 	else if (r->flags & CTD_REC_HAS_ICMP)
 		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s type=%u code=%u id=%u zone=%u", r->l3proto,
 			 r->l4proto, s, d, r->icmp_type, r->icmp_code, r->icmp_id, r->zone);
 	else
-		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s zone=%u", r->l3proto, r->l4proto, s, d, r->zone);
+		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s zone=%u", r->l3proto, r->l4proto, s, d,
+			 r->zone);
 }
 
 static void to_target(const struct ctd_record *r, struct ctd_target *t)
@@ -55,8 +56,8 @@ static void hc_fault(xmlrpc_env *env, const struct hc_error *e)
 }
 
 /* Writes n pending audit rows (committed) and returns the first row id. */
-static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *method, const struct ctd_record *recs,
-			 size_t n, const char *detail, int64_t *first)
+static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *method,
+			 const struct ctd_record *recs, size_t n, const char *detail, int64_t *first)
 {
 	sqlite3_stmt *st;
 	double now = now_s();
@@ -66,10 +67,11 @@ static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *metho
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(ctx->db,
-				"INSERT INTO audit(time, user, remote_addr, method, conn_id, tuple, detail, result) "
-				"VALUES (?1,?2,?3,?4,?5,?6,?7,'pending')",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "INSERT INTO audit(time, user, remote_addr, method, conn_id, tuple, detail, result) "
+	    "VALUES (?1,?2,?3,?4,?5,?6,?7,'pending')",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	for (i = 0; i < n; i++) {
@@ -105,7 +107,8 @@ fail:
 }
 
 /* Completes audit rows first..first+n-1 with a result each (or one text). */
-static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struct ctd_result *res, const char *all)
+static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struct ctd_result *res,
+		       const char *all)
 {
 	sqlite3_stmt *st;
 	char buf[160];
@@ -113,7 +116,8 @@ static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struc
 
 	if (db_exec(ctx->db, "BEGIN IMMEDIATE") != SQLITE_OK)
 		return;
-	if (sqlite3_prepare_v2(ctx->db, "UPDATE audit SET result=?1 WHERE id=?2", -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(ctx->db, "UPDATE audit SET result=?1 WHERE id=?2", -1, &st, NULL) !=
+	    SQLITE_OK) {
 		db_rollback(ctx->db);
 		return;
 	}
@@ -197,12 +201,12 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 			goto out;
 		rc = (xmlrpc_value_type(v) == XMLRPC_TYPE_INT || xmlrpc_value_type(v) == XMLRPC_TYPE_STRING ||
 		      xmlrpc_value_type(v) == XMLRPC_TYPE_I8 || xmlrpc_value_type(v) == XMLRPC_TYPE_DOUBLE)
-			     ? val_u32(env, v, &ids[i])
-			     : -1;
+			 ? val_u32(env, v, &ids[i])
+			 : -1;
 		xmlrpc_DECREF(v);
 		if (rc < 0) {
-			ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids[%d]': a connection id (int or string) is expected",
-				  i);
+			ctd_fault(env, CTD_F_PARAM,
+				  "bad parameter 'ids[%d]': a connection id (int or string) is expected", i);
 			goto out;
 		}
 	}
@@ -214,8 +218,8 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	if (rc < 0)
 		goto out;
 	if (rc == 1) {
-		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found: call view first, then kill ids it returned",
-			  ids[0]);
+		ctd_fault(env, CTD_F_NOTFOUND,
+			  "connection %u not found: call view first, then kill ids it returned", ids[0]);
 		goto out;
 	}
 	if (snap_lookup(env, ctx, info.dump_id, ids, (size_t)m, recs, found) < 0)
@@ -223,7 +227,8 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	/* all or nothing: one unknown id and nothing is destroyed */
 	for (i = 0; i < m; i++)
 		if (!found[i] || view_row_hidden(&ctx->cfg, &recs[i])) {
-			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot; nothing killed",
+			ctd_fault(env, CTD_F_NOTFOUND,
+				  "connection %u not found in this session's snapshot; nothing killed",
 				  ids[i]);
 			goto out;
 		}
@@ -245,7 +250,8 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 			firsterr = res[i].err ? res[i].err : EIO;
 	}
 	if (firsterr)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr), done, m);
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr),
+			  done, m);
 	else
 		ret = xmlrpc_int_new(env, done);
 out:
@@ -275,15 +281,18 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 	int rc;
 
 	/* validate everything before anything reaches the helper */
-	if (!vf || val_string(env, vf, field, sizeof(field)) < 0 || (strcmp(field, "mark") && strcmp(field, "timeout"))) {
+	if (!vf || val_string(env, vf, field, sizeof(field)) < 0 ||
+	    (strcmp(field, "mark") && strcmp(field, "timeout"))) {
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'field': give 'mark' or 'timeout'");
 		goto out;
 	}
 	is_mark = strcmp(field, "mark") == 0;
-	if (!vid || (xmlrpc_value_type(vid) != XMLRPC_TYPE_INT && xmlrpc_value_type(vid) != XMLRPC_TYPE_STRING &&
-		     xmlrpc_value_type(vid) != XMLRPC_TYPE_I8 && xmlrpc_value_type(vid) != XMLRPC_TYPE_DOUBLE) ||
+	if (!vid ||
+	    (xmlrpc_value_type(vid) != XMLRPC_TYPE_INT && xmlrpc_value_type(vid) != XMLRPC_TYPE_STRING &&
+	     xmlrpc_value_type(vid) != XMLRPC_TYPE_I8 && xmlrpc_value_type(vid) != XMLRPC_TYPE_DOUBLE) ||
 	    val_u32(env, vid, &id) < 0) {
-		ctd_fault(env, CTD_F_PARAM, "bad parameter 'id': a connection id (int or string) is expected");
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'id': a connection id (int or string) is expected");
 		goto out;
 	}
 	if (!vv || val_u32(env, vv, &value) < 0) {

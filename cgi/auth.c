@@ -15,11 +15,9 @@
 
 #include "ctd_cgi.h"
 
-#define HASH_MAX 512u
-
 /* Finds user's hash; also copies the first usable hash into dummy, so an
  * unknown user costs the same crypt as a known one. */
-static void find_hash(const char *text, size_t len, const char *user, char *hash, char *dummy)
+void auth_find_hash(const char *text, size_t len, const char *user, char *hash, char *dummy)
 {
 	size_t pos = 0, ulen = strlen(user);
 
@@ -41,7 +39,7 @@ static void find_hash(const char *text, size_t len, const char *user, char *hash
 		/* extra fields after the hash (some tools add them) are ignored */
 		if (memchr(h, ':', hl))
 			hl = (size_t)((const char *)memchr(h, ':', hl) - h);
-		if (hl == 0 || hl >= HASH_MAX || h[0] != '$' || memchr(h, '\0', hl))
+		if (hl == 0 || hl >= CTD_HASH_MAX || h[0] != '$' || memchr(h, '\0', hl))
 			continue;
 		if (!dummy[0]) {
 			memcpy(dummy, h, hl);
@@ -56,12 +54,12 @@ static void find_hash(const char *text, size_t len, const char *user, char *hash
 
 int auth_password_text(const char *text, size_t len, const char *user, const char *password)
 {
-	char hash[HASH_MAX], dummy[HASH_MAX], setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	char hash[CTD_HASH_MAX], dummy[CTD_HASH_MAX], setting[CRYPT_GENSALT_OUTPUT_SIZE];
 	struct crypt_data *cd;
 	const char *against, *out;
 	int ok = 0;
 
-	find_hash(text, len, user, hash, dummy);
+	auth_find_hash(text, len, user, hash, dummy);
 	against = hash[0] ? hash : dummy;
 	if (!against[0]) {
 		/* empty file: still spend a crypt so timing says nothing */
@@ -74,7 +72,8 @@ int auth_password_text(const char *text, size_t len, const char *user, const cha
 		return -1;
 	out = crypt_rn(password, against, cd, sizeof(*cd));
 	/* only a known user with a matching hash passes; compare in constant time */
-	if (hash[0] && out && out[0] != '*' && strlen(out) == strlen(hash) && ct_equal(out, hash, strlen(hash)))
+	if (hash[0] && out && out[0] != '*' && strlen(out) == strlen(hash) &&
+	    ct_equal(out, hash, strlen(hash)))
 		ok = 1;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
@@ -90,7 +89,8 @@ int auth_password(xmlrpc_env *env, const char *file, const char *user, const cha
 
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CTD_PASSWD_MAX) {
-		fprintf(stderr, "ctd.cgi: password file %s: %s\n", file, fd < 0 ? strerror(errno) : "not a small file");
+		fprintf(stderr, "ctd.cgi: password file %s: %s\n", file,
+			fd < 0 ? strerror(errno) : "not a small file");
 		if (fd >= 0)
 			close(fd);
 		ctd_fault(env, CTD_F_CONFIG, "server misconfigured: the password file cannot be read");

@@ -31,7 +31,7 @@
 #include "ctd_cgi.h"
 
 #define MAX_PAGE_LIMIT 100000u
-#define TIMEOUT_LIMIT 31536000u /* one year: anything above is a typo */
+#define TIMEOUT_LIMIT  31536000u /* one year: anything above is a typo */
 
 void cfg_defaults(struct ctd_config *c)
 {
@@ -149,8 +149,8 @@ static int parse_uint(const char *v, unsigned long long max, unsigned long long 
 }
 
 /* Splits a comma/space separated list, calling fn on each item. */
-static int each_item(char *v, int (*fn)(struct ctd_config *, const char *, char *, size_t), struct ctd_config *c,
-		     char *why, size_t whylen)
+static int each_item(char *v, int (*fn)(struct ctd_config *, const char *, char *, size_t),
+		     struct ctd_config *c, char *why, size_t whylen)
 {
 	char *save = NULL, *tok;
 
@@ -188,8 +188,8 @@ static int add_role(struct ctd_config *c, const char *item, char *why, size_t wh
 	ulen = (size_t)(colon - item);
 	role = role_parse(colon + 1);
 	if (role == CTD_ROLE_NONE) {
-		snprintf(why, whylen, "roles: role of '%.*s' must be viewer or operator", (int)(ulen > 64 ? 64 : ulen),
-			 item);
+		snprintf(why, whylen, "roles: role of '%.*s' must be viewer or operator",
+			 (int)(ulen > 64 ? 64 : ulen), item);
 		return -1;
 	}
 	if (ulen >= CTD_USER_MAX) {
@@ -202,7 +202,8 @@ static int add_role(struct ctd_config *c, const char *item, char *why, size_t wh
 	}
 	for (i = 0; i < c->nroles; i++)
 		if (strlen(c->roles[i].user) == ulen && memcmp(c->roles[i].user, item, ulen) == 0) {
-			snprintf(why, whylen, "roles: user '%.*s' listed twice", (int)(ulen > 64 ? 64 : ulen), item);
+			snprintf(why, whylen, "roles: user '%.*s' listed twice", (int)(ulen > 64 ? 64 : ulen),
+				 item);
 			return -1;
 		}
 	memcpy(c->roles[c->nroles].user, item, ulen);
@@ -228,8 +229,9 @@ enum cfg_key {
 };
 
 static const char *const key_names[K_COUNT] = {
-	"database", "helper",   "helper_timeout", "session_idle_timeout", "session_lifetime", "uid_mask",
-	"hide_networks", "max_page", "password_file", "roles", "default_role",
+    "database",		"helper",   "helper_timeout", "session_idle_timeout",
+    "session_lifetime", "uid_mask", "hide_networks",  "max_page",
+    "password_file",	"roles",    "default_role",
 };
 
 static int set_path(char *dst, size_t dstlen, const char *key, const char *v, char *why, size_t whylen)
@@ -265,7 +267,8 @@ static int set_key(struct ctd_config *c, int k, char *v, char *why, size_t whyle
 	case K_IDLE:
 	case K_LIFETIME:
 		if (parse_uint(v, TIMEOUT_LIMIT, &x, false) < 0 || x == 0) {
-			snprintf(why, whylen, "%s must be a number of seconds, 1..%u", key_names[k], TIMEOUT_LIMIT);
+			snprintf(why, whylen, "%s must be a number of seconds, 1..%u", key_names[k],
+				 TIMEOUT_LIMIT);
 			return -1;
 		}
 		if (k == K_HELPER_TIMEOUT)
@@ -339,7 +342,8 @@ int cfg_parse(struct ctd_config *c, const char *text, size_t len, const char *na
 
 		lineno++;
 		if (ll > CTD_CONF_LINE_MAX) {
-			snprintf(err, errlen, "%s:%u: line longer than %u bytes", name, lineno, CTD_CONF_LINE_MAX);
+			snprintf(err, errlen, "%s:%u: line longer than %u bytes", name, lineno,
+				 CTD_CONF_LINE_MAX);
 			return -1;
 		}
 		memcpy(line, text + pos, ll);

@@ -18,18 +18,18 @@
 #include "ctd_proto.h"
 
 /* ---- limits ---------------------------------------------------------------- */
-#define CTD_BODY_MAX (1024u * 1024u)   /* request body, = xmlrpc-c size limit */
-#define CTD_NESTING_MAX 32u            /* xmlrpc-c nesting limit */
-#define CTD_CONF_MAX (256u * 1024u)    /* size of ctd.conf */
-#define CTD_CONF_LINE_MAX 4096u        /* one line of ctd.conf */
-#define CTD_HIDE_MAX 64u               /* hide_networks entries */
-#define CTD_ROLES_MAX 256u             /* roles entries */
-#define CTD_USER_MAX 128u              /* user name length incl. NUL */
-#define CTD_PASSWD_MAX (1024u * 1024u) /* size of the password file */
-#define CTD_PASSWORD_MAX 1024u         /* a password given to login */
-#define CTD_TABLE_MAX 4000000u         /* entries one dump may hold */
-#define CTD_CHUNK_RECS 4096u           /* records per snapshot blob */
-#define CTD_AUTOREFRESH_MAX 86400      /* seconds */
+#define CTD_BODY_MAX	    (1024u * 1024u) /* request body, = xmlrpc-c size limit */
+#define CTD_NESTING_MAX	    32u		    /* xmlrpc-c nesting limit */
+#define CTD_CONF_MAX	    (256u * 1024u)  /* size of ctd.conf */
+#define CTD_CONF_LINE_MAX   4096u	    /* one line of ctd.conf */
+#define CTD_HIDE_MAX	    64u		    /* hide_networks entries */
+#define CTD_ROLES_MAX	    256u	    /* roles entries */
+#define CTD_USER_MAX	    128u	    /* user name length incl. NUL */
+#define CTD_PASSWD_MAX	    (1024u * 1024u) /* size of the password file */
+#define CTD_PASSWORD_MAX    1024u	    /* a password given to login */
+#define CTD_TABLE_MAX	    4000000u	    /* entries one dump may hold */
+#define CTD_CHUNK_RECS	    4096u	    /* records per snapshot blob */
+#define CTD_AUTOREFRESH_MAX 86400	    /* seconds */
 
 /* ---- faults (DESIGN §2) -------------------------------------------------- */
 enum ctd_fault {
@@ -99,8 +99,9 @@ double now_s(void);
 
 /* ---- forgiving XML-RPC conversions (cgi/value.c) --------------------------- */
 /* Each returns 0 or -1 (no fault set; the caller names the parameter). */
-int val_u32(xmlrpc_env *env, xmlrpc_value *v, uint32_t *out);   /* int, numeric string, integral double; negative i4 = unsigned */
-int val_int(xmlrpc_env *env, xmlrpc_value *v, int64_t *out);    /* signed, -2^31..2^32-1 */
+int val_u32(xmlrpc_env *env, xmlrpc_value *v,
+	    uint32_t *out); /* int, numeric string, integral double; negative i4 = unsigned */
+int val_int(xmlrpc_env *env, xmlrpc_value *v, int64_t *out); /* signed, -2^31..2^32-1 */
 int val_string(xmlrpc_env *env, xmlrpc_value *v, char *out, size_t outlen);
 
 /* ---- database (cgi/db.c) ------------------------------------------------------ */
@@ -145,6 +146,10 @@ void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime);
 /* Checks user/password against the password file: 0 ok, -1 wrong (fault 1
  * set), reads the whole file each time (small). */
 int auth_password(xmlrpc_env *env, const char *file, const char *user, const char *password);
+/* The parser alone: user's hash and the first usable hash (for unknown
+ * users), each CTD_HASH_MAX bytes, "" if none. */
+#define CTD_HASH_MAX 512u
+void auth_find_hash(const char *text, size_t len, const char *user, char *hash, char *dummy);
 /* Same, on text already in memory (for tests and fuzzing). */
 int auth_password_text(const char *text, size_t len, const char *user, const char *password);
 
@@ -201,21 +206,21 @@ struct view_filter {
 	struct ctd_cidr src4, dst4, src6, dst6, addr;
 	char username[CTD_USER_MAX];
 };
-#define VF_ID 0x0001u
-#define VF_MARK 0x0002u
+#define VF_ID	   0x0001u
+#define VF_MARK	   0x0002u
 #define VF_TIMEOUT 0x0004u
-#define VF_ZONE 0x0008u
-#define VF_L3 0x0010u
-#define VF_L4 0x0020u
-#define VF_SPORT 0x0040u
-#define VF_DPORT 0x0080u
-#define VF_STATE 0x0100u
-#define VF_USER 0x0200u
-#define VF_SRC4 0x0400u
-#define VF_DST4 0x0800u
-#define VF_SRC6 0x1000u
-#define VF_DST6 0x2000u
-#define VF_ADDR 0x4000u
+#define VF_ZONE	   0x0008u
+#define VF_L3	   0x0010u
+#define VF_L4	   0x0020u
+#define VF_SPORT   0x0040u
+#define VF_DPORT   0x0080u
+#define VF_STATE   0x0100u
+#define VF_USER	   0x0200u
+#define VF_SRC4	   0x0400u
+#define VF_DST4	   0x0800u
+#define VF_SRC6	   0x1000u
+#define VF_DST6	   0x2000u
+#define VF_ADDR	   0x4000u
 
 /* Parse the filters struct (or empty array).  Faults 3 naming the filter. */
 int view_parse_filters(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f);

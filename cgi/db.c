@@ -20,7 +20,7 @@ __asm__(".section .rodata\n"
 	".previous\n");
 
 static const char *const migrations[] = {ctd_sql_001};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 #define BUSY_TIMEOUT_MS 5000
 
 void db_fault(xmlrpc_env *env, sqlite3 *db, int rc, const char *what)
@@ -32,23 +32,27 @@ void db_fault(xmlrpc_env *env, sqlite3 *db, int rc, const char *what)
 	switch (prim) {
 	case SQLITE_BUSY:
 	case SQLITE_LOCKED:
-		ctd_fault(env, CTD_F_CONFIG, "server database is busy (locked by another process); try again");
+		ctd_fault(env, CTD_F_CONFIG,
+			  "server database is busy (locked by another process); try again");
 		break;
 	case SQLITE_READONLY:
 		ctd_fault(env, CTD_F_CONFIG,
-			  "server misconfigured: the database is read-only; the web server user must be able to write it "
+			  "server misconfigured: the database is read-only; the web server user must be able "
+			  "to write it "
 			  "and its directory");
 		break;
 	case SQLITE_CORRUPT:
 	case SQLITE_NOTADB:
 		ctd_fault(env, CTD_F_CONFIG,
-			  "server database is corrupt or not a database; the administrator must restore or remove it");
+			  "server database is corrupt or not a database; the administrator must restore or "
+			  "remove it");
 		break;
 	case SQLITE_CANTOPEN:
 	case SQLITE_PERM:
 	case SQLITE_AUTH:
 		ctd_fault(env, CTD_F_CONFIG,
-			  "server misconfigured: the database cannot be opened or created; check that its directory "
+			  "server misconfigured: the database cannot be opened or created; check that its "
+			  "directory "
 			  "exists and is writable by the web server user");
 		break;
 	case SQLITE_FULL:
@@ -137,9 +141,10 @@ static int migrate(xmlrpc_env *env, sqlite3 *db)
 	if (v == SCHEMA_VERSION)
 		return 0;
 	if (v > SCHEMA_VERSION || v < 0) {
-		ctd_fault(env, CTD_F_CONFIG,
-			  "server misconfigured: the database schema (version %d) is newer than this ctd.cgi (%d)", v,
-			  SCHEMA_VERSION);
+		ctd_fault(
+		    env, CTD_F_CONFIG,
+		    "server misconfigured: the database schema (version %d) is newer than this ctd.cgi (%d)",
+		    v, SCHEMA_VERSION);
 		return -1;
 	}
 	if (db_begin(env, db) < 0)
@@ -168,9 +173,11 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	sqlite3 *db = NULL;
 	int rc;
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			     NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "ctd.cgi: cannot open database %s: %s\n", path, db ? sqlite3_errmsg(db) : "no memory");
+		fprintf(stderr, "ctd.cgi: cannot open database %s: %s\n", path,
+			db ? sqlite3_errmsg(db) : "no memory");
 		db_fault(env, NULL, rc, "open");
 		sqlite3_close(db);
 		return NULL;

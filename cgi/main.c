@@ -17,8 +17,8 @@
 
 static void http_error(int code, const char *reason, const char *extra_hdr, const char *text)
 {
-	printf("Status: %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s", code,
-	       reason, extra_hdr ? extra_hdr : "", strlen(text), text);
+	printf("Status: %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+	       code, reason, extra_hdr ? extra_hdr : "", strlen(text), text);
 	fflush(stdout);
 }
 
@@ -62,7 +62,8 @@ int main(void)
 		http_error(405, "Method Not Allowed", "Allow: POST\r\n", "XML-RPC needs POST\n");
 		return 0;
 	}
-	if (!ctype || strncasecmp(ctype, "text/xml", 8) != 0 || (ctype[8] && ctype[8] != ';' && ctype[8] != ' ')) {
+	if (!ctype || strncasecmp(ctype, "text/xml", 8) != 0 ||
+	    (ctype[8] && ctype[8] != ';' && ctype[8] != ' ')) {
 		http_error(415, "Unsupported Media Type", NULL, "XML-RPC needs Content-Type: text/xml\n");
 		return 0;
 	}
@@ -97,7 +98,8 @@ int main(void)
 	 */
 	if (memchr(body, '\0', (size_t)n) || has_ci(body, (size_t)n, "<!DOCTYPE") ||
 	    has_ci(body, (size_t)n, "<!ENTITY")) {
-		http_error(400, "Bad Request", NULL, "DTDs, entities and non-UTF-8/Latin-1 encodings are refused\n");
+		http_error(400, "Bad Request", NULL,
+			   "DTDs, entities and non-UTF-8/Latin-1 encodings are refused\n");
 		free(body);
 		return 0;
 	}
@@ -126,7 +128,9 @@ int main(void)
 		http_error(500, "Internal Server Error", NULL, "ctd.cgi could not answer\n");
 	} else {
 		size_t len = XMLRPC_MEMBLOCK_SIZE(char, out);
-		printf("Status: 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n", len);
+		printf(
+		    "Status: 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
+		    len);
 		fwrite(XMLRPC_MEMBLOCK_CONTENTS(char, out), 1, len, stdout);
 		XMLRPC_MEMBLOCK_FREE(char, out);
 	}

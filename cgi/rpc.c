@@ -54,7 +54,8 @@ static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, v
 		if (vp)
 			xmlrpc_DECREF(vp);
 		if (bad) {
-			ctd_fault(env, CTD_F_AUTH, "authentication failed: login takes (user, password) strings");
+			ctd_fault(env, CTD_F_AUTH,
+				  "authentication failed: login takes (user, password) strings");
 			return NULL;
 		}
 		bad = auth_password(env, ctx->cfg.password_file, user, password);
@@ -126,7 +127,8 @@ static xmlrpc_value *m_set_autorefresh(xmlrpc_env *env, xmlrpc_value *params, vo
 	if (v)
 		xmlrpc_DECREF(v);
 	if (bad) {
-		ctd_fault(env, CTD_F_PARAM, "bad parameter 'seconds': give an integer 0..%d (0 = stable snapshot)",
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'seconds': give an integer 0..%d (0 = stable snapshot)",
 			  CTD_AUTOREFRESH_MAX);
 		return NULL;
 	}
@@ -154,25 +156,26 @@ static xmlrpc_value *m_whoami(xmlrpc_env *env, xmlrpc_value *params, void *srv, 
 struct method {
 	const char *name;
 	xmlrpc_method2 fn;
-	int role;       /* CTD_ROLE_NONE: no session needed */
+	int role;	/* CTD_ROLE_NONE: no session needed */
 	int max_params; /* more is fault 3; -1 = any (login) */
 	const char *sig;
 	const char *help;
 };
 
 static const struct method methods[] = {
-	{"login", m_login, CTD_ROLE_NONE, -1, "s:,s:ss",
-	 "login() with Apache authentication, else login(user, password); returns a session id"},
-	{"view", m_view, CTD_ROLE_VIEWER, 6, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
-	 "view(session, filters, order_by, order_dir, start, length): a page of the conntrack table"},
-	{"kill", m_kill, CTD_ROLE_OPERATOR, 2, "i:sA", "kill(session, ids): destroy connections; returns how many"},
-	{"change", m_change, CTD_ROLE_OPERATOR, 4, "b:sssi,b:ssii",
-	 "change(session, field, id, value): set 'mark' or 'timeout' of one connection"},
-	{"refresh", m_refresh, CTD_ROLE_VIEWER, 1, "b:s", "refresh(session): the next view reads a fresh dump"},
-	{"set_autorefresh", m_set_autorefresh, CTD_ROLE_VIEWER, 2, "b:si",
-	 "set_autorefresh(session, seconds): 0 = stable snapshot, N = re-dump when older than N s"},
-	{"logout", m_logout, CTD_ROLE_VIEWER, 1, "b:s", "logout(session): end the session"},
-	{"whoami", m_whoami, CTD_ROLE_VIEWER, 1, "S:s", "whoami(session): {user, role}"},
+    {"login", m_login, CTD_ROLE_NONE, -1, "s:,s:ss",
+     "login() with Apache authentication, else login(user, password); returns a session id"},
+    {"view", m_view, CTD_ROLE_VIEWER, 6, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
+     "view(session, filters, order_by, order_dir, start, length): a page of the conntrack table"},
+    {"kill", m_kill, CTD_ROLE_OPERATOR, 2, "i:sA",
+     "kill(session, ids): destroy connections; returns how many"},
+    {"change", m_change, CTD_ROLE_OPERATOR, 4, "b:sssi,b:ssii",
+     "change(session, field, id, value): set 'mark' or 'timeout' of one connection"},
+    {"refresh", m_refresh, CTD_ROLE_VIEWER, 1, "b:s", "refresh(session): the next view reads a fresh dump"},
+    {"set_autorefresh", m_set_autorefresh, CTD_ROLE_VIEWER, 2, "b:si",
+     "set_autorefresh(session, seconds): 0 = stable snapshot, N = re-dump when older than N s"},
+    {"logout", m_logout, CTD_ROLE_VIEWER, 1, "b:s", "logout(session): end the session"},
+    {"whoami", m_whoami, CTD_ROLE_VIEWER, 1, "S:s", "whoami(session): {user, role}"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 
@@ -235,15 +238,16 @@ static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, v
 	if (env->fault_occurred)
 		return;
 	if (!ok) {
-		ctd_fault(env, CTD_F_SESSION, "session unknown: the first parameter must be the session id from login");
+		ctd_fault(env, CTD_F_SESSION,
+			  "session unknown: the first parameter must be the session id from login");
 		return;
 	}
 	if (!ctx_db(env, ctx) || session_check(env, ctx, token) < 0)
 		return;
 	ctx->role = cfg_role_of(&ctx->cfg, ctx->user);
 	if (ctx->role < need) {
-		ctd_fault(env, CTD_F_ROLE, "not permitted: %s needs the operator role; %s is a %s", name, ctx->user,
-			  cfg_role_name(ctx->role));
+		ctd_fault(env, CTD_F_ROLE, "not permitted: %s needs the operator role; %s is a %s", name,
+			  ctx->user, cfg_role_name(ctx->role));
 		ctx->sid = 0;
 		return;
 	}
@@ -258,12 +262,12 @@ struct xmlrpc_registry *rpc_registry_new(xmlrpc_env *env, struct ctd_ctx *ctx)
 		return NULL;
 	for (i = 0; i < N_METHODS && !env->fault_occurred; i++) {
 		struct xmlrpc_method_info3 mi = {
-			.methodName = methods[i].name,
-			.methodFunction = methods[i].fn,
-			.serverInfo = ctx,
-			.stackSize = 0,
-			.signatureString = methods[i].sig,
-			.help = methods[i].help,
+		    .methodName = methods[i].name,
+		    .methodFunction = methods[i].fn,
+		    .serverInfo = ctx,
+		    .stackSize = 0,
+		    .signatureString = methods[i].sig,
+		    .help = methods[i].help,
 		};
 		xmlrpc_registry_add_method3(env, reg, &mi);
 	}

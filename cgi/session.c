@@ -12,7 +12,7 @@
 #include "ctd_cgi.h"
 
 #define TOKEN_BYTES 32
-#define TOKEN_HEX (2 * TOKEN_BYTES)
+#define TOKEN_HEX   (2 * TOKEN_BYTES)
 
 double now_s(void)
 {
@@ -41,16 +41,17 @@ void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime)
 	sqlite3_stmt *st;
 	double now = now_s();
 
-	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE last_used < ?1 OR created < ?2", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "DELETE FROM sessions WHERE last_used < ?1 OR created < ?2", -1, &st,
+			       NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_double(st, 1, now - idle);
 	sqlite3_bind_double(st, 2, now - lifetime);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	/* dumps no session reads any more, except the newest (rates base) */
-	db_exec(db, "DELETE FROM dump_chunks WHERE dump_id NOT IN (SELECT dump_id FROM sessions WHERE dump_id "
-		    "IS NOT NULL) AND dump_id <> (SELECT max(id) FROM dumps)");
+	db_exec(db,
+		"DELETE FROM dump_chunks WHERE dump_id NOT IN (SELECT dump_id FROM sessions WHERE dump_id "
+		"IS NOT NULL) AND dump_id <> (SELECT max(id) FROM dumps)");
 	db_exec(db, "DELETE FROM dumps WHERE id NOT IN (SELECT dump_id FROM sessions WHERE dump_id IS NOT "
 		    "NULL) AND id <> (SELECT max(id) FROM dumps)");
 }
@@ -78,9 +79,10 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
 	session_purge(ctx);
-	rc = sqlite3_prepare_v2(ctx->db,
-				"INSERT INTO sessions(token_hash, user, bound, created, last_used) VALUES (?1,?2,?3,?4,?4)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "INSERT INTO sessions(token_hash, user, bound, created, last_used) VALUES (?1,?2,?3,?4,?4)", -1,
+	    &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);
@@ -111,8 +113,9 @@ int session_check(xmlrpc_env *env, struct ctd_ctx *ctx, const char *token)
 		ctd_fault(env, CTD_F_SESSION, "session unknown: log in again");
 		return -1;
 	}
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT id, user, bound, created, last_used FROM sessions WHERE token_hash=?1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db, "SELECT id, user, bound, created, last_used FROM sessions WHERE token_hash=?1", -1, &st,
+	    NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a session");
 		return -1;

@@ -186,8 +186,8 @@ static void rates_merge(struct snap_table *cur, uint32_t *cursor, const struct c
 	*cursor = i;
 }
 
-void snap_rates_compute(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt, double now,
-			bool timestamps)
+void snap_rates_compute(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt,
+			double now, bool timestamps)
 {
 	uint32_t cursor = 0;
 
@@ -205,8 +205,8 @@ static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double no
 	uint32_t cursor = 0;
 
 	*interval = 0;
-	if (sqlite3_prepare_v2(ctx->db, "SELECT id, time FROM dumps ORDER BY id DESC LIMIT 1", -1, &st, NULL) !=
-	    SQLITE_OK)
+	if (sqlite3_prepare_v2(ctx->db, "SELECT id, time FROM dumps ORDER BY id DESC LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
 		return;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		prev_id = sqlite3_column_int64(st, 0);
@@ -216,8 +216,8 @@ static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double no
 	dt = now - prev_time;
 	if (!prev_id || dt <= 0)
 		return;
-	if (sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1,
+			       &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_int64(st, 1, prev_id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -241,7 +241,8 @@ static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double no
 	*interval = dt;
 }
 
-static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_table *t, struct snap_info *info)
+static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_table *t,
+		      struct snap_info *info)
 {
 	sqlite3_stmt *st = NULL;
 	uint32_t i;
@@ -249,7 +250,8 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(ctx->db, "INSERT INTO dumps(time, interval, accounting, count) VALUES (?1,?2,?3,?4)",
+	rc = sqlite3_prepare_v2(ctx->db,
+				"INSERT INTO dumps(time, interval, accounting, count) VALUES (?1,?2,?3,?4)",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -261,8 +263,9 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 		goto fail;
 	sqlite3_finalize(st);
 	info->dump_id = sqlite3_last_insert_rowid(ctx->db);
-	rc = sqlite3_prepare_v2(ctx->db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)", -1,
+	    &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	for (i = 0; i < t->n; i += CTD_CHUNK_RECS) {
@@ -277,10 +280,11 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(ctx->db,
-				"UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
-				"sort_total=NULL WHERE id=?2",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
+	    "sort_total=NULL WHERE id=?2",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_int64(st, 1, info->dump_id);
@@ -364,7 +368,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	memset(t, 0, sizeof(*t));
 	/* room for the table plus growth during the dump; grow() does the rest */
 	if (grow(t, cnt.count < CTD_TABLE_MAX - cnt.count / 8 - 1024 ? cnt.count + cnt.count / 8 + 1024
-								    : CTD_TABLE_MAX) < 0) {
+								     : CTD_TABLE_MAX) < 0) {
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		return -1;
 	}
@@ -375,7 +379,8 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	housekeeping_join(&hk);
 	if (rc < 0) {
 		if (e.kind == HC_ABORTED)
-			ctd_fault(env, CTD_F_HELPER, "table larger than %u entries or out of memory", CTD_TABLE_MAX);
+			ctd_fault(env, CTD_F_HELPER, "table larger than %u entries or out of memory",
+				  CTD_TABLE_MAX);
 		else
 			hc_fault(env, &e);
 		snap_free(t);
@@ -401,10 +406,11 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	rc = sqlite3_prepare_v2(ctx->db,
-				"SELECT d.id, d.time, d.interval, d.accounting, d.count FROM sessions s JOIN dumps d ON "
-				"d.id = s.dump_id WHERE s.id=?1",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "SELECT d.id, d.time, d.interval, d.accounting, d.count FROM sessions s JOIN dumps d ON "
+	    "d.id = s.dump_id WHERE s.id=?1",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
 		return -1;
@@ -434,7 +440,8 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	int want = 1, autorefresh = 0, rc;
 
 	memset(fresh, 0, sizeof(*fresh));
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT want_refresh, autorefresh FROM sessions WHERE id=?1", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT want_refresh, autorefresh FROM sessions WHERE id=?1", -1,
+				&st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a session");
 		return -1;
@@ -459,7 +466,8 @@ int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap
 	int rc;
 
 	memset(t, 0, sizeof(*t));
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1,
+				&st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
 		return -1;
@@ -504,8 +512,9 @@ int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uin
 	int rc;
 
 	memset(found, 0, n * sizeof(*found));
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1,
-				&st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto dbfail;
 	sqlite3_bind_int64(st, 1, dump_id);
@@ -543,7 +552,8 @@ int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uin
 		c = lo - 1;
 		if (open_row != dir[c].rowid) {
 			rc = blob ? sqlite3_blob_reopen(blob, dir[c].rowid)
-				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0, &blob);
+				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0,
+						      &blob);
 			if (rc != SQLITE_OK)
 				goto dbfail;
 			open_row = dir[c].rowid;
@@ -552,8 +562,8 @@ int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uin
 		rhi = dir[c].n;
 		while (rlo < rhi) {
 			uint32_t mid = rlo + (rhi - rlo) / 2, id;
-			if ((rc = sqlite3_blob_read(blob, &id, sizeof(id), (int)(mid * sizeof(struct ctd_record)))) !=
-			    SQLITE_OK)
+			if ((rc = sqlite3_blob_read(blob, &id, sizeof(id),
+						    (int)(mid * sizeof(struct ctd_record)))) != SQLITE_OK)
 				goto dbfail;
 			if (id == ids[i]) {
 				rc = sqlite3_blob_read(blob, &out[i], sizeof(out[i]),

@@ -77,7 +77,8 @@ int val_int(xmlrpc_env *env, xmlrpc_value *v, int64_t *out)
 	case XMLRPC_TYPE_DOUBLE: {
 		double d;
 		xmlrpc_read_double(&e, v, &d);
-		if (!e.fault_occurred && isfinite(d) && d == floor(d) && d >= (double)IN_MIN && d <= (double)IN_MAX) {
+		if (!e.fault_occurred && isfinite(d) && d == floor(d) && d >= (double)IN_MIN &&
+		    d <= (double)IN_MAX) {
 			*out = (int64_t)d;
 			rc = 0;
 		}

@@ -19,8 +19,8 @@
 
 /* ---- TCP states, named as conntrack -L prints them ------------------------- */
 static const char *const tcp_states[] = {
-	"NONE", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",
-	"SYN_SENT2",
+    "NONE",	  "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
+    "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",	  "SYN_SENT2",
 };
 #define N_TCP_STATES (sizeof(tcp_states) / sizeof(tcp_states[0]))
 
@@ -41,19 +41,82 @@ int tcp_state_parse(const char *name)
 
 /* ---- fields -------------------------------------------------------------- */
 enum field {
-	FD_ID, FD_L3, FD_L4, FD_O4S, FD_O4D, FD_R4S, FD_R4D, FD_O6S, FD_O6D, FD_R6S, FD_R6D, FD_OPS, FD_OPD,
-	FD_RPS, FD_RPD, FD_ICMP_TYPE, FD_ICMP_CODE, FD_ICMP_ID, FD_TCP_STATE, FD_STATUS, FD_TIMEOUT, FD_MARK,
-	FD_ZONE, FD_OPK, FD_OBY, FD_RPK, FD_RBY, FD_ORATE, FD_RRATE, FD_RATE, FD_UID, FD_USERNAME, FD_OSRC,
-	FD_ODST, FD_RSRC, FD_RDST, FD_COUNT
+	FD_ID,
+	FD_L3,
+	FD_L4,
+	FD_O4S,
+	FD_O4D,
+	FD_R4S,
+	FD_R4D,
+	FD_O6S,
+	FD_O6D,
+	FD_R6S,
+	FD_R6D,
+	FD_OPS,
+	FD_OPD,
+	FD_RPS,
+	FD_RPD,
+	FD_ICMP_TYPE,
+	FD_ICMP_CODE,
+	FD_ICMP_ID,
+	FD_TCP_STATE,
+	FD_STATUS,
+	FD_TIMEOUT,
+	FD_MARK,
+	FD_ZONE,
+	FD_OPK,
+	FD_OBY,
+	FD_RPK,
+	FD_RBY,
+	FD_ORATE,
+	FD_RRATE,
+	FD_RATE,
+	FD_UID,
+	FD_USERNAME,
+	FD_OSRC,
+	FD_ODST,
+	FD_RSRC,
+	FD_RDST,
+	FD_COUNT
 };
 
 static const char *const field_names[FD_COUNT] = {
-	"id", "orig_l3proto", "orig_l4proto", "orig_ipv4_src", "orig_ipv4_dst", "repl_ipv4_src", "repl_ipv4_dst",
-	"orig_ipv6_src", "orig_ipv6_dst", "repl_ipv6_src", "repl_ipv6_dst", "orig_port_src", "orig_port_dst",
-	"repl_port_src", "repl_port_dst", "icmp_type", "icmp_code", "icmp_id", "tcp_state", "status", "timeout",
-	"mark", "zone", "orig_counter_packets", "orig_counter_bytes", "repl_counter_packets",
-	"repl_counter_bytes", "orig_rate", "repl_rate", "rate", "user_id", "username", "orig_src", "orig_dst",
-	"repl_src", "repl_dst",
+    "id",
+    "orig_l3proto",
+    "orig_l4proto",
+    "orig_ipv4_src",
+    "orig_ipv4_dst",
+    "repl_ipv4_src",
+    "repl_ipv4_dst",
+    "orig_ipv6_src",
+    "orig_ipv6_dst",
+    "repl_ipv6_src",
+    "repl_ipv6_dst",
+    "orig_port_src",
+    "orig_port_dst",
+    "repl_port_src",
+    "repl_port_dst",
+    "icmp_type",
+    "icmp_code",
+    "icmp_id",
+    "tcp_state",
+    "status",
+    "timeout",
+    "mark",
+    "zone",
+    "orig_counter_packets",
+    "orig_counter_bytes",
+    "repl_counter_packets",
+    "repl_counter_bytes",
+    "orig_rate",
+    "repl_rate",
+    "rate",
+    "user_id",
+    "username",
+    "orig_src",
+    "orig_dst",
+    "repl_src",
+    "repl_dst",
 };
 
 int view_order_index(const char *name)
@@ -149,13 +212,13 @@ static int one_filter(xmlrpc_env *env, const char *key, xmlrpc_value *v, struct 
 	uint32_t x;
 	char s[CTD_USER_MAX];
 
-#define U32_INTO(bit, field, max)                                                                          \
-	do {                                                                                               \
-		if (val_u32(env, v, &x) < 0 || x > (max))                                                   \
-			return -1;                                                                         \
-		f->field = (__typeof__(f->field))x;                                                         \
-		f->have |= (bit);                                                                          \
-		return 0;                                                                                  \
+#define U32_INTO(bit, field, max)                                                                            \
+	do {                                                                                                 \
+		if (val_u32(env, v, &x) < 0 || x > (max))                                                    \
+			return -1;                                                                           \
+		f->field = (__typeof__(f->field))x;                                                          \
+		f->have |= (bit);                                                                            \
+		return 0;                                                                                    \
 	} while (0)
 
 	if (!strcmp(key, "id"))
@@ -211,8 +274,21 @@ static int one_filter(xmlrpc_env *env, const char *key, xmlrpc_value *v, struct 
 static bool known_filter(const char *key)
 {
 	static const char *const names[] = {
-		"id", "mark", "timeout", "zone", "orig_l3proto", "orig_l4proto", "orig_port_src", "orig_port_dst",
-		"tcp_state", "username", "orig_ipv4_src", "orig_ipv4_dst", "orig_ipv6_src", "orig_ipv6_dst", "addr",
+	    "id",
+	    "mark",
+	    "timeout",
+	    "zone",
+	    "orig_l3proto",
+	    "orig_l4proto",
+	    "orig_port_src",
+	    "orig_port_dst",
+	    "tcp_state",
+	    "username",
+	    "orig_ipv4_src",
+	    "orig_ipv4_dst",
+	    "orig_ipv6_src",
+	    "orig_ipv6_dst",
+	    "addr",
 	};
 	size_t i;
 
@@ -233,7 +309,8 @@ int view_parse_filters(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
 		/* PHP encodes an empty array() as <array>: no filter */
 		if (xmlrpc_array_size(env, v) == 0)
 			return 0;
-		ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': a struct of filters is expected, not an array");
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'filters': a struct of filters is expected, not an array");
 		return -1;
 	}
 	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
@@ -252,8 +329,8 @@ int view_parse_filters(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
 			ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': unknown filter '%.40s'",
 				  val_string(env, k, key, sizeof(key)) == 0 ? key : "?");
 		else if (one_filter(env, key, val, f) < 0)
-			ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters.%s': value of the wrong kind or out of range",
-				  key);
+			ctd_fault(env, CTD_F_PARAM,
+				  "bad parameter 'filters.%s': value of the wrong kind or out of range", key);
 		xmlrpc_DECREF(k);
 		xmlrpc_DECREF(val);
 	}
@@ -305,7 +382,8 @@ static bool row_matches(const struct ctd_config *cfg, struct ucache *uc, const s
 	if ((h & VF_DST6) && !cidr_match(&f->dst6, r->l3proto, r->orig.dst))
 		return false;
 	if ((h & VF_ADDR) &&
-	    !(cidr_match(&f->addr, r->l3proto, r->orig.src) || cidr_match(&f->addr, r->l3proto, r->orig.dst) ||
+	    !(cidr_match(&f->addr, r->l3proto, r->orig.src) ||
+	      cidr_match(&f->addr, r->l3proto, r->orig.dst) ||
 	      cidr_match(&f->addr, r->l3proto, r->repl.src) || cidr_match(&f->addr, r->l3proto, r->repl.dst)))
 		return false;
 	if (h & VF_USER) {
@@ -376,43 +454,124 @@ static void make_key(const struct ctd_config *cfg, struct ucache *uc, int fd, co
 	k->cls = 1;
 	k->a = k->b = 0;
 	switch (fd) {
-	case FD_ID: k->a = r->id; break;
-	case FD_L3: k->a = r->l3proto; break;
-	case FD_L4: k->a = r->l4proto; break;
-	case FD_O4S: k->cls = 0; key_addr(k, r, r->orig.src, AF_INET); break;
-	case FD_O4D: k->cls = 0; key_addr(k, r, r->orig.dst, AF_INET); break;
-	case FD_R4S: k->cls = 0; key_addr(k, r, r->repl.src, AF_INET); break;
-	case FD_R4D: k->cls = 0; key_addr(k, r, r->repl.dst, AF_INET); break;
-	case FD_O6S: k->cls = 0; key_addr(k, r, r->orig.src, AF_INET6); break;
-	case FD_O6D: k->cls = 0; key_addr(k, r, r->orig.dst, AF_INET6); break;
-	case FD_R6S: k->cls = 0; key_addr(k, r, r->repl.src, AF_INET6); break;
-	case FD_R6D: k->cls = 0; key_addr(k, r, r->repl.dst, AF_INET6); break;
-	case FD_OSRC: key_addr(k, r, r->orig.src, 0); break;
-	case FD_ODST: key_addr(k, r, r->orig.dst, 0); break;
-	case FD_RSRC: key_addr(k, r, r->repl.src, 0); break;
-	case FD_RDST: key_addr(k, r, r->repl.dst, 0); break;
-	case FD_OPS: k->cls = ports; k->a = r->orig.sport; break;
-	case FD_OPD: k->cls = ports; k->a = r->orig.dport; break;
-	case FD_RPS: k->cls = ports; k->a = r->repl.sport; break;
-	case FD_RPD: k->cls = ports; k->a = r->repl.dport; break;
-	case FD_ICMP_TYPE: k->cls = icmp; k->a = r->icmp_type; break;
-	case FD_ICMP_CODE: k->cls = icmp; k->a = r->icmp_code; break;
-	case FD_ICMP_ID: k->cls = icmp; k->a = r->icmp_id; break;
+	case FD_ID:
+		k->a = r->id;
+		break;
+	case FD_L3:
+		k->a = r->l3proto;
+		break;
+	case FD_L4:
+		k->a = r->l4proto;
+		break;
+	case FD_O4S:
+		k->cls = 0;
+		key_addr(k, r, r->orig.src, AF_INET);
+		break;
+	case FD_O4D:
+		k->cls = 0;
+		key_addr(k, r, r->orig.dst, AF_INET);
+		break;
+	case FD_R4S:
+		k->cls = 0;
+		key_addr(k, r, r->repl.src, AF_INET);
+		break;
+	case FD_R4D:
+		k->cls = 0;
+		key_addr(k, r, r->repl.dst, AF_INET);
+		break;
+	case FD_O6S:
+		k->cls = 0;
+		key_addr(k, r, r->orig.src, AF_INET6);
+		break;
+	case FD_O6D:
+		k->cls = 0;
+		key_addr(k, r, r->orig.dst, AF_INET6);
+		break;
+	case FD_R6S:
+		k->cls = 0;
+		key_addr(k, r, r->repl.src, AF_INET6);
+		break;
+	case FD_R6D:
+		k->cls = 0;
+		key_addr(k, r, r->repl.dst, AF_INET6);
+		break;
+	case FD_OSRC:
+		key_addr(k, r, r->orig.src, 0);
+		break;
+	case FD_ODST:
+		key_addr(k, r, r->orig.dst, 0);
+		break;
+	case FD_RSRC:
+		key_addr(k, r, r->repl.src, 0);
+		break;
+	case FD_RDST:
+		key_addr(k, r, r->repl.dst, 0);
+		break;
+	case FD_OPS:
+		k->cls = ports;
+		k->a = r->orig.sport;
+		break;
+	case FD_OPD:
+		k->cls = ports;
+		k->a = r->orig.dport;
+		break;
+	case FD_RPS:
+		k->cls = ports;
+		k->a = r->repl.sport;
+		break;
+	case FD_RPD:
+		k->cls = ports;
+		k->a = r->repl.dport;
+		break;
+	case FD_ICMP_TYPE:
+		k->cls = icmp;
+		k->a = r->icmp_type;
+		break;
+	case FD_ICMP_CODE:
+		k->cls = icmp;
+		k->a = r->icmp_code;
+		break;
+	case FD_ICMP_ID:
+		k->cls = icmp;
+		k->a = r->icmp_id;
+		break;
 	case FD_TCP_STATE:
 		k->cls = !!(r->flags & CTD_REC_HAS_TCP_STATE);
 		k->a = state_rank(r->tcp_state);
 		break;
-	case FD_STATUS: k->a = r->status; break;
-	case FD_TIMEOUT: k->a = r->timeout; break;
-	case FD_MARK: k->a = r->mark; break;
-	case FD_ZONE: k->a = r->zone; break;
-	case FD_OPK: k->a = r->orig_packets; break;
-	case FD_OBY: k->a = r->orig_bytes; break;
-	case FD_RPK: k->a = r->repl_packets; break;
-	case FD_RBY: k->a = r->repl_bytes; break;
-	case FD_ORATE: k->a = dbl_key(rt[0]); break;
-	case FD_RRATE: k->a = dbl_key(rt[1]); break;
-	case FD_RATE: k->a = dbl_key((double)rt[0] + (double)rt[1]); break;
+	case FD_STATUS:
+		k->a = r->status;
+		break;
+	case FD_TIMEOUT:
+		k->a = r->timeout;
+		break;
+	case FD_MARK:
+		k->a = r->mark;
+		break;
+	case FD_ZONE:
+		k->a = r->zone;
+		break;
+	case FD_OPK:
+		k->a = r->orig_packets;
+		break;
+	case FD_OBY:
+		k->a = r->orig_bytes;
+		break;
+	case FD_RPK:
+		k->a = r->repl_packets;
+		break;
+	case FD_RBY:
+		k->a = r->repl_bytes;
+		break;
+	case FD_ORATE:
+		k->a = dbl_key(rt[0]);
+		break;
+	case FD_RRATE:
+		k->a = dbl_key(rt[1]);
+		break;
+	case FD_RATE:
+		k->a = dbl_key((double)rt[0] + (double)rt[1]);
+		break;
 	case FD_UID:
 		k->cls = cfg->uid_mask != 0;
 		k->a = cfg->uid_mask ? uid_of(cfg, r->mark) : 0;
@@ -540,8 +699,9 @@ static bool wide_field(int fd)
 
 /* Narrow fields: one 64-bit key (presence in the top bit), stable radix
  * sort; equal keys keep the snapshot's id order. */
-static int order_narrow(const struct ctd_config *cfg, struct ucache *uc, const struct view_filter *f, int order,
-			bool desc, const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+static int order_narrow(const struct ctd_config *cfg, struct ucache *uc, const struct view_filter *f,
+			int order, bool desc, const struct ctd_record *recs, uint32_t n, uint32_t **pos,
+			uint32_t *npos)
 {
 	void *mem = malloc((n ? n : 1) * sizeof(struct radix_u64));
 	struct radix_u64 *keys = mem;
@@ -656,7 +816,8 @@ static int parse_view(xmlrpc_env *env, const struct ctd_config *cfg, xmlrpc_valu
 		return -1;
 	if ((v = param(env, params, 2))) {
 		if (val_string(env, v, s, sizeof(s)) < 0 || (s[0] && (q->order = view_order_index(s)) < 0))
-			ctd_fault(env, CTD_F_PARAM, "bad parameter 'order_by': give a row field name, e.g. 'id' or 'rate'");
+			ctd_fault(env, CTD_F_PARAM,
+				  "bad parameter 'order_by': give a row field name, e.g. 'id' or 'rate'");
 		if (!s[0])
 			q->order = FD_ID;
 		xmlrpc_DECREF(v);
@@ -718,7 +879,8 @@ static int cached_page(xmlrpc_env *env, struct ctd_ctx *ctx, const char *key, co
 	int rc, hit = 0;
 	uint32_t n = 0;
 
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT sort_total FROM sessions WHERE id=?1 AND sort_key=?2", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db, "SELECT sort_total FROM sessions WHERE id=?1 AND sort_key=?2", -1,
+				&st, NULL);
 	if (rc != SQLITE_OK)
 		return 0;
 	sqlite3_bind_int64(st, 1, ctx->sid);
@@ -740,7 +902,8 @@ static int cached_page(xmlrpc_env *env, struct ctd_ctx *ctx, const char *key, co
 		return 0;
 	rc = sqlite3_blob_open(ctx->db, "main", "sessions", "sort_idx", ctx->sid, 0, &blob);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_blob_read(blob, *ids, (int)(n * sizeof(uint32_t)), (int)(q->start * sizeof(uint32_t)));
+		rc = sqlite3_blob_read(blob, *ids, (int)(n * sizeof(uint32_t)),
+				       (int)(q->start * sizeof(uint32_t)));
 	if (blob)
 		sqlite3_blob_close(blob);
 	if (rc != SQLITE_OK) {
@@ -758,7 +921,8 @@ static void store_order(struct ctd_ctx *ctx, const char *key, const uint32_t *id
 {
 	sqlite3_stmt *st;
 
-	if (sqlite3_prepare_v2(ctx->db, "UPDATE sessions SET sort_key=?1, sort_total=?2, sort_idx=?3 WHERE id=?4", -1,
+	if (sqlite3_prepare_v2(ctx->db,
+			       "UPDATE sessions SET sort_key=?1, sort_total=?2, sort_idx=?3 WHERE id=?4", -1,
 			       &st, NULL) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);

@@ -39,18 +39,21 @@ int main(void)
 	CHECK(!strcmp(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "sha256 abc");
 	sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, d);
 	hex(d, h);
-	CHECK(!strcmp(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"), "sha256 56 bytes");
+	CHECK(!strcmp(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+	      "sha256 56 bytes");
 	memset(big, 'a', sizeof(big));
 	sha256(big, sizeof(big), d);
 	hex(d, h);
-	CHECK(!strcmp(h, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"), "sha256 1000 x 'a'");
+	CHECK(!strcmp(h, "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3"),
+	      "sha256 1000 x 'a'");
 	CHECK(ct_equal("abc", "abc", 3) && !ct_equal("abc", "abd", 3), "constant-time compare");
 
 	hash_of("$y$", "pw-y", y, sizeof(y));
 	hash_of("$6$", "pw-6", s6, sizeof(s6));
 	hash_of("$2b$", "pw-b", b, sizeof(b));
 	CHECK(!strncmp(y, "$y$", 3) && !strncmp(s6, "$6$", 3) && !strncmp(b, "$2b$", 4), "hashes generated");
-	snprintf(file, sizeof(file), "# users\n\nyes:%s\r\nsha:%s\nbc:%s:extra\nnohash:\nplain:secret\n", y, s6, b);
+	snprintf(file, sizeof(file), "# users\n\nyes:%s\r\nsha:%s\nbc:%s:extra\nnohash:\nplain:secret\n", y,
+		 s6, b);
 	CHECK(auth_password_text(file, strlen(file), "yes", "pw-y") == 0, "yescrypt ok (CRLF line)");
 	CHECK(auth_password_text(file, strlen(file), "sha", "pw-6") == 0, "sha512-crypt ok");
 	CHECK(auth_password_text(file, strlen(file), "bc", "pw-b") == 0, "bcrypt ok, extra field ignored");

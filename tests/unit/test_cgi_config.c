@@ -32,15 +32,19 @@ int main(void)
 	struct ctd_cidr n;
 
 	CHECK(parse("") == 0 && c.helper_timeout == 60 && c.session_idle_timeout == 300 &&
-		      c.session_lifetime == 28800 && c.max_page == 1000 && c.uid_mask == 0 && c.nhide == 2 &&
-		      c.default_role == CTD_ROLE_OPERATOR && !c.password_file[0],
+		  c.session_lifetime == 28800 && c.max_page == 1000 && c.uid_mask == 0 && c.nhide == 2 &&
+		  c.default_role == CTD_ROLE_OPERATOR && !c.password_file[0],
 	      "defaults");
-	CHECK(!strcmp(c.database, CTD_STATEDIR "/ctd.db") && !strcmp(c.helper, CTD_HELPER_PATH), "default paths");
-	CHECK(parse("# comment\n\n  database = /var/lib/x/ctd.db   # trailing\nhelper=unix:/run/ctd/h.sock\n"
-		    "helper_timeout = 5\nsession_idle_timeout=10\nsession_lifetime = 20\nuid_mask = 0xffff0000\n"
-		    "hide_networks = 10.0.0.0/8 fd00::/8,192.168.1.1\nmax_page = 50\npassword_file = /etc/ctd/passwd\n"
-		    "roles = admin:operator, bob:viewer\ndefault_role = viewer\n") == 0,
-	      "all keys parse: %s", err);
+	CHECK(!strcmp(c.database, CTD_STATEDIR "/ctd.db") && !strcmp(c.helper, CTD_HELPER_PATH),
+	      "default paths");
+	CHECK(
+	    parse(
+		"# comment\n\n  database = /var/lib/x/ctd.db   # trailing\nhelper=unix:/run/ctd/h.sock\n"
+		"helper_timeout = 5\nsession_idle_timeout=10\nsession_lifetime = 20\nuid_mask = 0xffff0000\n"
+		"hide_networks = 10.0.0.0/8 fd00::/8,192.168.1.1\nmax_page = 50\npassword_file = "
+		"/etc/ctd/passwd\n"
+		"roles = admin:operator, bob:viewer\ndefault_role = viewer\n") == 0,
+	    "all keys parse: %s", err);
 	CHECK(!strcmp(c.database, "/var/lib/x/ctd.db"), "database value trimmed");
 	CHECK(!strcmp(c.helper, "unix:/run/ctd/h.sock"), "helper socket form");
 	CHECK(c.helper_timeout == 5 && c.session_idle_timeout == 10 && c.session_lifetime == 20, "timeouts");
@@ -48,15 +52,17 @@ int main(void)
 	CHECK(c.nhide == 3 && c.hide[1].family == AF_INET6 && c.hide[2].prefix == 32, "hide list");
 	CHECK(c.max_page == 50 && !strcmp(c.password_file, "/etc/ctd/passwd"), "max_page, password_file");
 	CHECK(cfg_role_of(&c, "admin") == CTD_ROLE_OPERATOR && cfg_role_of(&c, "bob") == CTD_ROLE_VIEWER &&
-		      cfg_role_of(&c, "eve") == CTD_ROLE_VIEWER,
+		  cfg_role_of(&c, "eve") == CTD_ROLE_VIEWER,
 	      "roles and default_role");
 	CHECK(parse("uid_mask = 255\n") == 0 && c.uid_mask == 255, "decimal uid_mask");
 	CHECK(parse("hide_networks =\n") == 0 && c.nhide == 0, "empty hide_networks hides nothing");
 	CHECK(parse("a#b = 1\n") < 0, "'#' inside a word is not a comment: key 'a#b' unknown");
 	CHECK(parse("database = /x#y\n") == 0 && !strcmp(c.database, "/x#y"), "'#' not after blank stays");
 
-	CHECK(parse("\n\nbogus = 1\n") < 0 && !strcmp(err, "ctd.conf:3: unknown key 'bogus'"), "unknown key: %s", err);
-	CHECK(parse("max_page = 5\nmax_page = 6\n") < 0 && strstr(err, "ctd.conf:2: duplicate"), "duplicate: %s", err);
+	CHECK(parse("\n\nbogus = 1\n") < 0 && !strcmp(err, "ctd.conf:3: unknown key 'bogus'"),
+	      "unknown key: %s", err);
+	CHECK(parse("max_page = 5\nmax_page = 6\n") < 0 && strstr(err, "ctd.conf:2: duplicate"),
+	      "duplicate: %s", err);
 	CHECK(parse("max_page = 0\n") < 0 && strstr(err, ":1:"), "max_page 0");
 	CHECK(parse("max_page = 100001\n") < 0, "max_page too big");
 	CHECK(parse("max_page = 12abc\n") < 0, "trailing junk in number");
@@ -64,7 +70,8 @@ int main(void)
 	CHECK(parse("helper_timeout = 0\n") < 0, "zero timeout");
 	CHECK(parse("uid_mask = 0x100000000\n") < 0, "uid_mask over 32 bits");
 	CHECK(parse("database = relative.db\n") < 0 && strstr(err, "absolute"), "relative database path");
-	CHECK(parse("hide_networks = 10.0.0.0/33\n") < 0 && strstr(err, "hide_networks"), "bad prefix: %s", err);
+	CHECK(parse("hide_networks = 10.0.0.0/33\n") < 0 && strstr(err, "hide_networks"), "bad prefix: %s",
+	      err);
 	CHECK(parse("hide_networks = banana\n") < 0, "bad network");
 	CHECK(parse("roles = admin\n") < 0, "role without colon");
 	CHECK(parse("roles = admin:root\n") < 0, "unknown role");
@@ -82,9 +89,10 @@ int main(void)
 	CHECK(cfg_load(&c, "/nonexistent/dir/ctd.conf", err, sizeof(err)) < 0 && !strstr(err, "/nonexistent"),
 	      "missing file: message has no path: %s", err);
 
-	CHECK(cidr_parse("10.1.2.3/8", &n) == 0 && n.addr[0] == 10 && n.addr[1] == 0 && n.prefix == 8, "host bits masked");
+	CHECK(cidr_parse("10.1.2.3/8", &n) == 0 && n.addr[0] == 10 && n.addr[1] == 0 && n.prefix == 8,
+	      "host bits masked");
 	CHECK(cidr_parse("", &n) < 0 && cidr_parse("10.0.0.0/", &n) < 0 && cidr_parse("10.0.0.0/x", &n) < 0 &&
-		      cidr_parse("::1/129", &n) < 0 && cidr_parse("1.2.3", &n) < 0,
+		  cidr_parse("::1/129", &n) < 0 && cidr_parse("1.2.3", &n) < 0,
 	      "bad CIDRs refused");
 	CHECK(in("10.0.0.0/8", "10.255.1.1") && !in("10.0.0.0/8", "11.0.0.1"), "v4 /8");
 	CHECK(in("10.0.0.0/9", "10.127.0.1") && !in("10.0.0.0/9", "10.128.0.1"), "v4 /9 partial byte");

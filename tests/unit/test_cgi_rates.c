@@ -49,17 +49,18 @@ int main(void)
 	CHECK(sorted && cur.recs[0].id == 10 && cur.recs[0].orig_bytes == 3000 && cur.recs[4].id == 50,
 	      "sorted by id, rows kept whole");
 
-	prev[0] = rec(10, 1, 1000, 500);  /* same connection: 2000 B and 500 B over 2 s */
-	prev[1] = rec(20, 9, 100, 100);   /* same id, other tuple: id reused, no rate */
-	prev[2] = rec(30, 3, 500, 500);   /* counters went down: 0, never negative */
+	prev[0] = rec(10, 1, 1000, 500); /* same connection: 2000 B and 500 B over 2 s */
+	prev[1] = rec(20, 9, 100, 100);	 /* same id, other tuple: id reused, no rate */
+	prev[2] = rec(30, 3, 500, 500);	 /* counters went down: 0, never negative */
 	snap_rates_compute(&cur, prev, 3, 2.0, 1000.0, true);
 	CHECK(near(snap_rates(&cur.recs[0])[0], 1000.0) && near(snap_rates(&cur.recs[0])[1], 250.0),
 	      "rate = delta bytes / delta t per direction (%f, %f)", snap_rates(&cur.recs[0])[0],
 	      snap_rates(&cur.recs[0])[1]);
-	CHECK(snap_rates(&cur.recs[1])[0] == 0 && snap_rates(&cur.recs[1])[1] == 0, "reused id with other tuple: 0");
+	CHECK(snap_rates(&cur.recs[1])[0] == 0 && snap_rates(&cur.recs[1])[1] == 0,
+	      "reused id with other tuple: 0");
 	CHECK(snap_rates(&cur.recs[2])[0] == 0, "counter decrease gives 0");
-	CHECK(near(snap_rates(&cur.recs[3])[0], 1000.0), "first seen with timestamp: average since start (%f)",
-	      snap_rates(&cur.recs[3])[0]);
+	CHECK(near(snap_rates(&cur.recs[3])[0], 1000.0),
+	      "first seen with timestamp: average since start (%f)", snap_rates(&cur.recs[3])[0]);
 	CHECK(snap_rates(&cur.recs[4])[0] == 0, "first seen without timestamp: 0");
 
 	snap_rates_compute(&cur, NULL, 0, 0, 1000.0, false);

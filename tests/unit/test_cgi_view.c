@@ -11,8 +11,8 @@
 static struct ctd_record R[8];
 static struct ctd_config cfg;
 
-static void mk(int i, uint32_t id, int fam, const char *src, const char *dst, uint8_t l4, uint16_t sp, uint16_t dp,
-	       uint32_t mark, uint64_t bytes, float rate)
+static void mk(int i, uint32_t id, int fam, const char *src, const char *dst, uint8_t l4, uint16_t sp,
+	       uint16_t dp, uint32_t mark, uint64_t bytes, float rate)
 {
 	struct ctd_record *r = &R[i];
 
@@ -71,7 +71,8 @@ static int filt(xmlrpc_value *v, struct view_filter *f)
 
 	rc = view_parse_filters(&env, v, f);
 	last.fault_code = env.fault_occurred ? env.fault_code : 0;
-	snprintf(last.fault_string, sizeof(last.fault_string), "%s", env.fault_occurred ? env.fault_string : "");
+	snprintf(last.fault_string, sizeof(last.fault_string), "%s",
+		 env.fault_occurred ? env.fault_string : "");
 	xmlrpc_DECREF(v);
 	xmlrpc_env_clean(&env);
 	xmlrpc_env_init(&env);
@@ -91,82 +92,90 @@ int main(void)
 	mk(0, 1, AF_INET, "10.0.0.1", "10.0.0.2", 6, 1000, 80, 0, 500, 5);
 	mk(1, 2, AF_INET, "10.0.1.1", "192.168.0.1", 17, 53, 53, 0xfffffffe, 100, 50);
 	mk(2, 3, AF_INET6, "2001:db8::1", "2001:db8::2", 6, 2000, 443, 7, 900, 5);
-	mk(3, 4, AF_INET, "127.0.0.1", "10.0.0.9", 6, 1, 2, 0, 0, 0);          /* hidden */
-	mk(4, 5, AF_INET6, "::1", "2001:db8::9", 17, 1, 2, 0, 0, 0);           /* hidden */
+	mk(3, 4, AF_INET, "127.0.0.1", "10.0.0.9", 6, 1, 2, 0, 0, 0); /* hidden */
+	mk(4, 5, AF_INET6, "::1", "2001:db8::9", 17, 1, 2, 0, 0, 0);  /* hidden */
 	mk(5, 6, AF_INET, "9.9.9.9", "10.0.0.1", 1, 0, 0, 7, 300, 1);
 	mk(6, 0x80000000u, AF_INET, "1.1.1.1", "2.2.2.2", 6, 3, 4, 0, 1, 7);
 	mk(7, 0xfffffff0u, AF_INET6, "fe80::1", "::2", 58, 0, 0, 0, 2, 0);
 
 	memset(&f, 0, sizeof(f));
-	CHECK(!strcmp(ids(&f, "id", false), "1,2,3,6,2147483648,4294967280"), "hidden rows gone, ids unsigned: %s",
-	      ids(&f, "id", false));
+	CHECK(!strcmp(ids(&f, "id", false), "1,2,3,6,2147483648,4294967280"),
+	      "hidden rows gone, ids unsigned: %s", ids(&f, "id", false));
 	CHECK(!strcmp(ids(&f, "id", true), "4294967280,2147483648,6,3,2,1"), "descending");
 	CHECK(!strcmp(ids(&f, "rate", true), "2,2147483648,1,3,6,4294967280"), "rate desc, ties by id: %s",
 	      ids(&f, "rate", true));
-	CHECK(!strcmp(ids(&f, "orig_src", false), "2147483648,6,1,2,3,4294967280"), "orig_src: v4 before v6: %s",
-	      ids(&f, "orig_src", false));
+	CHECK(!strcmp(ids(&f, "orig_src", false), "2147483648,6,1,2,3,4294967280"),
+	      "orig_src: v4 before v6: %s", ids(&f, "orig_src", false));
 	CHECK(!strcmp(ids(&f, "orig_ipv4_src", false), "3,4294967280,2147483648,6,1,2"),
 	      "orig_ipv4_src: rows without it first: %s", ids(&f, "orig_ipv4_src", false));
 	CHECK(!strcmp(ids(&f, "mark", true), "2,3,6,1,2147483648,4294967280"), "mark compares unsigned: %s",
 	      ids(&f, "mark", true));
-	CHECK(!strcmp(ids(&f, "orig_port_dst", false), "6,4294967280,2147483648,2,1,3"), "ports, absent first: %s",
-	      ids(&f, "orig_port_dst", false));
+	CHECK(!strcmp(ids(&f, "orig_port_dst", false), "6,4294967280,2147483648,2,1,3"),
+	      "ports, absent first: %s", ids(&f, "orig_port_dst", false));
 	CHECK(!strcmp(ids(&f, "orig_counter_bytes", false), "2147483648,4294967280,2,6,1,3"), "counters");
-	CHECK(view_order_index("nope") < 0 && view_order_index("repl_dst") >= 0 && view_order_index("username") >= 0,
+	CHECK(view_order_index("nope") < 0 && view_order_index("repl_dst") >= 0 &&
+		  view_order_index("username") >= 0,
 	      "order_by names");
 
 	CHECK(filt(xmlrpc_array_new(&env), &f) == 0 && f.have == 0, "empty array = no filter");
 	v = xmlrpc_build_value(&env, "(i)", 1);
 	CHECK(filt(v, &f) < 0 && last.fault_code == CTD_F_PARAM, "non-empty array refused");
 	CHECK(filt(xmlrpc_string_new(&env, "x"), &f) < 0, "string refused");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "bogus", 1), &f) < 0 && strstr(last.fault_string, "bogus"),
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "bogus", 1), &f) < 0 &&
+		  strstr(last.fault_string, "bogus"),
 	      "unknown filter named: %s", last.fault_string);
-	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "mark", -2), &f) == 0 && f.mark == 0xfffffffeu, "negative i4 mark");
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "mark", -2), &f) == 0 && f.mark == 0xfffffffeu,
+	      "negative i4 mark");
 	CHECK(!strcmp(ids(&f, "id", false), "2"), "mark filter");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "4294967294"), &f) == 0 && f.mark == 0xfffffffeu,
 	      "numeric string mark");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:d}", "mark", 7.0), &f) == 0 && !strcmp(ids(&f, "id", false), "3,6"),
+	CHECK(filt(xmlrpc_build_value(&env, "{s:d}", "mark", 7.0), &f) == 0 &&
+		  !strcmp(ids(&f, "id", false), "3,6"),
 	      "integral double");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:d}", "mark", 7.5), &f) < 0 && strstr(last.fault_string, "filters.mark"),
+	CHECK(filt(xmlrpc_build_value(&env, "{s:d}", "mark", 7.5), &f) < 0 &&
+		  strstr(last.fault_string, "filters.mark"),
 	      "fractional double refused: %s", last.fault_string);
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "id", "2147483648"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "2147483648"),
+		  !strcmp(ids(&f, "id", false), "2147483648"),
 	      "id as string");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "orig_port_dst", 70000), &f) < 0, "port out of range");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:i,s:i}", "orig_l4proto", 6, "orig_port_dst", 443), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "3"),
+		  !strcmp(ids(&f, "id", false), "3"),
 	      "filters are ANDed");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "tcp_state", "established"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "1,3,2147483648"),
+		  !strcmp(ids(&f, "id", false), "1,3,2147483648"),
 	      "tcp_state name, case-insensitive: %s", ids(&f, "id", false));
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "tcp_state", "OPEN"), &f) < 0, "unknown state");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "orig_ipv4_src", "10.0.0.0/16"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "1,2"),
+		  !strcmp(ids(&f, "id", false), "1,2"),
 	      "CIDR");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "orig_ipv4_src", 0x0a000001), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "1"),
+		  !strcmp(ids(&f, "id", false), "1"),
 	      "int address in host order");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "orig_ipv4_src", "2001:db8::1"), &f) < 0, "v6 in a v4 filter");
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "orig_ipv4_src", "2001:db8::1"), &f) < 0,
+	      "v6 in a v4 filter");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "orig_ipv6_dst", "2001:db8::/32"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "3"),
+		  !strcmp(ids(&f, "id", false), "3"),
 	      "v6 CIDR (hidden ::1 row stays hidden)");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "addr", "10.0.0.1"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "1,6"),
+		  !strcmp(ids(&f, "id", false), "1,6"),
 	      "addr matches any of the four: %s", ids(&f, "id", false));
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "orig_ipv4_src", "127.0.0.1"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), ""),
+		  !strcmp(ids(&f, "id", false), ""),
 	      "hidden whatever the filters say");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "addr", "not-an-addr"), &f) < 0, "bad address");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "username", "root"), &f) == 0 && !strcmp(ids(&f, "id", false), ""),
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "username", "root"), &f) == 0 &&
+		  !strcmp(ids(&f, "id", false), ""),
 	      "username without uid_mask matches nothing");
 	cfg.uid_mask = 0xff;
 	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "username", "root"), &f) == 0 &&
-		      !strcmp(ids(&f, "id", false), "1,2147483648,4294967280"),
+		  !strcmp(ids(&f, "id", false), "1,2147483648,4294967280"),
 	      "username via uid_mask + getpwuid: %s", ids(&f, "id", false));
 	cfg.uid_mask = 0;
 	cfg.nhide = 0;
 	memset(&f, 0, sizeof(f));
-	CHECK(!strcmp(ids(&f, "id", false), "1,2,3,4,5,6,2147483648,4294967280"), "empty hide_networks hides nothing");
+	CHECK(!strcmp(ids(&f, "id", false), "1,2,3,4,5,6,2147483648,4294967280"),
+	      "empty hide_networks hides nothing");
 
 	CHECK(val_u32(&env, v = xmlrpc_int_new(&env, -1), &u) == 0 && u == 0xffffffffu, "-1 -> 0xffffffff");
 	xmlrpc_DECREF(v);
@@ -183,7 +192,7 @@ int main(void)
 	CHECK(val_int(&env, v = xmlrpc_double_new(&env, 1e300), &x) < 0, "huge double refused");
 	xmlrpc_DECREF(v);
 	CHECK(tcp_state_parse("SYN_SENT2") == 9 && !strcmp(tcp_state_name(7), "TIME_WAIT") &&
-		      !strcmp(tcp_state_name(200), "UNKNOWN"),
+		  !strcmp(tcp_state_name(200), "UNKNOWN"),
 	      "state names as conntrack -L");
 	xmlrpc_env_clean(&env);
 	return CHECK_DONE();
