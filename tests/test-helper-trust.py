@@ -401,6 +401,31 @@ try:
         r = ns.run(HC, "-s", stall, "-t", "1", "count", check=False)
         t.ok("stalled helper: the client gives up after its timeout", time.time() - t0 < 5 and
              "timed out" in r.stderr, r.stderr.strip())
+        # fake helpers that misbehave: the client says what happened and
+        # leaves no child behind (-Z lists its remaining children)
+        fakes = {
+            "garbage": ("import os\nos.read(3, 4096)\nos.write(3, b'\\0' * 8)\n", "kind=2", "malformed answer"),
+            "huge": ("import os, struct\nos.read(3, 4096)\nos.write(3, struct.pack('<IHH', 257 * 144, 1, 64))\n",
+                     "kind=2", "too many elements"),
+            "killed": ("import os, signal, struct\nos.read(3, 4096)\n"
+                       "os.write(3, struct.pack('<IHH', 144, 1, 64) + bytes(144))\n"
+                       "os.kill(os.getpid(), signal.SIGKILL)\n", "kind=1", "died of signal 9"),
+            "refuses": ("import sys\nsys.exit(13)\n", "kind=1", "helper refused: caller not allowed"),
+            "kernel": ("import os, struct\nos.read(3, 4096)\n"
+                       "os.write(3, struct.pack('<IHHii160s', 168, 1, 68, 2, 1, b'dump: EPERM'))\n",
+                       "kind=3", "lacks CAP_NET_ADMIN"),
+        }
+        for name, (code, kind, words) in fakes.items():
+            fake = os.path.join(tmp, "fake-" + name)
+            with open(fake, "w") as f:
+                f.write("#!/usr/bin/python3\n" + code)
+            os.chmod(fake, 0o755)
+            r = ns.run(HC, "-Z", "-s", fake, "dump", check=False)
+            t.ok(f"client, helper that {name}: {kind}, '{words}'", r.returncode == 1 and kind in r.stderr and
+                 words in r.stderr, r.stderr.strip())
+            t.ok(f"client, helper that {name}: no child left", "children=[]" in r.stderr, r.stderr.strip())
+        r = ns.run(HC, "-Z", "-s", stall, "-t", "1", "count", check=False)
+        t.ok("stalled helper: killed and reaped", "children=[]" in r.stderr, r.stderr.strip())
         r = ns.run(HC, "-s", "unix:" + os.path.join(tmp, "nosock"), "count", check=False)
         t.ok("socket mode without a service: HC_UNAVAILABLE", "kind=1" in r.stderr and "cannot reach" in r.stderr,
              r.stderr.strip())

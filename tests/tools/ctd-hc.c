@@ -12,7 +12,8 @@
  * src, dst, sport, dport, type, code, icmpid are used), so a test can
  * dump, edit (e.g. an id) and feed lines back.  -q: print only the record
  * count (benchmarks).  -T (first option): print "elapsed S s" for the hc_*
- * call alone on stderr.  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
+ * call alone on stderr; -Z: print "children=[PIDS]" (what is left unreaped
+ * or running) on stderr after the call.  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helper_client.h"
 
@@ -96,8 +98,31 @@ static int print_rec(const struct ctd_record *r, void *arg)
 	return 0;
 }
 
+/* -Z: after the call, report the children this process still has (a
+ * helper left running or unreaped would show here). */
+static int zcheck;
+
+static void report_children(void)
+{
+	char path[64], buf[256] = "";
+	FILE *f;
+
+	if (!zcheck)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	fprintf(stderr, "children=[%s]\n", buf);
+}
+
 static int die(const struct hc_error *e)
 {
+	report_children();
 	fprintf(stderr, "error: kind=%d err=%d %s\n", e->kind, e->err, e->msg);
 	return 1;
 }
@@ -152,9 +177,11 @@ int main(int argc, char **argv)
 	int i = 1, timed = 0;
 	struct timespec c0, c1;
 
-	if (i < argc && !strcmp(argv[i], "-T")) {
-		timed = 1;
-		i++;
+	for (; i < argc && (!strcmp(argv[i], "-T") || !strcmp(argv[i], "-Z")); i++) {
+		if (argv[i][1] == 'T')
+			timed = 1;
+		else
+			zcheck = 1;
 	}
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "-s") && i + 1 < argc)
@@ -199,6 +226,7 @@ int main(int argc, char **argv)
 		if (hc_dump(&tg, &q, print_rec, NULL, &e) != 0)
 			return die(&e);
 		clock_gettime(CLOCK_MONOTONIC, &b);
+		report_children();
 		if (quiet)
 			printf("%llu records in %.3f s\n", nrec,
 			       (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
@@ -208,6 +236,7 @@ int main(int argc, char **argv)
 		struct ctd_count c;
 		if (hc_count(&tg, &c, &e) != 0)
 			return die(&e);
+		report_children();
 		printf("count=%u max=%u accounting=%u timestamp=%u\n", c.count, c.max, c.accounting,
 		       c.timestamp);
 		return 0;
@@ -251,6 +280,7 @@ int main(int argc, char **argv)
 		if (hc_targets(&tg, type, ts, n, rs, &e) != 0)
 			return die(&e);
 		clock_gettime(CLOCK_MONOTONIC, &c1);
+		report_children();
 		if (timed)
 			fprintf(stderr, "elapsed %.6f s\n",
 				(double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
