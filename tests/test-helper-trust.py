@@ -424,6 +424,11 @@ try:
             t.ok(f"client, helper that {name}: {kind}, '{words}'", r.returncode == 1 and kind in r.stderr and
                  words in r.stderr, r.stderr.strip())
             t.ok(f"client, helper that {name}: no child left", "children=[]" in r.stderr, r.stderr.strip())
+        many = "".join(f"id={i} zone=0 l3=2 l4=6 src=10.0.0.1 dst=10.0.0.2 sport={i % 60000} dport=80\n"
+                       for i in range(10000))
+        r = ns.run(HC, "-Z", "-s", os.path.join(tmp, "fake-refuses"), "destroy", input=many, check=False)
+        t.ok("560 KB request to a helper that exits at once: no SIGPIPE, the refusal reported",
+             r.returncode == 1 and "exit 13" in r.stderr and "children=[]" in r.stderr, (r.returncode, r.stderr))
         r = ns.run(HC, "-Z", "-s", stall, "-t", "1", "count", check=False)
         t.ok("stalled helper: killed and reaped", "children=[]" in r.stderr, r.stderr.strip())
         r = ns.run(HC, "-s", "unix:" + os.path.join(tmp, "nosock"), "count", check=False)
