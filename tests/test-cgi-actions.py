@@ -109,9 +109,16 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         t.ok("... and it did not come back", S[3] not in ct_ext(ns))
 
         # ---- stale id: the tuple was re-created with a new id --------------------------------
-        ns.ct("-D", "-p", "tcp", "--orig-port-src", "1007", check=False)
-        ct_add(ns, "10.4.0.1", "10.4.0.8", "tcp", 1007, 80, timeout=900)
-        renew = find(ct_ext(ns), orig_sport=1007)
+        # the kernel's id is a hash of the entry's address and tuple: a re-created entry that
+        # lands in the freed slab slot gets the same id, so fill the slot first and retry
+        renew = S[7]
+        for k in range(8):
+            ns.ct("-D", "-p", "tcp", "--orig-port-src", "1007", check=False)
+            ct_add(ns, "10.4.3.1", f"10.4.3.{k + 2}", "udp", 1400 + k, 53, timeout=900)
+            ct_add(ns, "10.4.0.1", "10.4.0.8", "tcp", 1007, 80, timeout=900)
+            renew = find(ct_ext(ns), orig_sport=1007)
+            if renew != S[7]:
+                break
         t.ok("test data: same tuple re-created with a new id", renew and renew != S[7], (S[7], renew))
         fx.expect_ok("kill [stale id whose tuple now has a newer entry] -> 0", "kill", sid, [str(S[7])],
                      check=lambda v: v == 0)
