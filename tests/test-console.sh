@@ -110,11 +110,14 @@ t_ok "demo starts in $NS on port $PORT" true
 # ctgen (tests/tools/ctgen.c) adds 100,000 entries for the last admin step.
 CTGEN=""
 [ -x "$CTD_BUILD/tools/ctgen" ] && CTGEN=$CTD_BUILD/tools/ctgen
+# the demo's database (from its generated ctd.conf), to expire sessions
+DB=$(sed -n 's/^database *= *//p' "$DEMO_DIR/etc/ctd.conf")
+command -v sqlite3 >/dev/null && [ -n "$DB" ] || DB=""
 start=$SECONDS
 ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY \
 	NODE_PATH="$BROWSER_DIR/node_modules" \
 	CTD_URL="https://127.0.0.1:$PORT/ctd/" CTD_ADMIN_PASSWORD="$ADMIN_PW" CTD_VIEWER_PASSWORD="$VIEWER_PW" \
-	CTD_SHOT_DIR="$OUT" CTD_CTGEN="$CTGEN" CTD_LIVE_SPORT=$LIVE_SPORT CTD_LIVE_DPORT=$LIVE_DPORT CTD_FIXTURE="$FIXTURE" \
+	CTD_SHOT_DIR="$OUT" CTD_CTGEN="$CTGEN" CTD_DB="$DB" CTD_LIVE_SPORT=$LIVE_SPORT CTD_LIVE_DPORT=$LIVE_DPORT CTD_FIXTURE="$FIXTURE" \
 	timeout 400 node "$BROWSER_DIR/console-test.js" >"$OUT/browser.log" 2>&1
 rc=$?
 echo "# browser test: exit $rc, $((SECONDS - start)) s (log: $OUT/browser.log)"

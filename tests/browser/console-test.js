@@ -14,6 +14,8 @@
 //   CTD_LIVE_SPORT          source port of the live TCP connection (192.0.2.2 -> 192.0.2.1)
 //   CTD_LIVE_DPORT          its destination port
 //   CTD_FIXTURE             JSON: counts of the entries the runner made
+//   CTD_CTGEN               tests/tools/ctgen, for the 100k-entry step (skipped if unset)
+//   CTD_DB                  the demo's database, to expire sessions (skipped if unset)
 //
 // Output: one line per check ("ok - ..." / "not ok - ..."), then
 // "N passed, N failed, N skipped".  Any console error or uncaught page
@@ -33,6 +35,7 @@ const LIVE_SPORT = Number(process.env.CTD_LIVE_SPORT);
 const LIVE_DPORT = Number(process.env.CTD_LIVE_DPORT);
 const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
 const CTGEN = process.env.CTD_CTGEN || '';
+const DB = process.env.CTD_DB || '';	// the demo's SQLite database
 const WAIT = 60000;
 
 let passed = 0, failed = 0, skipped = 0;
@@ -488,6 +491,19 @@ async function adminSteps(page, errors) {
 	// ---- a 100k-entry table: only the current page is fetched ----
 	if (CTGEN) await bigTable(page, calls);
 	else skip('100k-entry table', 'no ctgen (tests/tools/ctgen.c) built');
+
+	// ---- an expired session: the page logs in again by itself ----
+	if (DB) {
+		await filter(page, {});
+		const nLogin = calls.filter((c) => c.method === 'login').length;
+		execFileSync('sqlite3', [DB, 'DELETE FROM sessions;']);
+		await afterLoad(page, () => page.click('#next'));
+		eq((await info(page)).first, 101, 'after the session is gone server-side, Next still shows page 2');
+		eq(calls.filter((c) => c.method === 'login').length, nLogin + 1, 'the page opened a new session (one login)');
+		eq(await page.getAttribute('#status', 'class'), 'status', 'and shows no error');
+	} else {
+		skip('expired session', 'CTD_DB not set');
+	}
 
 	// ---- log out ----
 	await page.click('#logout');
