@@ -252,6 +252,20 @@ with Netns(track=True) as ns:
     t.ok("newer connection still alive after the batch", new["id"] in ct_extended(ns))
 
 with Netns() as ns:
+    # protocols beyond the common ones: GRE (keys travel as ports), UDPLite, and a generic one
+    for a in (["-p", "gre", "--srckey", "11", "--dstkey", "12"], ["-p", "udplite", "--sport", "9", "--dport", "10"],
+              ["-p", "99"]):
+        ns.ct("-I", "-s", "10.2.0.1", "-d", "10.2.0.2", *a, "--timeout", "100")
+    recs, out = hc_dump(ns)
+    got = sorted((r["l4"], r["sport"], r["dport"], r["rsport"], r["rdport"]) for r in recs)
+    t.eq("GRE, UDPLite, generic dumped with their keys/ports",
+         [("136", "9", "10", "10", "9"), ("47", "11", "12", "12", "11"), ("99", "0", "0", "0", "0")], got)
+    t.eq("their ids are conntrack's", sorted(ct_extended(ns)), sorted(r["id"] for r in recs))
+    r = hc(ns, "destroy", stdin=out)
+    t.eq("GRE, UDPLite, generic destroyed by tuple + id", 3, r.stdout.count("result=done"))
+    t.eq("table empty afterwards", {}, ct_extended(ns))
+
+with Netns() as ns:
     r = hc(ns, "dump")
     t.eq("dump of an empty table: no records, success", (0, ""), (r.returncode, r.stdout))
     r = hc(ns, "count")
