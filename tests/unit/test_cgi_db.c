@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Unit tests: database open/migration/refusals (real SQLite in a temp dir),
+ * sessions (token format, hash-only storage, idle and absolute expiry,
+ * REMOTE_USER binding), snapshot lookup by id. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ctd_cgi.h"
+
+static char dir[64], path[128];
+static xmlrpc_env env;
+static int code;
+
+static void reset(void)
+{
+	code = env.fault_occurred ? env.fault_code : 0;
+	xmlrpc_env_clean(&env);
+	xmlrpc_env_init(&env);
+}
+
+static int scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+int main(void)
+{
+	struct ctd_ctx ctx;
+	sqlite3 *db;
+	char tok[65], tok2[65], cmd[256];
+	FILE *f;
+
+	xmlrpc_env_init(&env);
+	snprintf(dir, sizeof(dir), "/tmp/ctd-unit-db.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof(path), "%s/ctd.db", dir);
+
+	db = db_open(&env, path);
+	reset();
+	CHECK(db && !code, "new database created");
+	CHECK(scalar(db, "PRAGMA user_version") == 1, "schema version 1");
+	CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
+			 "('sessions','dumps','dump_chunks','audit')") == 4,
+	      "tables from sql/001-initial.sql");
+	CHECK(strstr(ctd_sql_001, "CREATE TABLE audit") != NULL, "embedded SQL is the sql/ file");
+	CHECK(scalar(db, "PRAGMA page_size") == 65536, "64 KiB pages");
+	sqlite3_close(db);
+	db = db_open(&env, path);
+	reset();
+	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 1, "reopen: no second migration");
+
+	/* sessions */
+	memset(&ctx, 0, sizeof(ctx));
+	cfg_defaults(&ctx.cfg);
+	ctx.db = db;
+	ctx.remote_user = "alice";
+	CHECK(session_create(&env, &ctx, "alice", tok) == 0 && strlen(tok) == 64,
+	      "session token: 64 hex chars");
+	reset();
+	CHECK(scalar(db, "SELECT count(*) FROM sessions WHERE user='alice' AND length(token_hash)=32") == 1,
+	      "only a 32-byte hash stored");
+	snprintf(cmd, sizeof(cmd), "SELECT count(*) FROM sessions WHERE token_hash LIKE '%%%s%%'", tok);
+	CHECK(scalar(db, cmd) == 0, "token itself not stored");
+	CHECK(session_check(&env, &ctx, tok) == 0 && !strcmp(ctx.user, "alice"), "valid session");
+	reset();
+	ctx.remote_user = "bob";
+	CHECK(session_check(&env, &ctx, tok) < 0, "other REMOTE_USER refused");
+	reset();
+	CHECK(code == CTD_F_SESSION, "... with fault 2");
+	ctx.remote_user = NULL;
+	CHECK(session_check(&env, &ctx, tok) < 0, "bound session without REMOTE_USER refused");
+	reset();
+	ctx.remote_user = "alice";
+	tok[0] = tok[0] == 'a' ? 'b' : 'a';
+	CHECK(session_check(&env, &ctx, tok) < 0 && (reset(), code == CTD_F_SESSION),
+	      "altered token unknown");
+	CHECK(session_check(&env, &ctx, "../../etc") < 0 && (reset(), code == CTD_F_SESSION),
+	      "junk token unknown");
+	tok[0] = tok[0] == 'a' ? 'b' : 'a';
+	db_exec(db, "UPDATE sessions SET last_used = last_used - 301");
+	CHECK(session_check(&env, &ctx, tok) < 0 && (reset(), code == CTD_F_SESSION), "idle timeout");
+	ctx.remote_user = NULL;
+	CHECK(session_create(&env, &ctx, "carol", tok2) == 0, "unbound session (password login)");
+	reset();
+	CHECK(session_check(&env, &ctx, tok2) == 0, "unbound session without REMOTE_USER ok");
+	reset();
+	db_exec(db, "UPDATE sessions SET created = created - 28801");
+	CHECK(session_check(&env, &ctx, tok2) < 0 && (reset(), code == CTD_F_SESSION), "absolute lifetime");
+	session_purge(&ctx);
+	CHECK(scalar(db, "SELECT count(*) FROM sessions") == 0, "expired sessions purged");
+	sqlite3_close(db);
+
+	/* refusals: newer schema, not a database */
+	db = db_open(&env, path);
+	reset();
+	db_exec(db, "PRAGMA user_version = 99");
+	sqlite3_close(db);
+	db = db_open(&env, path);
+	CHECK(!db && env.fault_occurred && env.fault_code == CTD_F_CONFIG &&
+		  strstr(env.fault_string, "newer"),
+	      "newer schema: fault 8 (%s)", env.fault_occurred ? env.fault_string : "");
+	CHECK(!env.fault_occurred || !strstr(env.fault_string, dir), "no path in the fault");
+	reset();
+	snprintf(cmd, sizeof(cmd), "%s/garbage.db", dir);
+	f = fopen(cmd, "w");
+	fputs("this is not a database, just some text that is long enough to have a header......", f);
+	fclose(f);
+	db = db_open(&env, cmd);
+	CHECK(!db && env.fault_occurred && env.fault_code == CTD_F_CONFIG &&
+		  strstr(env.fault_string, "corrupt"),
+	      "garbage file: fault 8 corrupt (%s)", env.fault_occurred ? env.fault_string : "");
+	reset();
+	db = db_open(&env, "/nonexistent-dir/ctd.db");
+	CHECK(!db && env.fault_occurred && env.fault_code == CTD_F_CONFIG &&
+		  !strstr(env.fault_string, "nonexistent"),
+	      "missing directory: fault 8 without the path (%s)", env.fault_occurred ? env.fault_string : "");
+	reset();
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0, "cleanup");
+	xmlrpc_env_clean(&env);
+	return CHECK_DONE();
+}
