@@ -62,6 +62,12 @@ int main(void)
 		http_error(405, "Method Not Allowed", "Allow: POST\r\n", "XML-RPC needs POST\n");
 		return 0;
 	}
+	/*
+	 * Only text/xml: an HTML form on another site can POST
+	 * x-www-form-urlencoded, multipart or text/plain with the victim's
+	 * Basic-auth credentials, but not text/xml without a CORS preflight,
+	 * which Apache does not answer.  This stops cross-site request forgery.
+	 */
 	if (!ctype || strncasecmp(ctype, "text/xml", 8) != 0 ||
 	    (ctype[8] && ctype[8] != ';' && ctype[8] != ' ')) {
 		http_error(415, "Unsupported Media Type", NULL, "XML-RPC needs Content-Type: text/xml\n");
@@ -104,6 +110,8 @@ int main(void)
 		return 0;
 	}
 
+	/* CTD_CONFIG comes from Apache's SetEnv only: a client's headers reach a
+	 * CGI as HTTP_* variables, so no request can point us at another file. */
 	ctx.config_path = cfgpath && *cfgpath ? cfgpath : CTD_CONFIG_PATH;
 	ctx.remote_user = getenv("REMOTE_USER");
 	if (ctx.remote_user && !*ctx.remote_user)
