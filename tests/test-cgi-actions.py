@@ -133,6 +133,9 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
                      check=lambda v: v == 1)
         t.ok("... gone", S[1] not in ct_ext(ns))
         fx.expect_ok("kill [already killed id] -> 0", "kill", sid, [str(S[1])], check=lambda v: v == 0)
+        fx.expect_ok("kill [id, same id again] -> 1 (destroyed once)", "kill", sid, [str(S[6]), i4(S[6])],
+                     check=lambda v: v == 1)
+        t.ok("... gone", S[6] not in ct_ext(ns))
 
         # ---- change mark ---------------------------------------------------------------------------
         x = S[4]
@@ -164,7 +167,7 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         rows = {r["id"]: r for r in fx.call("view", sid, {"id": str(A)})["table"]}
         t.ok("view: status has IPS_FIXED_TIMEOUT", rows.get(str(A), {}).get("status", 0) & IPS_FIXED_TIMEOUT,
              rows.get(str(A)))
-        y = S[6]
+        y = S[2]
         fx.expect_ok("change timeout '700' (numeric string) on a static entry", "change", sid, "timeout", str(y),
                      "700", check=lambda v: v is True)
         t.ok("... conntrack -L shows ~700", 695 <= ct_ext(ns).get(y, {}).get("timeout", 0) <= 700,

@@ -287,6 +287,7 @@ with Netns() as ns, Cgi(t, ns) as fx:
     f = fx.expect_fault("unknown filter name -> fault 3", 3, "view", sid, {"bogus_filter": 1})
     if f is not None:
         t.ok("fault 3 names the unknown filter", "bogus_filter" in f.faultString, f.faultString)
+    fx.expect_fault("filter id 'abc' -> fault 3", 3, "view", sid, {"id": "abc"})
     fx.expect_fault("filter mark as an array -> fault 3", 3, "view", sid, {"mark": [1]})
     fx.expect_fault("filter mark 'abc' -> fault 3", 3, "view", sid, {"mark": "abc"})
     fx.expect_fault("filter mark 1.5 (not integral) -> fault 3", 3, "view", sid, {"mark": 1.5})
