@@ -191,6 +191,9 @@ int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap
 /* Looks ids (sorted ascending) up in a dump; found[i] = record or id 0 flag. */
 int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
 		struct ctd_record *out, bool *found);
+/* Reads the records at positions pos[] (0-based, in id order) of a dump. */
+int snap_read_at(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *pos, size_t n,
+		 struct ctd_record *out, bool *found);
 void snap_free(struct snap_table *t);
 /* Compute rates of cur (sorted by id) against prev (sorted by id). */
 void snap_rates_compute(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt,

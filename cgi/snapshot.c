@@ -589,3 +589,68 @@ dbfail:
 	db_fault(env, ctx->db, rc, "reading a snapshot");
 	return -1;
 }
+
+int snap_read_at(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *pos, size_t n,
+		 struct ctd_record *out, bool *found)
+{
+	struct chunk_dir *dir = NULL;
+	size_t ndir = 0, cap = 0, i;
+	sqlite3_blob *blob = NULL;
+	int64_t open_row = -1;
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(found, 0, n * sizeof(*found));
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto dbfail;
+	sqlite3_bind_int64(st, 1, dump_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ndir == cap) {
+			struct chunk_dir *p = realloc(dir, (cap = cap * 2 + 64) * sizeof(*dir));
+			if (!p) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			dir = p;
+		}
+		dir[ndir].rowid = sqlite3_column_int64(st, 0);
+		dir[ndir].first_id = (uint32_t)sqlite3_column_int64(st, 1);
+		dir[ndir].n = (uint32_t)sqlite3_column_int(st, 2);
+		ndir++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		goto dbfail;
+	for (i = 0; i < n; i++) {
+		size_t c = pos[i] / CTD_CHUNK_RECS;
+		uint32_t k = pos[i] % CTD_CHUNK_RECS;
+
+		/* every chunk but the last is full; anything else is stale */
+		if (c >= ndir || k >= dir[c].n)
+			continue;
+		if (open_row != dir[c].rowid) {
+			rc = blob ? sqlite3_blob_reopen(blob, dir[c].rowid)
+				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0,
+						      &blob);
+			if (rc != SQLITE_OK)
+				goto dbfail;
+			open_row = dir[c].rowid;
+		}
+		rc = sqlite3_blob_read(blob, &out[i], sizeof(out[i]), (int)(k * sizeof(struct ctd_record)));
+		if (rc != SQLITE_OK)
+			goto dbfail;
+		found[i] = true;
+	}
+	sqlite3_blob_close(blob);
+	free(dir);
+	return 0;
+dbfail:
+	if (blob)
+		sqlite3_blob_close(blob);
+	free(dir);
+	db_fault(env, ctx->db, rc, "reading a snapshot");
+	return -1;
+}

@@ -2,7 +2,7 @@
 /*
  * view.c - the `view` method: filters, ordering, paging and the rows of
  * DESIGN §2.  The whole filtered order of a session's snapshot is cached
- * (ids in view order) so that the next page with the same filters and
+ * (positions in the snapshot, in view order) so that the next page with the same filters and
  * order reads only that page's records.
  */
 #include <arpa/inet.h>
@@ -870,9 +870,9 @@ static void order_key(const struct ctd_config *cfg, const struct view_req *q, in
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
-/* The cached order, if it is this one: total and the ids of the page. */
+/* The cached order, if it is this one: total and the positions of the page. */
 static int cached_page(xmlrpc_env *env, struct ctd_ctx *ctx, const char *key, const struct view_req *q,
-		       uint32_t *total, uint32_t **ids, uint32_t *nids)
+		       uint32_t *total, uint32_t **cpos, uint32_t *ncpos)
 {
 	sqlite3_stmt *st;
 	sqlite3_blob *blob = NULL;
@@ -892,32 +892,32 @@ static int cached_page(xmlrpc_env *env, struct ctd_ctx *ctx, const char *key, co
 	sqlite3_finalize(st);
 	if (!hit)
 		return 0;
-	*ids = NULL;
-	*nids = 0;
+	*cpos = NULL;
+	*ncpos = 0;
 	if (q->start >= *total)
 		return 1;
 	n = *total - (uint32_t)q->start < q->length ? *total - (uint32_t)q->start : q->length;
-	*ids = malloc((size_t)n * sizeof(uint32_t));
-	if (!*ids)
+	*cpos = malloc((size_t)n * sizeof(uint32_t));
+	if (!*cpos)
 		return 0;
 	rc = sqlite3_blob_open(ctx->db, "main", "sessions", "sort_idx", ctx->sid, 0, &blob);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_blob_read(blob, *ids, (int)(n * sizeof(uint32_t)),
+		rc = sqlite3_blob_read(blob, *cpos, (int)(n * sizeof(uint32_t)),
 				       (int)(q->start * sizeof(uint32_t)));
 	if (blob)
 		sqlite3_blob_close(blob);
 	if (rc != SQLITE_OK) {
 		/* a stale cache is only a missed shortcut */
-		free(*ids);
-		*ids = NULL;
+		free(*cpos);
+		*cpos = NULL;
 		(void)env;
 		return 0;
 	}
-	*nids = n;
+	*ncpos = n;
 	return 1;
 }
 
-static void store_order(struct ctd_ctx *ctx, const char *key, const uint32_t *ids, uint32_t n)
+static void store_order(struct ctd_ctx *ctx, const char *key, const uint32_t *pos, uint32_t n)
 {
 	sqlite3_stmt *st;
 
@@ -927,7 +927,7 @@ static void store_order(struct ctd_ctx *ctx, const char *key, const uint32_t *id
 		return;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, n);
-	sqlite3_bind_blob(st, 3, n ? (const void *)ids : "", (int)(n * sizeof(uint32_t)), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, n ? (const void *)pos : "", (int)(n * sizeof(uint32_t)), SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, ctx->sid);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -961,7 +961,7 @@ xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	struct snap_info info;
 	struct snap_table t = {0};
 	struct ucache *uc = NULL;
-	uint32_t *ids = NULL, *pos = NULL, nids = 0, total = 0, i;
+	uint32_t *cpos = NULL, *pos = NULL, ncpos = 0, total = 0, i;
 	xmlrpc_value *table = NULL;
 	char key[65];
 
@@ -976,18 +976,18 @@ xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		goto out;
 	}
 	order_key(&ctx->cfg, &q, info.dump_id, key);
-	if (!t.recs && cached_page(env, ctx, key, &q, &total, &ids, &nids)) {
+	if (!t.recs && cached_page(env, ctx, key, &q, &total, &cpos, &ncpos)) {
 		/* another page of the same order: read just its records */
-		struct ctd_record *recs = calloc(nids ? nids : 1, sizeof(*recs));
-		bool *found = calloc(nids ? nids : 1, sizeof(*found));
-		if (!recs || !found || snap_lookup(env, ctx, info.dump_id, ids, nids, recs, found) < 0) {
+		struct ctd_record *recs = calloc(ncpos ? ncpos : 1, sizeof(*recs));
+		bool *found = calloc(ncpos ? ncpos : 1, sizeof(*found));
+		if (!recs || !found || snap_read_at(env, ctx, info.dump_id, cpos, ncpos, recs, found) < 0) {
 			free(recs);
 			free(found);
 			if (!env->fault_occurred)
 				ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 			goto out;
 		}
-		for (i = 0; i < nids && !env->fault_occurred; i++)
+		for (i = 0; i < ncpos && !env->fault_occurred; i++)
 			if (found[i]) {
 				xmlrpc_value *row = make_row(env, &ctx->cfg, uc, &recs[i]);
 				if (row) {
@@ -1005,13 +1005,10 @@ xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	/* remember the order (as ids) so the next page needs no sort */
-	ids = malloc((total ? total : 1) * sizeof(*ids));
-	if (ids) {
-		for (i = 0; i < total; i++)
-			ids[i] = t.recs[pos[i]].id;
-		store_order(ctx, key, ids, total);
-	}
+	/* remember the order (positions in the id-sorted snapshot, which
+	 * stay right even where the kernel gave two entries one id) so the
+	 * next page needs no sort */
+	store_order(ctx, key, pos, total);
 	for (i = (uint32_t)(q.start < total ? q.start : total);
 	     i < total && i - q.start < q.length && !env->fault_occurred; i++) {
 		xmlrpc_value *row = make_row(env, &ctx->cfg, uc, &t.recs[pos[i]]);
@@ -1025,7 +1022,7 @@ done:
 		xmlrpc_value *res = result(env, &info, total, q.start, table);
 		table = NULL;
 		free(pos);
-		free(ids);
+		free(cpos);
 		free(uc);
 		snap_free(&t);
 		return res;
@@ -1034,7 +1031,7 @@ out:
 	if (table)
 		xmlrpc_DECREF(table);
 	free(pos);
-	free(ids);
+	free(cpos);
 	free(uc);
 	snap_free(&t);
 	return NULL;
