@@ -19,6 +19,7 @@ SHAREDIR    ?= $(PREFIX)/share/ctd
 SYSCONFDIR  ?= /etc/ctd
 STATEDIR    ?= /var/lib/ctd
 RUNDIR      ?= /run/ctd
+SYSTEMDUNITDIR ?= /lib/systemd/system
 WEB_USER    ?= www-data
 HELPER_GROUP ?= ctd
 HELPER_USER ?= ctd-helper
@@ -64,7 +65,7 @@ SRC_HELPER := $(filter-out helper/main.c,$(wildcard helper/*.c))
 SRC_CGI    := $(filter-out cgi/main.c,$(wildcard cgi/*.c))
 SRC_UNIT   := $(wildcard tests/unit/test_*.c)
 SRC_FUZZ   := $(wildcard tests/fuzz/fuzz_*.c)
-HEADERS    := $(wildcard include/*.h cgi/*.h helper/*.h tests/unit/*.h)
+HEADERS    := $(wildcard include/*.h cgi/*.h helper/*.h tests/unit/*.h sql/*.sql)
 TOOLS      := $(wildcard tests/tools/*.c)
 
 objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
@@ -138,11 +139,14 @@ fuzz: fuzz-build
 DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	libxmlrpc-core-c3-dev xmlrpc-api-utils libcap-dev libcap2-bin libsqlite3-dev sqlite3 \
 	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables procps openssl curl \
-	python3 php-cli php-xmlrpc php-curl clang libclang-rt-14-dev
+	python3 php-cli php-xmlrpc php-curl clang libclang-rt-14-dev \
+	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs
 
 .PHONY: deps
 deps:
 	@tests/lib/deps.sh $(DEPS_PKGS)
+	@if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then \
+		cd tests/browser && npm ci --no-audit --no-fund; fi
 
 # ---- tests -------------------------------------------------------------------
 .PHONY: check check-only
@@ -175,6 +179,8 @@ install: check-helper-mode all
 	install -d -m 0755 $(I)$(LIBEXECDIR) $(I)$(SHAREDIR) $(I)$(SHAREDIR)/sql $(I)$(SYSCONFDIR)
 	install -m 0755 $(B)/ctd.cgi $(I)$(LIBEXECDIR)/ctd.cgi
 	install -m 0644 sql/*.sql $(I)$(SHAREDIR)/sql/
+	install -d -m 0755 $(I)$(SHAREDIR)/console
+	for f in apache/console/*; do case $$f in *.png) ;; *) install -m 0644 $$f $(I)$(SHAREDIR)/console/;; esac; done
 	if [ -z "$(DESTDIR)" ]; then \
 		getent group $(HELPER_GROUP) >/dev/null || groupadd --system $(HELPER_GROUP); \
 		id -nG $(WEB_USER) 2>/dev/null | tr ' ' '\n' | grep -qx $(HELPER_GROUP) || usermod -aG $(HELPER_GROUP) $(WEB_USER); \
@@ -187,11 +193,11 @@ install: check-helper-mode all
 		if [ -z "$(DESTDIR)" ]; then chown root:$(HELPER_GROUP) $(I)$(HELPER_PATH); fi; \
 		setcap cap_net_admin+p $(I)$(HELPER_PATH);; \
 	socket) install -m 0755 $(B)/ctd-helper $(I)$(HELPER_PATH); \
-		install -d -m 0755 $(I)/lib/systemd/system; \
+		install -d -m 0755 $(I)$(SYSTEMDUNITDIR); \
 		for u in helper/ctd-helper.socket helper/ctd-helper@.service; do \
 			[ -f $$u ] && sed -e 's|@HELPER_PATH@|$(HELPER_PATH)|g' -e 's|@SOCKET_PATH@|$(SOCKET_PATH)|g' \
 			  -e 's|@HELPER_USER@|$(HELPER_USER)|g' -e 's|@HELPER_GROUP@|$(HELPER_GROUP)|g' \
-			  $$u > $(I)/lib/systemd/system/$$(basename $$u); done; \
+			  $$u > $(I)$(SYSTEMDUNITDIR)/$$(basename $$u); done; \
 		if [ -z "$(DESTDIR)" ]; then getent passwd $(HELPER_USER) >/dev/null || \
 			useradd --system --no-create-home --shell /usr/sbin/nologin -g $(HELPER_GROUP) $(HELPER_USER); fi;; \
 	esac
