@@ -160,7 +160,7 @@ check-only:
 
 .PHONY: bench stress
 bench: all
-	tests/bench/run.sh
+	tests/bench/helper-dump.sh
 stress: all
 	CTD_STRESS=long tests/run-tests.sh
 
