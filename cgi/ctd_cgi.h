@@ -46,7 +46,7 @@ enum ctd_fault {
 /* Sets env to fault `code` with a printf-style message (one line, no paths). */
 void ctd_fault(xmlrpc_env *env, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* ---- configuration (cgi/config.c, contract: /work/brief/config.md) --------- */
+/* ---- configuration (cgi/config.c, contract: DESIGN.md §5 and apache/ctd.conf.example) --------- */
 enum ctd_role { CTD_ROLE_NONE = 0, CTD_ROLE_VIEWER = 1, CTD_ROLE_OPERATOR = 2 };
 
 struct ctd_cidr {
