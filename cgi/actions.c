@@ -147,20 +147,10 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static xmlrpc_value *param(xmlrpc_env *env, xmlrpc_value *params, int i)
-{
-	xmlrpc_value *v = NULL;
-
-	if (xmlrpc_array_size(env, params) <= i)
-		return NULL;
-	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
-	return v;
-}
-
 xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
-	xmlrpc_value *arr = param(env, params, 1), *ret = NULL;
+	xmlrpc_value *arr = rpc_param(env, params, 1), *ret = NULL;
 	struct ctd_record *recs = NULL;
 	struct ctd_target *targets = NULL;
 	struct ctd_result *res = NULL;
@@ -268,7 +258,7 @@ out:
 xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
-	xmlrpc_value *vf = param(env, params, 1), *vid = param(env, params, 2), *vv = param(env, params, 3);
+	xmlrpc_value *vf = rpc_param(env, params, 1), *vid = rpc_param(env, params, 2), *vv = rpc_param(env, params, 3);
 	struct ctd_record rec;
 	struct ctd_target tg;
 	struct ctd_result res;

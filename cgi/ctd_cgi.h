@@ -98,6 +98,9 @@ int ct_equal(const void *a, const void *b, size_t n);
 double now_s(void);
 
 /* ---- forgiving XML-RPC conversions (cgi/value.c) --------------------------- */
+/* Parameter i of a call (a new reference, caller decrefs), or NULL when the
+ * call has fewer parameters. */
+xmlrpc_value *rpc_param(xmlrpc_env *env, xmlrpc_value *params, int i);
 /* Each returns 0 or -1 (no fault set; the caller names the parameter). */
 int val_u32(xmlrpc_env *env, xmlrpc_value *v,
 	    uint32_t *out); /* int, numeric string, integral double; negative i4 = unsigned */

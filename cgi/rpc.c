@@ -18,16 +18,6 @@ sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx)
 	return ctx->db;
 }
 
-static xmlrpc_value *param(xmlrpc_env *env, xmlrpc_value *params, int i)
-{
-	xmlrpc_value *v = NULL;
-
-	if (xmlrpc_array_size(env, params) <= i)
-		return NULL;
-	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
-	return v;
-}
-
 /* ---- methods --------------------------------------------------------------- */
 static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
 {
@@ -45,8 +35,8 @@ static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, v
 		}
 		snprintf(user, sizeof(user), "%s", ctx->remote_user);
 	} else if (ctx->cfg.password_file[0]) {
-		vu = param(env, params, 0);
-		vp = param(env, params, 1);
+		vu = rpc_param(env, params, 0);
+		vp = rpc_param(env, params, 1);
 		bad = !vu || !vp || val_string(env, vu, user, sizeof(user)) < 0 ||
 		      val_string(env, vp, password, sizeof(password)) < 0 || !user[0];
 		if (vu)
@@ -118,7 +108,7 @@ static xmlrpc_value *m_refresh(xmlrpc_env *env, xmlrpc_value *params, void *srv,
 
 static xmlrpc_value *m_set_autorefresh(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
 {
-	xmlrpc_value *v = param(env, params, 1);
+	xmlrpc_value *v = rpc_param(env, params, 1);
 	int64_t x = -1;
 	int bad;
 
@@ -231,7 +221,7 @@ static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, v
 		ctd_fault(env, CTD_F_PARAM, "bad parameters: %s takes at most %d", name, m->max_params);
 		return;
 	}
-	v = param(env, params, 0);
+	v = rpc_param(env, params, 0);
 	ok = v && val_string(env, v, token, sizeof(token)) == 0;
 	if (v)
 		xmlrpc_DECREF(v);

@@ -136,3 +136,13 @@ int val_string(xmlrpc_env *env, xmlrpc_value *v, char *out, size_t outlen)
 	xmlrpc_env_clean(&e);
 	return rc;
 }
+
+xmlrpc_value *rpc_param(xmlrpc_env *env, xmlrpc_value *params, int i)
+{
+	xmlrpc_value *v = NULL;
+
+	if (xmlrpc_array_size(env, params) <= i)
+		return NULL;
+	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
+	return v;
+}

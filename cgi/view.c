@@ -789,16 +789,6 @@ struct view_req {
 	uint32_t length;
 };
 
-static xmlrpc_value *param(xmlrpc_env *env, xmlrpc_value *params, int i)
-{
-	xmlrpc_value *v = NULL;
-
-	if (xmlrpc_array_size(env, params) <= i)
-		return NULL;
-	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
-	return v;
-}
-
 static int parse_view(xmlrpc_env *env, const struct ctd_config *cfg, xmlrpc_value *params, struct view_req *q)
 {
 	xmlrpc_value *v;
@@ -808,13 +798,13 @@ static int parse_view(xmlrpc_env *env, const struct ctd_config *cfg, xmlrpc_valu
 	memset(q, 0, sizeof(*q));
 	q->order = FD_ID;
 	q->length = cfg->max_page;
-	v = param(env, params, 1);
+	v = rpc_param(env, params, 1);
 	view_parse_filters(env, v, &q->f);
 	if (v)
 		xmlrpc_DECREF(v);
 	if (env->fault_occurred)
 		return -1;
-	if ((v = param(env, params, 2))) {
+	if ((v = rpc_param(env, params, 2))) {
 		if (val_string(env, v, s, sizeof(s)) < 0 || (s[0] && (q->order = view_order_index(s)) < 0))
 			ctd_fault(env, CTD_F_PARAM,
 				  "bad parameter 'order_by': give a row field name, e.g. 'id' or 'rate'");
@@ -822,20 +812,20 @@ static int parse_view(xmlrpc_env *env, const struct ctd_config *cfg, xmlrpc_valu
 			q->order = FD_ID;
 		xmlrpc_DECREF(v);
 	}
-	if (!env->fault_occurred && (v = param(env, params, 3))) {
+	if (!env->fault_occurred && (v = rpc_param(env, params, 3))) {
 		if (val_string(env, v, s, sizeof(s)) < 0 ||
 		    (s[0] && tolower((unsigned char)s[0]) != 'a' && tolower((unsigned char)s[0]) != 'd'))
 			ctd_fault(env, CTD_F_PARAM, "bad parameter 'order_dir': give 'ASC' or 'DESC'");
 		q->desc = tolower((unsigned char)s[0]) == 'd';
 		xmlrpc_DECREF(v);
 	}
-	if (!env->fault_occurred && (v = param(env, params, 4))) {
+	if (!env->fault_occurred && (v = rpc_param(env, params, 4))) {
 		if (val_int(env, v, &x) < 0 || x < 0)
 			ctd_fault(env, CTD_F_PARAM, "bad parameter 'start': give an integer >= 0");
 		q->start = x;
 		xmlrpc_DECREF(v);
 	}
-	if (!env->fault_occurred && (v = param(env, params, 5))) {
+	if (!env->fault_occurred && (v = rpc_param(env, params, 5))) {
 		if (val_int(env, v, &x) < 0)
 			ctd_fault(env, CTD_F_PARAM, "bad parameter 'length': give an integer");
 		else if (x > 0 && x <= cfg->max_page)
