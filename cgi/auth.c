@@ -82,35 +82,17 @@ int auth_password_text(const char *text, size_t len, const char *user, const cha
 
 int auth_password(xmlrpc_env *env, const char *file, const char *user, const char *password)
 {
-	struct stat st;
 	char *buf;
-	size_t got = 0;
-	int fd, rc;
+	size_t got;
+	int rc;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CTD_PASSWD_MAX) {
+	rc = ctd_read_small_file(file, CTD_PASSWD_MAX, &buf, &got);
+	if (rc < 0) {
 		fprintf(stderr, "ctd.cgi: password file %s: %s\n", file,
-			fd < 0 ? strerror(errno) : "not a small file");
-		if (fd >= 0)
-			close(fd);
+			rc == -EFBIG ? "not a small regular file" : strerror(-rc));
 		ctd_fault(env, CTD_F_CONFIG, "server misconfigured: the password file cannot be read");
 		return -1;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
 	rc = auth_password_text(buf, got, user, password);
 	explicit_bzero(buf, got);
 	free(buf);

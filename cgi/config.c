@@ -398,31 +398,29 @@ int cfg_parse(struct ctd_config *c, const char *text, size_t len, const char *na
 	return 0;
 }
 
-int cfg_load(struct ctd_config *c, const char *path, char *err, size_t errlen)
+/* Read a whole regular file of at most max bytes into a fresh NUL-terminated
+ * buffer.  Returns 0, or -errno from open, -EFBIG (not a regular file, or
+ * larger than max: bounded before allocating), -ENOMEM. */
+int ctd_read_small_file(const char *path, size_t max, char **out, size_t *len)
 {
-	const char *base = strrchr(path, '/');
-	char *buf = NULL;
 	struct stat st;
+	char *buf;
 	size_t got = 0;
-	int fd, rc;
+	int fd;
 
-	base = base ? base + 1 : path;
-	cfg_defaults(c);
+	*out = NULL;
+	*len = 0;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot read the configuration file (%s)", base, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CTD_CONF_MAX) {
-		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", base, CTD_CONF_MAX);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 || (size_t)st.st_size > max) {
 		close(fd);
-		return -1;
+		return -EFBIG;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
 		close(fd);
-		snprintf(err, errlen, "%s: out of memory", base);
-		return -1;
+		return -ENOMEM;
 	}
 	while (got < (size_t)st.st_size) {
 		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
@@ -433,6 +431,34 @@ int cfg_load(struct ctd_config *c, const char *path, char *err, size_t errlen)
 		got += (size_t)r;
 	}
 	close(fd);
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	return 0;
+}
+
+int cfg_load(struct ctd_config *c, const char *path, char *err, size_t errlen)
+{
+	const char *base = strrchr(path, '/');
+	char *buf;
+	size_t got;
+	int rc;
+
+	base = base ? base + 1 : path;
+	cfg_defaults(c);
+	rc = ctd_read_small_file(path, CTD_CONF_MAX, &buf, &got);
+	if (rc == -EFBIG) {
+		snprintf(err, errlen, "%s: not a regular file of at most %u bytes", base, CTD_CONF_MAX);
+		return -1;
+	}
+	if (rc == -ENOMEM) {
+		snprintf(err, errlen, "%s: out of memory", base);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: cannot read the configuration file (%s)", base, strerror(-rc));
+		return -1;
+	}
 	rc = cfg_parse(c, buf, got, base, err, errlen);
 	free(buf);
 	return rc;

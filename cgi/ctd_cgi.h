@@ -47,6 +47,7 @@ enum ctd_fault {
 void ctd_fault(xmlrpc_env *env, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* ---- configuration (cgi/config.c, contract: DESIGN.md §5 and apache/ctd.conf.example) --------- */
+int ctd_read_small_file(const char *path, size_t max, char **out, size_t *len);
 enum ctd_role { CTD_ROLE_NONE = 0, CTD_ROLE_VIEWER = 1, CTD_ROLE_OPERATOR = 2 };
 
 struct ctd_cidr {
