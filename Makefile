@@ -161,8 +161,9 @@ check-only:
 .PHONY: bench stress
 bench: all
 	tests/bench/helper-dump.sh
-stress: all
-	CTD_STRESS=long tests/run-tests.sh
+stress: all unit san fuzz-build
+	CTD_STRESS=long CTD_BUILD=$(CURDIR)/$(B) CTD_SAN_BUILD=$(CURDIR)/$(SAN) CTD_FUZZ_BUILD=$(CURDIR)/$(FUZZ) \
+		tests/run-tests.sh
 
 # ---- install -----------------------------------------------------------------
 .PHONY: install check-helper-mode
