@@ -26,6 +26,8 @@
 #   DEMO_DIR=<checkout>/.demo   where everything lives (tests use their own)
 #   DEMO_WEB_USER=www-data      the user Apache runs the CGI as
 #   DEMO_SKIP_BUILD=1           reuse the binaries already installed in DEMO_DIR
+#   DEMO_EXTRA_CONF=file        Apache configuration included after the site
+#                               (the benchmark adds a second vhost with it)
 #
 # Passwords: random ones are printed once, when they are made; later starts
 # keep them (set DEMO_*_PASSWORD, or delete $DEMO_DIR/etc/htpasswd, for new
@@ -279,6 +281,10 @@ Define CTD_KEY $ETC/tls/key.pem
 Define CTD_LOGDIR $LOGDIR
 Include $TOP/apache/ctd-site.conf
 EOF
+	if [ -n "${DEMO_EXTRA_CONF:-}" ]; then
+		[ -r "$DEMO_EXTRA_CONF" ] || die "DEMO_EXTRA_CONF $DEMO_EXTRA_CONF is not readable"
+		echo "Include $DEMO_EXTRA_CONF" >>"$CONF"
+	fi
 }
 
 # HELPER_MODE=socket without systemd as PID 1: systemd-socket-activate
