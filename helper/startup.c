@@ -214,10 +214,16 @@ static void step_limits(void)
 
 void helper_startup(void)
 {
+	sigset_t none;
 	uid_t uid;
 	gid_t gid;
 	int r;
 
+	/* The signal mask survives exec: a caller that blocks SIGALRM would
+	 * otherwise keep a stalled privileged helper alive past its timeout.
+	 * Unblock everything before arming the alarm. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* bounds start-up too (a stalled syslog daemon blocks syslog()); the
 	 * default action of SIGALRM ends the process, step 6 installs ours */
 	signal(SIGALRM, SIG_DFL);
