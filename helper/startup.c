@@ -59,6 +59,11 @@ void helper_fatal(int code, const char *fmt, ...)
  * everything after it.) */
 static void step_env(void)
 {
+	/* syslog() stamps each line with local time, and glibc reads TZ once,
+	 * at the first line (AT_SECURE keeps a plain TZ such as "X+05"): a
+	 * caller's TZ would forge the time of every line below.  Dropped
+	 * before the first line is written. */
+	unsetenv("TZ");
 	syslog(LOG_INFO, "step 1: rebuilding the environment");
 	if (clearenv() != 0 || setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1) != 0)
 		helper_fatal(CTD_EXIT_ENV, "step 1: cannot rebuild the environment");
