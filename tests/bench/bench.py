@@ -1,0 +1,476 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""ctd end-to-end benchmarks (issue 6), run by tests/bench/run.sh (`make bench`).
+
+Everything goes through the real demo Apache (tests/lib/ctddemo.py: TLS,
+Basic auth, mod_cgid, setuid helper) inside a private network namespace whose
+table is filled with .build/tools/ctgen.  Each figure is the median (min..max)
+of BENCH_RUNS runs, printed next to a reference measured in the same run on
+the same table, interleaved with it (ctd, reference, ctd, ...) so that noise
+from other work on the machine hits both; the ratio is median/median.
+
+The client is python's http.client over one kept-alive TLS connection per
+endpoint (reopened, outside the timed part, after an idle gap the server may
+have closed); a call's time runs from sending the request to having read the
+whole response, XML parsing of the answer excluded.
+
+    bench.py [--sizes 10000,100000,1000000] [--runs 5] [--profile N]
+"""
+import argparse
+import base64
+import http.client
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xmlrpc.client
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+
+from ctdtest import BUILD, OUT, TOP, Netns  # noqa: E402
+from ctddemo import Demo, InNetns  # noqa: E402
+
+WWW = 33
+KILL_MAX = 10000  # ids per kill call (the API's maximum)
+IDLE_REOPEN = 3.0  # Apache's KeepAliveTimeout is 5 s
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+# ---- client -------------------------------------------------------------------
+class Rpc:
+    """XML-RPC over one kept-alive HTTPS connection, timing each call."""
+
+    def __init__(self, demo, user="admin", port=None):
+        self.demo, self.port = demo, port or demo.port
+        self.ctx = demo.ssl_context()
+        cred = f"{user}:{demo.password(user)}".encode()
+        self.auth = "Basic " + base64.b64encode(cred).decode()
+        self.conn, self.last = None, 0.0
+
+    def _ready(self):
+        if self.conn is None or time.monotonic() - self.last > IDLE_REOPEN:
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.ctx, timeout=600)
+            self.conn.connect()
+
+    def raw(self, body):
+        """POST body; returns (seconds, status, response bytes)."""
+        self._ready()
+        hdr = {"Content-Type": "text/xml", "Authorization": self.auth, "Connection": "keep-alive"}
+        t0 = time.perf_counter()
+        self.conn.request("POST", "/RPC2", body=body, headers=hdr)
+        r = self.conn.getresponse()
+        data = r.read()
+        secs = time.perf_counter() - t0
+        self.last = time.monotonic()
+        if r.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return secs, r.status, data
+
+    def call(self, method, *params):
+        """(seconds, value); a fault or HTTP error raises."""
+        secs, status, data = self.raw(xmlrpc.client.dumps(params, method).encode())
+        if status != 200:
+            raise RuntimeError(f"{method}: HTTP {status}: {data[:300]!r}")
+        vals, _ = xmlrpc.client.loads(data)
+        return secs, vals[0]
+
+
+# ---- figures ----------------------------------------------------------------------
+class Fig:
+    def __init__(self, num, name, target=None, unit="s"):
+        self.num, self.name, self.target, self.unit = num, name, target, unit
+        self.ctd, self.ref, self.note = [], [], ""
+
+    @staticmethod
+    def summary(xs, unit):
+        if not xs:
+            return "-"
+        m = statistics.median(xs)
+        if unit == "s":
+            if m < 0.1:
+                return f"{m * 1000:.1f} ms ({min(xs) * 1000:.1f}..{max(xs) * 1000:.1f})"
+            return f"{m:.3f} s ({min(xs):.3f}..{max(xs):.3f})"
+        return f"{m:.1f} {unit} ({min(xs):.1f}..{max(xs):.1f})"
+
+    def line(self):
+        s = f"  {self.num:<3}{self.name:<44}{self.summary(self.ctd, self.unit):<30}"
+        if self.ref:
+            ratio = statistics.median(self.ctd) / statistics.median(self.ref)
+            s += f"ref {self.summary(self.ref, self.unit):<30}ratio {ratio:6.3f}"
+            val = ratio
+        else:
+            s += " " * 62
+            val = statistics.median(self.ctd) if self.ctd else None
+        if self.target is not None and val is not None:
+            s += f"   target <= {self.target:g}  {'PASS' if val <= self.target else 'MISS'}"
+        elif self.target is None:
+            s += "   (no target at this size)"
+        if self.note:
+            s += f"   [{self.note}]"
+        return s
+
+
+def ref_list(ns):
+    """The reference: the CLI lists the same table (ip netns exec included)."""
+    t0 = time.perf_counter()
+    subprocess.run(["ip", "netns", "exec", ns.name, "conntrack", "-L", "-o", "id"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+
+
+def ct_count(ns):
+    r = subprocess.run(["ip", "netns", "exec", ns.name, "conntrack", "-C"], capture_output=True, text=True)
+    return int(r.stdout.strip() or 0)
+
+
+def fill(ns, n):
+    """Empty the namespace's table and create n entries (30 % UDP)."""
+    subprocess.run(["ip", "netns", "exec", ns.name, "conntrack", "-F"], capture_output=True)
+    for _ in range(50):
+        if ct_count(ns) == 0:
+            break
+        time.sleep(0.1)
+    if n:
+        subprocess.run(["ip", "netns", "exec", ns.name, os.path.join(BUILD, "tools", "ctgen"), str(n), "0", "30"],
+                       check=True, capture_output=True)
+    got = ct_count(ns)
+    if got != n:
+        raise RuntimeError(f"table has {got} entries, wanted {n}")
+
+
+def zone_ids(ns, demo, zone):
+    """Ids of the entries in one zone (kernel-side zone filter through the helper)."""
+    r = subprocess.run(["ip", "netns", "exec", ns.name, os.path.join(BUILD, "tools", "ctd-hc"), "-s",
+                        os.path.join(BUILD, "ctd-helper"), "dump", "-z", str(zone)],
+                       capture_output=True, text=True, check=True)
+    return [line.split()[0][3:] for line in r.stdout.splitlines() if line.startswith("id=")]
+
+
+VIEW = ({}, "rate", "DESC")
+
+
+def bench_size(ns, demo, rpc, n, runs, figs_out):
+    log(f"\n== {n} entries ==")
+    t0 = time.monotonic()
+    fill(ns, n)
+    log(f"   table filled in {time.monotonic() - t0:.1f} s")
+    big = n >= 1000000
+    mid = n >= 100000
+    _, sid = rpc.call("login")
+    rpc.call("set_autorefresh", sid, 0)
+
+    # 1: a view that dumps the table afresh (refresh first, untimed)
+    f1 = Fig(1, "view, fresh dump, rate DESC, 50 rows", 1.0 if mid else None)
+    rows = None
+    for _ in range(runs):
+        rpc.call("refresh", sid)
+        secs, v = rpc.call("view", sid, *VIEW, 0, 50)
+        f1.ctd.append(secs)
+        rows = v["table"]
+        total = v["total"]
+        f1.ref.append(ref_list(ns))
+    f1.note = f"total {total}"
+    log(f1.line())
+
+    # 2: other pages of that snapshot (autorefresh 0, the same order)
+    f2 = Fig(2, "view, another page of the snapshot", 0.1 if big else None)
+    for k in range(runs):
+        secs, v = rpc.call("view", sid, *VIEW, 50 * (k + 1), 50)
+        if len(v["table"]) != min(50, max(0, total - 50 * (k + 1))):
+            raise RuntimeError(f"page {k + 1}: {len(v['table'])} rows")
+        f2.ctd.append(secs)
+        f2.ref.append(ref_list(ns))
+    log(f2.line())
+
+    # 3: kill one id, change one id (distinct rows of the first page)
+    f3k = Fig("3a", "kill of one id", 0.05 if big else None)
+    f3c = Fig("3b", "change of one id (mark)", 0.05 if big else None)
+    ids = [r["id"] for r in rows]
+    for k in range(runs):
+        secs, killed = rpc.call("kill", sid, [ids[2 * k]])
+        if killed != 1:
+            raise RuntimeError(f"kill of {ids[2 * k]} destroyed {killed}")
+        f3k.ctd.append(secs)
+        f3k.ref.append(ref_list(ns))
+        secs, ok = rpc.call("change", sid, "mark", ids[2 * k + 1], 1000 + k)
+        if ok is not True:
+            raise RuntimeError(f"change returned {ok!r}")
+        f3c.ctd.append(secs)
+        f3c.ref.append(ref_list(ns))
+    log(f3k.line())
+    log(f3c.line())
+
+    # 4: kill of 10,000 ids in one call.  Each run adds 10,000 entries in a
+    # zone of their own (ctgen), takes a fresh snapshot (untimed), kills
+    # exactly those: the table is back at its size for the reference.
+    f4 = Fig(4, f"kill of {KILL_MAX} ids in one call", 1.0 if big else None)
+    base = ct_count(ns)
+    killed_counts = []
+    for k in range(runs):
+        zone = 100 + k
+        subprocess.run(["ip", "netns", "exec", ns.name, os.path.join(BUILD, "tools", "ctgen"), str(KILL_MAX),
+                        "0", "30", str(zone)], check=True, capture_output=True)
+        rpc.call("refresh", sid)
+        rpc.call("view", sid, *VIEW, 0, 1)
+        zids = zone_ids(ns, demo, zone)
+        if len(zids) != KILL_MAX:
+            raise RuntimeError(f"zone {zone}: {len(zids)} entries")
+        secs, killed = rpc.call("kill", sid, zids)
+        killed_counts.append(killed)
+        f4.ctd.append(secs)
+        left = ct_count(ns)
+        if left != base:
+            raise RuntimeError(f"after the kill the table has {left} entries, wanted {base}")
+        f4.ref.append(ref_list(ns))
+    f4.note = f"destroyed {min(killed_counts)}..{max(killed_counts)} per call"
+    log(f4.line())
+    rpc.call("logout", sid)
+
+    # 6: peak RSS of one fresh-dump view, ctd.cgi run directly as Apache would
+    cgi_kib, helper_kib = peak_rss(ns, demo)
+    f6c = Fig("6a", "peak RSS ctd.cgi, fresh-dump view", 200 if big else None, unit="MiB")
+    f6c.ctd = [cgi_kib / 1024]
+    f6h = Fig("6b", "peak RSS ctd-helper, same view", 16 if big else None, unit="MiB")
+    f6h.ctd = [helper_kib / 1024]
+    log(f6c.line())
+    log(f6h.line())
+    figs_out[n] = [f1, f2, f3k, f3c, f4, f6c, f6h]
+
+
+# ---- figure 5: small table, ctd against a fixed-response CGI -----------------------
+def bench_small(ns, demo, rpc, fixed, runs):
+    log("\n== 100 entries: view through Apache against a fixed-response CGI on the same Apache ==")
+    fill(ns, 100)
+    _, sid = rpc.call("login")
+    rpc.call("set_autorefresh", sid, 0)
+    rpc.call("view", sid, *VIEW, 0, 50)
+    body = xmlrpc.client.dumps((sid,) + VIEW + (0, 50), "view").encode()
+    # many round trips per run: one is ~10 ms, a run is the median of 20
+    per = 20
+    f5 = Fig(5, "view (snapshot, 50 rows), 100 entries", 3.0)
+    f5f = Fig("5'", "same, fresh dump each call", None)
+    for _ in range(2):  # warm both paths (TLS session, page cache)
+        rpc.raw(body)
+        fixed.raw(body)
+    for _ in range(runs):
+        a, b, c = [], [], []
+        for _ in range(per):
+            a.append(rpc.raw(body)[0])
+            b.append(fixed.raw(body)[0])
+            rpc.call("refresh", sid)
+            c.append(rpc.raw(body)[0])
+        f5.ctd.append(statistics.median(a))
+        f5.ref.append(statistics.median(b))
+        f5f.ctd.append(statistics.median(c))
+    f5f.ref = f5.ref
+    size_ctd = len(rpc.raw(body)[2])
+    size_fixed = len(fixed.raw(body)[2])
+    f5.note = f"keep-alive; responses {size_ctd} vs {size_fixed} bytes"
+    log(f5.line())
+    log(f5f.line())
+    rpc.call("logout", sid)
+    return [f5, f5f]
+
+
+# ---- figure 6: peak RSS ---------------------------------------------------------------
+def peak_rss(ns, demo):
+    """Runs ctd.cgi once (login, then a fresh-dump view) directly as Apache's
+    mod_cgi would: as www-data with the helper group, the same CGI environment
+    and configuration, in the namespace.  The CGI's peak is ru_maxrss from
+    wait4 (it covers its waited-for children too, which are smaller); the
+    helper's own peak comes from /usr/bin/time run by a wrapper that the copy
+    of ctd.conf names as the helper (time execs the setuid helper and waits
+    for it, so %M is the helper alone)."""
+    d = tempfile.mkdtemp(prefix="ctdbench.", dir="/var/tmp")
+    try:
+        os.chmod(d, 0o755)
+        out = os.path.join(d, "helper-rss")
+        open(out, "w").close()
+        os.chown(out, WWW, WWW)
+        wrap = os.path.join(d, "helper-wrapper")
+        with open(wrap, "w") as f:
+            f.write(f"#!/bin/sh\nexec /usr/bin/time -a -o {out} -f %M {demo.helper} \"$@\"\n")
+        os.chmod(wrap, 0o755)
+        conf = os.path.join(d, "ctd.conf")
+        with open(demo.conf) as f:
+            text = "".join(f"helper = {wrap}\n" if line.startswith("helper ") or line.startswith("helper=")
+                           else line for line in f)
+        with open(conf, "w") as f:
+            f.write(text)
+        os.chmod(conf, 0o644)
+        import grp
+        gid = grp.getgrnam("ctd").gr_gid
+
+        def run(method, *params):
+            body = xmlrpc.client.dumps(params, method).encode()
+            env = {"REQUEST_METHOD": "POST", "REMOTE_ADDR": "127.0.0.1", "GATEWAY_INTERFACE": "CGI/1.1",
+                   "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "/RPC2", "SERVER_NAME": "127.0.0.1",
+                   "SERVER_PORT": str(demo.port), "HTTPS": "on", "CTD_CONFIG": conf,
+                   "PATH": "/usr/bin:/bin", "CONTENT_TYPE": "text/xml", "CONTENT_LENGTH": str(len(body)),
+                   "REMOTE_USER": "admin", "AUTH_TYPE": "Basic"}
+            argv = ["ip", "netns", "exec", ns.name, "/usr/bin/env", "-i",
+                    *[f"{k}={v}" for k, v in env.items()], "/usr/bin/setpriv", f"--reuid={WWW}",
+                    f"--regid={WWW}", f"--groups={gid}", demo.cgi]
+            # ip netns exec, env and setpriv each exec the next: the child is the CGI
+            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            p.stdin.write(body)
+            p.stdin.close()
+            data = p.stdout.read()
+            err = p.stderr.read()
+            _, status, ru = os.wait4(p.pid, 0)
+            p.returncode = 0
+            if status != 0 or b"\r\n\r\n" not in data:
+                raise RuntimeError(f"CGI {method}: status {status}: {err[-300:]!r}")
+            vals, _ = xmlrpc.client.loads(data.split(b"\r\n\r\n", 1)[1])
+            return vals[0], ru.ru_maxrss
+
+        sid, _ = run("login")
+        open(out, "w").close()
+        v, cgi_kib = run("view", sid, *VIEW, 0, 50)
+        with open(out) as f:
+            peaks = [int(x) for x in f.read().split() if x.isdigit()]
+        run("logout", sid)
+        if not peaks:
+            raise RuntimeError("the helper wrapper recorded nothing")
+        return cgi_kib, max(peaks)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ---- figure 7 ---------------------------------------------------------------------------
+def bench_load(ns, demo, runs):
+    log("\n== 32 concurrent clients x 50 calls on 10k entries (tests/lib/ctdload.py, mix bench) ==")
+    try:
+        from ctdload import run_load
+    except ImportError as e:
+        log(f"  7  SKIPPED: tests/lib/ctdload.py is not available ({e})")
+        return None
+    fill(ns, 10000)
+    st = run_load(demo, clients=32, calls=50, mix="bench")
+    unexpected = st.get("unexpected", [])
+    log(f"  7  {st['calls']} calls in {st['seconds']:.1f} s: {st['calls_per_s']:.1f} calls/s, "
+        f"p50 {st['p50_ms']:.0f} ms, p99 {st['p99_ms']:.0f} ms, max {st['max_ms']:.0f} ms; "
+        f"faults {dict(st.get('faults', {}))}; unexpected {len(unexpected)}   target 0 unexpected  "
+        f"{'PASS' if not unexpected else 'MISS'}")
+    for u in unexpected[:5]:
+        log(f"       unexpected: {u}")
+    log(f"       by method: {dict(st.get('by_method', {}))}")
+    return st
+
+
+# ---- profile ----------------------------------------------------------------------------
+def profile(ns, demo, rpc, n):
+    """perf record -a -g around one fresh-dump view of n entries through
+    Apache; reports the CGI's and the helper's samples (by comm)."""
+    log(f"\n== profile: one fresh-dump view of {n} entries ==")
+    fill(ns, n)
+    _, sid = rpc.call("login")
+    rpc.call("view", sid, *VIEW, 0, 50)  # a previous dump, as in steady use (rates)
+    rpc.call("refresh", sid)
+    data = os.path.join(OUT, "bench-perf.data")
+    p = subprocess.Popen(["perf", "record", "-a", "-g", "-F", "999", "-o", data, "--", "sleep", "600"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    secs, _ = rpc.call("view", sid, *VIEW, 0, 50)
+    p.send_signal(2)
+    p.wait()
+    log(f"   the view took {secs:.3f} s; perf data: {data}")
+    rpc.call("logout", sid)
+    rep = ["perf", "report", "-i", data, "--stdio", "--no-children", "--percent-limit", "1.5",
+           "--sort", "comm,dso,sym", "-g", "none", "--comms", "ctd.cgi,ctd-helper"]
+    r = subprocess.run(rep, capture_output=True, text=True)
+    log("   self time by comm, dso, symbol (share of the CGI's and helper's samples):")
+    for line in r.stdout.splitlines():
+        if line.strip() and not line.startswith("#"):
+            log("   " + line)
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,dso",
+                        "-g", "none", "--comms", "ctd.cgi,ctd-helper,conntrack"],
+                       capture_output=True, text=True)
+    log("   by comm and dso:")
+    for line in r.stdout.splitlines():
+        if line.strip() and not line.startswith("#"):
+            log("   " + line)
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "--percent-limit", "4",
+                        "--sort", "sym", "-g", "none", "--comms", "ctd.cgi"], capture_output=True, text=True)
+    log("   ctd.cgi, inclusive (children) time by symbol:")
+    for line in r.stdout.splitlines():
+        if line.strip() and not line.startswith("#"):
+            log("   " + line)
+
+
+# ---- main -------------------------------------------------------------------------------
+def fixed_vhost_conf(d, fixed_cgi, demo_port):
+    """A second vhost on the same Apache: the shipped site again (same TLS,
+    auth, rewrite checks, headers), its ScriptAlias pointing at the fixed CGI."""
+    port = demo_port + 1 if demo_port < 65000 else demo_port - 1
+    conf = os.path.join(d, "bench-fixed.conf")
+    with open(conf, "w") as f:
+        f.write(f"Listen 127.0.0.1:{port} https\n"
+                f"UnDefine CTD_VHOST\nDefine CTD_VHOST 127.0.0.1:{port}\n"
+                f"UnDefine CTD_CGI\nDefine CTD_CGI {fixed_cgi}\n"
+                f"Include {TOP}/apache/ctd-site.conf\n")
+    os.chmod(conf, 0o644)
+    return conf, port
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", "10000,100000,1000000"))
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", "5")))
+    ap.add_argument("--profile", type=int, default=0, help="only profile a fresh view of N entries")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.sizes.replace(",", " ").split()]
+    t_start = time.monotonic()
+    for x in ("ctd.cgi", "ctd-helper", "tools/ctgen", "tools/ctd-hc", "tools/ctd-fixed-cgi"):
+        if not os.path.exists(os.path.join(BUILD, x)):
+            sys.exit(f"bench: {BUILD}/{x} missing: run make")
+    d = tempfile.mkdtemp(prefix="ctdbench.", dir="/var/tmp")
+    os.chmod(d, 0o755)
+    fixed_cgi = os.path.join(d, "fixed.cgi")
+    shutil.copy(os.path.join(BUILD, "tools", "ctd-fixed-cgi"), fixed_cgi)
+    os.chmod(fixed_cgi, 0o755)
+    try:
+        with Netns(track=False) as ns:
+            demo = Demo(ns, mode="setuid", log_name="bench-demo")
+            conf, fport = fixed_vhost_conf(d, fixed_cgi, demo.port)
+            demo.env["DEMO_EXTRA_CONF"] = conf
+            t0 = time.monotonic()
+            demo.start()
+            log(f"bench: demo up in {time.monotonic() - t0:.0f} s (build + install + Apache), "
+                f"namespace {ns.name}, runs {a.runs}; client: http.client, keep-alive TLS")
+            try:
+                with InNetns(ns.name):
+                    rpc = Rpc(demo)
+                    if a.profile:
+                        profile(ns, demo, rpc, a.profile)
+                        return 0
+                    fixed = Rpc(demo, port=fport)
+                    bench_small(ns, demo, rpc, fixed, a.runs)
+                    figs = {}
+                    for n in sizes:
+                        bench_size(ns, demo, rpc, n, a.runs, figs)
+                    bench_load(ns, demo, a.runs)
+                    err = open(demo.error_log, errors="replace").read()
+                    bad = [w for w in ("Segmentation", "AddressSanitizer", "premature end of script",
+                                       "core dumped") if w in err]
+                    log(f"\nApache error log: {'clean' if not bad else 'contains ' + ', '.join(bad)}")
+            finally:
+                demo.stop()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    log(f"bench: {time.monotonic() - t_start:.0f} s in all; nproc {os.cpu_count()}, kernel {os.uname().release}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
