@@ -1,0 +1,531 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Concurrent XML-RPC load over HTTPS against a running Demo (ctddemo.py).
+
+    from ctdload import run_load
+    st = run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None, seed=1)
+
+run_load enters demo.ns itself (InNetns around starting its threads, which
+inherit the namespace), so callers need not; calling it from inside
+InNetns(demo.ns.name) works too.
+
+Clients are python threads, each with its own ServerProxy and so its own
+keep-alive HTTPS connection.  The server side (Apache, one ctd.cgi and one
+ctd-helper process per request, SQLite) costs far more per call than the
+client: st["client_cpu_s"] / st["seconds"] says how much of a core the
+clients used (well below 1 means the GIL is not what limits the rate).
+
+calls: calls per client (HTTP requests, login included); or calls=None and
+duration=seconds: each client runs until the time is up.
+
+mix "bench": login, then views from the session's snapshot (orders, both
+directions, random pages, some filters), fresh views (refresh + view), and
+changes of mark or timeout on ids the client saw in its snapshot.
+mix "stress": the same plus kill (1..4 ids the client saw, sometimes a
+repeated id), kill including an id never in the snapshot (fault 5, nothing
+killed), set_autorefresh (0 or 1..3 s; views may then re-dump, noticed by
+their snapshot_time), logout + login, system.multicall (whoami + view +
+change/kill), whoami; every 8th client logs in as "viewer", whose kill and
+change must get fault 4.
+
+churn: None or churn(stop) -> anything, where stop is a threading.Event;
+run in a background thread (inside the namespace) until the load is over;
+its return value is st["churn"], an exception goes to st["unexpected"].
+
+Returned dict (st):
+  calls, seconds, calls_per_s, p50_ms, p99_ms, max_ms (per HTTP request),
+  by_method {name: count} (HTTP requests; multicall sub-calls are counted
+  under "system.multicall/<name>" as well), faults {code: count} (every
+  fault, sub-calls included), unexpected [(method, description)],
+  audit_expected (audit rows the calls must have added, see below),
+  audit_uncertain (calls whose audit effect cannot be known: transport
+  errors and unexpected faults that may have come after the audit insert;
+  0 in a clean run), sessions [session ids still logged in],
+  session_users {session id: user}, kill_returned (sum of kill results),
+  kill_ids [(id, session)] the calls asked to kill (after dedup per call),
+  mark_set [(id, value)] and timeout_set [(id, value)] for changes that
+  returned true, gone (fault-5 "is gone" changes), client_cpu_s, clients,
+  mix, churn.
+
+Audit rows, from cgi/actions.c and sql/001-initial.sql: a kill whose ids
+(deduplicated) are all in the session's snapshot writes one row per
+distinct id before the helper acts, whatever becomes of the id (done / not
+found / error), also when the helper then fails (faults 6, 7); a kill with
+any id not in the snapshot (fault 5), bad parameters (3), a viewer's kill
+(4) or an empty id list writes none.  A change on an id in the snapshot
+writes one row, also when the connection has gone (fault 5 "is gone") or the
+helper fails; a change refused before that (3, 4, 5 "not found in this
+session's snapshot") writes none.  Calls inside a multicall count the same.
+"""
+import random
+import resource
+import threading
+import time
+import xmlrpc.client
+
+from ctddemo import InNetns
+
+ORDERS = ("id", "orig_src", "orig_dst", "timeout", "mark", "orig_port_src", "rate", "tcp_state",
+          "orig_l4proto", "repl_port_src")
+PAGE = 50
+
+
+def _i4(v):
+    """A u32 as XML-RPC i4: values from 2^31 as their two's-complement negative (DESIGN 2)."""
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+class _Transport(xmlrpc.client.SafeTransport):
+    """SafeTransport with a socket timeout (a hung server must not hang the test)."""
+
+    def __init__(self, context, timeout):
+        super().__init__(context=context)
+        self._timeout = timeout
+
+    def make_connection(self, host):
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+class _Client:
+    def __init__(self, demo, idx, user, rng, mix, timeout):
+        self.demo, self.idx, self.user, self.rng, self.mix = demo, idx, user, rng, mix
+        self.timeout = timeout
+        self.proxy = self._proxy()
+        self.sid = None
+        self.snap_time = None
+        self.seen = []          # ids (str) seen in the current snapshot, in order
+        self.seen_set = set()
+        self.total = 0
+        self.lat = []
+        self.by_method = {}
+        self.faults = {}
+        self.unexpected = []
+        self.audit = 0
+        self.uncertain = 0
+        self.kill_returned = 0
+        self.kill_ids = []
+        self.mark_set = []
+        self.timeout_set = []
+        self.gone = 0
+        self.n = 0
+
+    def _proxy(self):
+        d = self.demo
+        url = f"https://{self.user}:{d.password(self.user)}@127.0.0.1:{d.port}/RPC2"
+        return xmlrpc.client.ServerProxy(url, transport=_Transport(d.ssl_context(), self.timeout),
+                                         allow_none=False)
+
+    # ---- one HTTP request ------------------------------------------------
+    def _call(self, method, *args):
+        """Returns ("ok", result) / ("fault", Fault) / ("error", exc)."""
+        self.n += 1
+        self.by_method[method] = self.by_method.get(method, 0) + 1
+        t0 = time.monotonic()
+        try:
+            r = getattr(self.proxy, method)(*args)
+            out = ("ok", r)
+        except xmlrpc.client.Fault as f:
+            self.faults[f.faultCode] = self.faults.get(f.faultCode, 0) + 1
+            out = ("fault", f)
+        except Exception as e:  # noqa: BLE001 - transport errors are what we count
+            out = ("error", e)
+            self.proxy = self._proxy()  # a fresh connection after a broken one
+        self.lat.append(time.monotonic() - t0)
+        if out[0] == "error":
+            self.unexpected.append((method, f"transport: {out[1]!r}"[:300]))
+        return out
+
+    def _bad(self, method, what):
+        self.unexpected.append((method, str(what)[:300]))
+
+    def _fault_desc(self, f):
+        return f"fault {f.faultCode}: {f.faultString}"
+
+    # ---- snapshot bookkeeping ---------------------------------------------
+    def _saw(self, res):
+        """Updates what this client knows of its session's snapshot from a view result."""
+        if not isinstance(res, dict) or "table" not in res:
+            self._bad("view", f"malformed view result {str(res)[:100]}")
+            return
+        ids = [row["id"] for row in res["table"]]
+        if res["snapshot_time"] != self.snap_time:
+            self.snap_time = res["snapshot_time"]
+            self.seen, self.seen_set = [], set()
+        for i in ids:
+            if i not in self.seen_set:
+                self.seen_set.add(i)
+                self.seen.append(i)
+        self.total = res["total"]
+
+    def _pick(self, k=1):
+        if not self.seen:
+            return None
+        return [self.rng.choice(self.seen) for _ in range(k)]
+
+    def _view_args(self):
+        rng = self.rng
+        flt = {}
+        r = rng.random()
+        if r < 0.1:
+            flt = {"orig_l4proto": rng.choice((6, 17))}
+        elif r < 0.15:
+            flt = {"orig_port_dst": 80}
+        order = rng.choice(ORDERS)
+        direction = rng.choice(("ASC", "desc", "a", "D"))
+        pages = max(1, (self.total + PAGE - 1) // PAGE) if self.total else 1
+        start = rng.randrange(pages) * PAGE if rng.random() < 0.7 else 0
+        return [self.sid, flt, order, direction, start, PAGE]
+
+    # ---- operations -------------------------------------------------------
+    def login(self):
+        kind, r = self._call("login")
+        if kind == "ok" and isinstance(r, str) and len(r) >= 32:
+            self.sid, self.snap_time, self.seen, self.seen_set, self.total = r, None, [], set(), 0
+            return True
+        if kind == "ok":
+            self._bad("login", f"bad session id {r!r}")
+        elif kind == "fault":
+            self._bad("login", self._fault_desc(r))
+        self.sid = None
+        return False
+
+    def view(self):
+        kind, r = self._call("view", *self._view_args())
+        if kind == "ok":
+            self._saw(r)
+        elif kind == "fault":
+            self._bad("view", self._fault_desc(r))
+
+    def view_fresh(self):
+        kind, r = self._call("refresh", self.sid)
+        if kind == "fault":
+            self._bad("refresh", self._fault_desc(r))
+        elif kind == "ok" and r is not True:
+            self._bad("refresh", f"returned {r!r}")
+        if kind == "ok":
+            before = self.snap_time
+            self.view()
+            if self.snap_time == before and before is not None:
+                self._bad("view", "a view after refresh kept the old snapshot_time")
+        else:
+            self.view()
+
+    def _change_args(self):
+        ids = self._pick()
+        if ids is None:
+            return None
+        field = "mark" if self.rng.random() < 0.6 else "timeout"
+        if field == "mark":
+            value = self.rng.randrange(1, 1 << 32)
+            # DESIGN: a negative i4 means the unsigned value; a numeric string works too
+            value = str(value) if self.rng.random() < 0.2 else _i4(value)
+        else:
+            value = self.rng.randrange(300, 3600)
+        idv = ids[0] if self.rng.random() < 0.7 else _i4(int(ids[0]))
+        return [self.sid, field, idv, value]
+
+    def _change_result(self, args, kind, r):
+        """Accounts one change (direct or inside a multicall)."""
+        _, field, idv, value = args
+        if self.user == "viewer":
+            if kind == "fault" and r.faultCode == 4:
+                return
+            self._bad("change", f"viewer change not refused with fault 4: {kind} {r}")
+            return
+        if kind == "ok":
+            self.audit += 1
+            if r is not True:
+                self._bad("change", f"returned {r!r}")
+            (self.mark_set if field == "mark" else self.timeout_set).append(
+                (str(int(idv) & 0xffffffff), int(value) & 0xffffffff))
+        elif kind == "fault" and r.faultCode == 5 and "gone" in r.faultString:
+            self.audit += 1     # the row was written, then the kernel had no such entry
+            self.gone += 1
+        elif kind == "fault" and r.faultCode in (6, 7):
+            self.audit += 1
+            self._bad("change", self._fault_desc(r))
+        else:
+            self.uncertain += 1
+            self._bad("change", self._fault_desc(r) if kind == "fault" else r)
+
+    def change(self):
+        args = self._change_args()
+        if args is None:
+            return self.view()
+        kind, r = self._call("change", *args)
+        if kind != "error":
+            self._change_result(args, kind, r)
+        else:
+            self.uncertain += 1
+
+    def _kill_args(self, bogus=False):
+        ids = self._pick(self.rng.choice((1, 1, 2, 3, 4)))
+        if ids is None:
+            return None
+        if bogus:
+            ids.append("0")     # never a CTA_ID in a snapshot here: fault 5, nothing killed
+        if self.rng.random() < 0.3:
+            ids = [_i4(int(i)) for i in ids]
+        return [self.sid, ids]
+
+    def _kill_result(self, args, kind, r, bogus):
+        ids = {str(int(i) & 0xffffffff) for i in args[1]}
+        if self.user == "viewer":
+            if kind == "fault" and r.faultCode == 4:
+                return
+            self._bad("kill", f"viewer kill not refused with fault 4: {kind} {r}")
+            return
+        if bogus:
+            if kind == "fault" and r.faultCode == 5:
+                return
+            self._bad("kill", f"kill with an id not in the snapshot: want fault 5, got {kind} {r}")
+            if kind == "ok":
+                self.uncertain += 1
+            return
+        if kind == "ok":
+            self.audit += len(ids)
+            self.kill_returned += r if isinstance(r, int) else 0
+            self.kill_ids.extend((i, self.sid) for i in sorted(ids))
+            if not isinstance(r, int) or r < 0 or r > len(ids):
+                self._bad("kill", f"returned {r!r} for {len(ids)} ids")
+        elif kind == "fault" and r.faultCode in (6, 7):
+            self.audit += len(ids)
+            self._bad("kill", self._fault_desc(r))
+        else:
+            self.uncertain += 1
+            self._bad("kill", self._fault_desc(r) if kind == "fault" else r)
+
+    def kill(self, bogus=False):
+        args = self._kill_args(bogus)
+        if args is None:
+            return self.view()
+        kind, r = self._call("kill", *args)
+        if kind != "error":
+            self._kill_result(args, kind, r, bogus)
+        else:
+            self.uncertain += 1
+
+    def set_autorefresh(self):
+        secs = 0 if self.rng.random() < 0.5 else self.rng.randrange(1, 4)
+        kind, r = self._call("set_autorefresh", self.sid, secs)
+        if kind == "fault":
+            self._bad("set_autorefresh", self._fault_desc(r))
+        elif kind == "ok" and r is not True:
+            self._bad("set_autorefresh", f"returned {r!r}")
+
+    def whoami(self):
+        kind, r = self._call("whoami", self.sid)
+        if kind == "fault":
+            self._bad("whoami", self._fault_desc(r))
+        elif kind == "ok" and (not isinstance(r, dict) or r.get("user") != self.user):
+            self._bad("whoami", f"returned {r!r} for {self.user}")
+
+    def relogin(self):
+        kind, r = self._call("logout", self.sid)
+        if kind == "fault":
+            self._bad("logout", self._fault_desc(r))
+        old = self.sid
+        if not self.login():
+            self.sid = old
+            return
+        # the old session must be dead now: fault 2
+        if self.rng.random() < 0.5:
+            kind, r = self._call("whoami", old)
+            if not (kind == "fault" and r.faultCode == 2):
+                self._bad("whoami", f"logged-out session still answers: {kind} {r}")
+
+    def multicall(self):
+        """whoami + view + (change or kill) in one system.multicall."""
+        calls = [{"methodName": "whoami", "params": [self.sid]},
+                 {"methodName": "view", "params": self._view_args()}]
+        act = None
+        if self.seen:
+            if self.rng.random() < 0.6 or self.mix != "stress":
+                act = ("change", self._change_args())
+            else:
+                act = ("kill", self._kill_args())
+            calls.append({"methodName": act[0], "params": act[1]})
+        kind, r = self._call("system.multicall", calls)
+        if kind == "fault":
+            self._bad("system.multicall", self._fault_desc(r))
+            self.uncertain += 1 if act else 0
+            return
+        if kind == "error":
+            self.uncertain += 1 if act else 0
+            return
+        if not isinstance(r, list) or len(r) != len(calls):
+            self._bad("system.multicall", f"malformed result {str(r)[:200]}")
+            self.uncertain += 1 if act else 0
+            return
+        subs = []
+        for c, item in zip(calls, r):
+            name = c["methodName"]
+            self.by_method["system.multicall/" + name] = self.by_method.get("system.multicall/" + name, 0) + 1
+            if isinstance(item, dict) and "faultCode" in item:
+                f = xmlrpc.client.Fault(item["faultCode"], item.get("faultString", ""))
+                self.faults[f.faultCode] = self.faults.get(f.faultCode, 0) + 1
+                subs.append(("fault", f))
+            elif isinstance(item, list) and len(item) == 1:
+                subs.append(("ok", item[0]))
+            else:
+                subs.append(("bad", item))
+        for c, (k, v) in zip(calls, subs):
+            name = c["methodName"]
+            if k == "bad":
+                self._bad("system.multicall/" + name, f"malformed item {str(v)[:200]}")
+                if name in ("kill", "change"):
+                    self.uncertain += 1
+                continue
+            if name == "whoami":
+                if k != "ok" or v.get("user") != self.user:
+                    self._bad("system.multicall/whoami", f"{k} {v}")
+            elif name == "view":
+                if k == "ok":
+                    self._saw(v)
+                else:
+                    self._bad("system.multicall/view", self._fault_desc(v))
+            elif name == "change":
+                self._change_result(c["params"], k, v)
+            elif name == "kill":
+                self._kill_result(c["params"], k, v, False)
+
+    # ---- the loop ----------------------------------------------------------
+    def step(self):
+        rng = self.rng
+        if self.sid is None:
+            self.login()
+            return
+        r = rng.random()
+        if self.mix == "bench":
+            if r < 0.60:
+                self.view()
+            elif r < 0.70:
+                self.view_fresh()
+            else:
+                self.change()
+            return
+        # stress
+        if r < 0.34:
+            self.view()
+        elif r < 0.42:
+            self.view_fresh()
+        elif r < 0.56:
+            self.change()
+        elif r < 0.68:
+            self.kill()
+        elif r < 0.70:
+            self.kill(bogus=True)
+        elif r < 0.75:
+            self.set_autorefresh()
+        elif r < 0.79:
+            self.relogin()
+        elif r < 0.90:
+            self.multicall()
+        else:
+            self.whoami()
+
+    def run(self, calls, deadline):
+        self.login()
+        if self.sid is not None:
+            self.view()     # every client starts from a snapshot of its own
+        while True:
+            if calls is not None and self.n >= calls:
+                break
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            self.step()
+
+
+def _pct(sorted_vals, p):
+    if not sorted_vals:
+        return 0.0
+    k = min(len(sorted_vals) - 1, max(0, int(round(p / 100.0 * len(sorted_vals) + 0.5)) - 1))
+    return sorted_vals[k]
+
+
+def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None, seed=1,
+             timeout=120, viewer_every=8):
+    """Runs the load; see the module docstring.  timeout: socket timeout per
+    request (s).  viewer_every: in mix "stress", every Nth client is a viewer."""
+    if mix not in ("bench", "stress"):
+        raise ValueError(f"mix must be 'bench' or 'stress', not {mix!r}")
+    if calls is None and duration is None:
+        raise ValueError("give calls or duration")
+    master = random.Random(seed)
+    cl = []
+    for i in range(clients):
+        user = "viewer" if mix == "stress" and viewer_every and i % viewer_every == viewer_every - 1 else "admin"
+        cl.append(_Client(demo, i, user, random.Random(master.getrandbits(64)), mix, timeout))
+    stop = threading.Event()
+    churn_box = {}
+
+    def churn_run():
+        try:
+            churn_box["result"] = churn(stop)
+        except Exception as e:  # noqa: BLE001 - reported, not raised in a thread
+            churn_box["error"] = repr(e)
+
+    errors = []
+
+    def client_run(c):
+        try:
+            c.run(calls, deadline)
+        except Exception as e:  # noqa: BLE001 - a bug in the driver or a client-side crash
+            errors.append((f"client {c.idx}", f"driver exception: {e!r}"))
+
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    with InNetns(demo.ns.name):
+        ct = threading.Thread(target=churn_run, daemon=True) if churn else None
+        if ct:
+            ct.start()
+        t0 = time.monotonic()
+        deadline = t0 + duration if duration is not None else None
+        threads = [threading.Thread(target=client_run, args=(c,), daemon=True) for c in cl]
+        for th in threads:
+            th.start()
+    for th in threads:
+        th.join()
+    seconds = time.monotonic() - t0
+    stop.set()
+    if ct:
+        ct.join()
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+
+    lat = sorted(x for c in cl for x in c.lat)
+    st = {"clients": clients, "mix": mix, "calls": len(lat), "seconds": seconds}
+    st["calls_per_s"] = len(lat) / seconds if seconds > 0 else 0.0
+    st["p50_ms"] = _pct(lat, 50) * 1000
+    st["p99_ms"] = _pct(lat, 99) * 1000
+    st["max_ms"] = (lat[-1] if lat else 0) * 1000
+    by, faults = {}, {}
+    for c in cl:
+        for k, v in c.by_method.items():
+            by[k] = by.get(k, 0) + v
+        for k, v in c.faults.items():
+            faults[k] = faults.get(k, 0) + v
+    st["by_method"] = dict(sorted(by.items()))
+    st["faults"] = dict(sorted(faults.items()))
+    st["unexpected"] = [u for c in cl for u in c.unexpected] + errors
+    if "error" in churn_box:
+        st["unexpected"].append(("churn", churn_box["error"]))
+    st["audit_expected"] = sum(c.audit for c in cl)
+    st["audit_uncertain"] = sum(c.uncertain for c in cl)
+    st["sessions"] = [c.sid for c in cl if c.sid]
+    st["session_users"] = {c.sid: c.user for c in cl if c.sid}
+    st["kill_returned"] = sum(c.kill_returned for c in cl)
+    st["kill_ids"] = [x for c in cl for x in c.kill_ids]
+    st["mark_set"] = [x for c in cl for x in c.mark_set]
+    st["timeout_set"] = [x for c in cl for x in c.timeout_set]
+    st["gone"] = sum(c.gone for c in cl)
+    st["client_cpu_s"] = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    st["churn"] = churn_box.get("result")
+    return st
+
+
+def summary(st):
+    """One line for logs and reports."""
+    return (f"{st['clients']} clients ({st['mix']}): {st['calls']} calls in {st['seconds']:.1f} s = "
+            f"{st['calls_per_s']:.1f} calls/s, p50 {st['p50_ms']:.0f} ms, p99 {st['p99_ms']:.0f} ms, "
+            f"max {st['max_ms']:.0f} ms, faults {st['faults']}, unexpected {len(st['unexpected'])}, "
+            f"audit_expected {st['audit_expected']}, client cpu {st['client_cpu_s']:.1f} s")
