@@ -73,8 +73,14 @@ int helper_nl_open(void)
 	/* short acks: errors without a copy of our request */
 	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	fcntl(mnl_socket_get_fd(nl), F_SETFD, FD_CLOEXEC);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		sysctl_fd[i] = open(sysctl_path[i], O_RDONLY | O_CLOEXEC);
+		/* a missing sysctl reads as "off"; running out of fds (a
+		 * caller's low RLIMIT_NOFILE) must not: that would be a wrong
+		 * answer (accounting off, max 0) instead of a refusal */
+		if (sysctl_fd[i] < 0 && (errno == EMFILE || errno == ENFILE))
+			return -errno;
+	}
 	return 0;
 }
 

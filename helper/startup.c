@@ -248,7 +248,7 @@ void helper_startup(void)
 	/* files and sockets the operations need, opened before RLIMIT_NOFILE */
 	if ((r = helper_nl_open()) != 0) {
 		errno = -r;
-		helper_fatal(CTD_EXIT_NETLINK, "cannot open the conntrack netlink socket: %m");
+		helper_fatal(CTD_EXIT_NETLINK, "cannot open the conntrack netlink socket and sysctls: %m");
 	}
 	step_limits();
 	syslog(LOG_INFO, "start-up complete: uid %u, CAP_NET_ADMIN permitted only", (unsigned)getuid());
