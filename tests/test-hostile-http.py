@@ -510,6 +510,16 @@ def main():
         C("HTTP/0.9 request line: connection closed, nothing answered", b"GET /RPC2\r\n\r\n", http=None)
         C("TLS-looking garbage as the request line", b"\x16\x03\x01 hello\r\n\r\n", http=400, cgi=False)
 
+        # two requests on one connection: the second, without credentials, is judged on its own
+        H.n_cases += 1
+        first = P(body=w).replace(b"Connection: close", b"Connection: keep-alive")
+        r = H.send(first + P(body=xml_call("kill", sid, [tcp4]), user=None))
+        at = r.raw.find(b"\r\nHTTP/1.1 ", r.raw.index(b"\r\n\r\n"))
+        second = parse_response(r.raw[at + 2:] if at > 0 else b"")
+        t.ok("pipelined: an authenticated whoami, then a kill without credentials -> 200, then 401",
+             r.status == 200 and r.fault() is None and second.status == 401, f"{r!r} / {second!r}")
+        H.after("pipelined requests")
+
         # ---- header tricks: identity comes from Apache's authentication only ---------------------------
         C("client-sent REMOTE_USER / Remote-User / X-Remote-User: admin with the viewer's credentials "
           "and the admin's session", P(body=w, user="viewer", extra=["REMOTE_USER: admin", "Remote-User: admin",
@@ -547,6 +557,38 @@ def main():
         C("unknown value type <foo>", P(body=raw_call(b"whoami", [b"<value><foo>1</foo></value>"])), fault=-503)
         C("<i4> out of range", P(body=raw_call(b"whoami", [b"<value><i4>99999999999</i4></value>"])), fault=-503)
         C("binary garbage", P(body=bytes(range(1, 256)) * 40), fault=-503)
+        C("namespaced <x:methodCall>", P(body=b"<?xml version='1.0'?><x:methodCall xmlns:x='urn:x'><x:methodName>"
+                                               b"whoami</x:methodName></x:methodCall>"), fault=-503)
+        C("<dateTime.iso8601> garbage as the session", P(body=raw_call(b"whoami", [
+            b"<value><dateTime.iso8601>garbage</dateTime.iso8601></value>"])), fault=-503)
+        C("<double>1e400</double> as start", P(body=raw_call(b"view", [s(sidb), b"<value><struct/></value>", s(b"id"),
+                                                                      s(b"a"), b"<value><double>1e400</double></value>"])),
+          fault=-503)
+        for v in (b"nan", b"inf", b"-inf"):
+            C(f"<double>{v.decode()}</double> as start", P(body=raw_call(b"view", [
+                s(sidb), b"<value><struct/></value>", s(b"id"), s(b"a"), b"<value><double>" + v + b"</double></value>"])),
+              fault=3)
+        # xmlrpc-c keeps the last of two members with one name: the value checked is the one used
+        C("duplicate filter member, the last one bad", P(body=raw_call(b"view", [s(sidb), (
+            b"<value><struct><member><name>mark</name><value><i4>5</i4></value></member><member><name>mark</name>"
+            b"<value><string>x</string></value></member></struct></value>")])), fault=3)
+        C("duplicate filter member, the last one good", P(body=raw_call(b"view", [s(sidb), (
+            b"<value><struct><member><name>mark</name><value><string>x</string></value></member><member><name>mark"
+            b"</name><value><i4>5</i4></value></member></struct></value>")])),
+          ok=lambda v: v["total"] == 1 and v["table"][0]["mark"] == 5)
+        C("US-ASCII declared, 8-bit byte in a string", P(body=raw_call(b"view", [s(sidb), b"<value><struct/></value>",
+                                                                             s(b"id\xe9")],
+                                                                    decl=b"<?xml version='1.0' encoding='US-ASCII'?>")),
+          fault=-503)
+        # a UTF-8 byte order mark is legal XML, but this xmlrpc-c does not accept it: a clean library
+        # fault (no client we know sends one; see the report of issue 7)
+        C("UTF-8 byte order mark before <?xml", P(body=b"\xef\xbb\xbf" + w), fault=-503)
+        C("comment and processing instruction before the call (legal XML: answered)",
+          P(body=b"<?xml version='1.0'?><!-- hi --><?foo bar?>" + w.split(b"?>", 1)[1]),
+          ok=lambda v: v["user"] == "admin")
+        C("session in CDATA (legal XML: answered)", P(body=raw_call(b"whoami", [
+            b"<value><string><![CDATA[" + sidb + b"]]></string></value>"])), ok=lambda v: v["user"] == "admin")
+        C("900 kB method name", P(body=raw_call(b"x" * (900 * 1024), [s(sidb)])), fault=-506)
         C("unknown method", P(body=xml_call("no.such.method", sid)), fault=-506)
         C("method named after an internal function (hc_dump)", P(body=xml_call("hc_dump", sid)), fault=-506)
         C("method name with SQL", P(body=xml_call("view'; DROP TABLE audit;--", sid)), fault=-506)
