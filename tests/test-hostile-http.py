@@ -424,11 +424,15 @@ def main():
                   ("-s", "2001:db8::3", "-d", "2001:db8::4", "-p", "udp", "--sport", "5000", "--dport", "53",
                    "--zone", "3"),
                   ("-s", "10.70.0.5", "-d", "10.70.0.6", "-p", "icmp", "--icmp-type", "8", "--icmp-code", "0",
-                   "--icmp-id", "9", "--mark", "1")):
+                   "--icmp-id", "9", "--mark", "1"),
+                  # hidden by default (hide_networks 127.0.0.0/8): no request may see or touch it
+                  ("-s", "127.0.0.1", "-d", "127.0.0.2", "-p", "tcp", "--sport", "7000", "--dport", "22",
+                   "--state", "ESTABLISHED", "--mark", "3")):
             ns.ct("-I", *a, "--timeout", "3600")
         raw = Raw(d.port, d.ca)
-        t.eq("test table: 5 entries (TCP, UDP, IPv6 TCP, IPv6 UDP in zone 3, ICMP), with marks", 5,
-             len(ct_state(ns)))
+        t.eq("test table: 6 entries (TCP, UDP, IPv6 TCP, IPv6 UDP in zone 3, ICMP, hidden 127.0.0.1), with marks",
+             6, len(ct_state(ns)))
+        hidden = str({f["orig_src"]: f for f in ns.list()}["127.0.0.1"]["id"])
 
         def rpc(method, *params, user="admin"):
             pw = d.password(user)
@@ -805,6 +809,21 @@ def main():
         C("multicall of login x 3 (each a session, as three logins would)",
           P(body=mc([("login", ())] * 3)), ok=lambda v: all(len(x[0]) == 64 for x in v),
           new_sessions=[("admin", 1)] * 3)
+
+        # ---- hidden connections and snapshots ---------------------------------------------------------------
+        C("view filtered on the hidden entry's id", P(body=xml_call("view", sid, {"id": hidden})),
+          ok=lambda v: v["total"] == 0 and v["table"] == [])
+        C("view filtered on addr 127.0.0.1", P(body=xml_call("view", sid, {"addr": "127.0.0.1"})),
+          ok=lambda v: v["total"] == 0)
+        C("kill the hidden entry by its (guessed) id", P(body=xml_call("kill", sid, [hidden])), fault=5)
+        C("kill a visible and the hidden entry together (all or nothing)", P(body=xml_call("kill", sid, [tcp4, hidden])),
+          fault=5)
+        C("change the hidden entry's mark", P(body=xml_call("change", sid, "mark", hidden, 1)), fault=5)
+        r = C("login: a fresh admin session (no snapshot yet)", P(body=xml_call("login")), ok=lambda v: len(v) == 64,
+              new_sessions=[("admin", 1)])
+        C("kill from a session that never viewed (ids seen by another session)",
+          P(body=xml_call("kill", r.value(), [tcp4])), fault=5)
+        C("change from a session that never viewed", P(body=xml_call("change", r.value(), "mark", tcp4, 1)), fault=5)
 
         # ---- the methods that exist ---------------------------------------------------------------------------
         r = C("system.listMethods", P(body=xml_call("system.listMethods")),
