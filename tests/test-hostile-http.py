@@ -19,6 +19,7 @@ tests/test-helper-trust.py ("malformed frames"); here only the rest of the
 the web user.
 """
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -62,6 +63,8 @@ class Resp:
 
 
 def parse_response(raw, head=False):
+    while re.match(rb"HTTP/1\.[01] 1\d\d ", raw):  # interim answers (100 Continue)
+        raw = raw.partition(b"\r\n\r\n")[2]
     hdr, sep, rest = raw.partition(b"\r\n\r\n")
     if not sep:
         return Resp(None, {}, b"", raw)
@@ -205,9 +208,9 @@ class Hostile:
             return []
 
     def http(self, method="POST", body=b"", user="admin", ctype="text/xml", length=None, extra=(), path="/RPC2",
-             version="HTTP/1.1"):
+             version="HTTP/1.1", host=True):
         """The bytes of one request; length False = no Content-Length header."""
-        h = [f"{method} {path} {version}", "Host: 127.0.0.1", "Connection: close"]
+        h = [f"{method} {path} {version}"] + (["Host: 127.0.0.1"] if host else []) + ["Connection: close"]
         if user:
             pw = self.d.password(user) if user in ("admin", "viewer") else "wrong-password"
             h.append("Authorization: Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode())
@@ -542,6 +545,25 @@ def run_cases(t, ns, d):
     C("/RPC2/../../etc/passwd", P(body=w, path="/RPC2/../../etc/passwd"), http=400, cgi=False)
     C("/RPC2/extra (PATH_INFO)", P(body=w, path="/RPC2/extra"), http=403, cgi=False)
     C("HTTP/0.9 request line: connection closed, nothing answered", b"GET /RPC2\r\n\r\n", http=None)
+    C("HTTP/1.1 without Host", P(body=w, host=False), http=400, cgi=False)
+    C("method 'post' (lower case)", P("post", w), http=405, cgi=False)
+    C("Expect: 100-continue (answered after 100 Continue)", P(body=w, extra=["Expect: 100-continue"]),
+      ok=lambda v: v["user"] == "admin", cgi=True)
+    C("Expect: something-else", P(body=w, extra=["Expect: something-else"]), http=417, cgi=False)
+    C("absolute URI naming another host (served as ours, same checks)",
+      P(body=w, path="http://evil.example/RPC2"), ok=lambda v: v["user"] == "admin", cgi=True)
+    C("query string CTD_CONFIG=/etc/passwd (the configuration comes from SetEnv only)",
+      P(body=w, path="/RPC2?CTD_CONFIG=/etc/passwd"), ok=lambda v: v["user"] == "admin", cgi=True)
+    gz = gzip.compress(w, mtime=0)
+    C("Content-Encoding: gzip body (binary, NUL bytes)", P(body=gz, extra=["Content-Encoding: gzip"]), http=400,
+      cgi=True)
+    # every spelling of the path that reaches ctd.cgi still needs credentials
+    for path, code in (("//RPC2", 401), ("/%52PC2", 401), ("/./RPC2", 401), ("/ctd/../RPC2", 401),
+                       ("/ctd/%2e%2e/RPC2", 401), ("/rpc2", 403), ("/RPC2;x", 403), ("/RPC2/", 403),
+                       ("/RPC2%20", 403), ("/RPC2.", 403), ("/RPC2%00", 404), ("/RPC2%2f", 404)):
+        C(f"path {path} without credentials", P(body=w, user=None, path=path), http=code, cgi=False)
+    C("path /%52PC2 with credentials (the same endpoint)", P(body=w, path="/%52PC2"),
+      ok=lambda v: v["user"] == "admin", cgi=True)
     C("TLS-looking garbage as the request line", b"\x16\x03\x01 hello\r\n\r\n", http=400, cgi=False)
 
     # two requests on one connection: the second, without credentials, is judged on its own
