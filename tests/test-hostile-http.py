@@ -62,7 +62,8 @@ class Resp:
         return f"HTTP {self.status} {self.body[:300]!r}"
 
 
-def parse_response(raw, head=False):
+def parse_response(raw, head=False, decoded=False):
+    """decoded: the body is already de-chunked (curl -i)."""
     while re.match(rb"HTTP/1\.[01] 1\d\d ", raw):  # interim answers (100 Continue)
         raw = raw.partition(b"\r\n\r\n")[2]
     hdr, sep, rest = raw.partition(b"\r\n\r\n")
@@ -77,7 +78,7 @@ def parse_response(raw, head=False):
         headers[k.strip().lower().decode("latin-1")] = v.strip().decode("latin-1")
     if head:
         return Resp(status, headers, b"", raw)
-    if headers.get("transfer-encoding", "").lower() == "chunked":
+    if headers.get("transfer-encoding", "").lower() == "chunked" and not decoded:
         body, p = b"", rest
         while p:
             size_line, _, p = p.partition(b"\r\n")
@@ -90,6 +91,13 @@ def parse_response(raw, head=False):
     if "content-length" in headers:
         rest = rest[:int(headers["content-length"])]
     return Resp(status, headers, rest, raw)
+
+
+class Curl:
+    """A case sent with curl(1) instead of the raw socket: a real client's own framing."""
+
+    def __init__(self, *args, body=None, user="admin"):
+        self.args, self.body, self.user = args, body, user
 
 
 class Raw:
@@ -222,6 +230,9 @@ class Hostile:
         return ("\r\n".join(h) + "\r\n\r\n").encode("latin-1") + body
 
     def send(self, data, half_close=False, head=False):
+        if isinstance(data, Curl):
+            _, out = self.d.curl("-i", *data.args, body=data.body, user=data.user)
+            return parse_response(out, head=head, decoded=True)
         return self.raw.exchange(data, half_close=half_close, head=head)
 
     def case(self, desc, data, http=200, fault=None, ok=None, cgi=None, half_close=False, head=False,
@@ -575,6 +586,16 @@ def run_cases(t, ns, d):
     t.ok("pipelined: an authenticated whoami, then a kill without credentials -> 200, then 401",
          r.status == 200 and r.fault() is None and second.status == 401, f"{r!r} / {second!r}")
     H.after("pipelined requests")
+
+    # ---- the same through curl, a real client ---------------------------------------------------------
+    X = ("-H", "Content-Type: text/xml")
+    C("curl: a normal whoami (control)", Curl(*X, body=w), ok=lambda v: v["user"] == "admin", cgi=True)
+    C("curl: chunked upload", Curl(*X, "-H", "Transfer-Encoding: chunked", body=w), http=411, cgi=False)
+    C("curl -X OPTIONS", Curl("-X", "OPTIONS"), http=405, cgi=False)
+    C("curl -X DELETE with a body", Curl(*X, "-X", "DELETE", body=w), http=405, cgi=False)
+    C("curl: form post (a cross-site form's content type)", Curl("--data", "a=b"), http=415, cgi=False)
+    C("curl: multipart form post", Curl("-F", "f=@/etc/hostname"), http=415, cgi=False)
+    C("curl: --digest instead of Basic", Curl(*X, "--digest", body=w), http=401, cgi=False)
 
     # ---- header tricks: identity comes from Apache's authentication only ---------------------------
     C("client-sent REMOTE_USER / Remote-User / X-Remote-User: admin with the viewer's credentials "
