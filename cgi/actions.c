@@ -314,6 +314,13 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 	audit_done(ctx, first, 1, &res, NULL);
 	if (res.status == CTD_RES_NOT_FOUND)
 		ctd_fault(env, CTD_F_NOTFOUND, "connection %u is gone", id);
+	else if (res.status != CTD_RES_DONE && !is_mark && res.err == EPERM)
+		/* ctnetlink can set IPS_FIXED_TIMEOUT but never clear it, and
+		 * refuses a new timeout while it is set */
+		ctd_fault(env, CTD_F_KERNEL,
+			  "kernel error: %s: the timeout of connection %u was already fixed by an earlier "
+			  "change, and the kernel refuses to change a fixed timeout again (kill it instead)",
+			  strerror(EPERM), id);
 	else if (res.status != CTD_RES_DONE)
 		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(res.err ? res.err : EIO));
 out:

@@ -290,11 +290,31 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
         fx.conf()
         fx.expect_ok("after the killed CGI the database works (view)", "view", sid, check=lambda v: v["total"] > 0)
 
-        # ---- fault 7 (kernel error) -------------------------------------------------------------------
-        # No honest way found to make the kernel refuse a mark/timeout update or a
-        # destroy by id of an entry that exists (ENOENT of a vanished id is, per the
-        # contract, "not counted").  Reported as a skip, not faked.
-        t.skip("fault 7 (kernel error)", "no honest trigger found: updates of existing entries do not fail")
+        # ---- fault 7 (kernel error): a fixed timeout changed again ------------------------------------
+        # ctnetlink sets IPS_FIXED_TIMEOUT but can never clear it, and refuses a
+        # new timeout while it is set (EPERM): the honest kernel refusal.
+        ct_add(ns, "10.4.7.1", "10.4.7.2", "udp", 1701, 53, timeout=900)
+        fx.call("refresh", sid)
+        fx.call("view", sid, {}, "id", "a", 0, 0)
+        f7 = find(ct_ext(ns), orig_sport=1701)
+        fx.expect_ok("fault 7 setup: first timeout change -> true", "change", sid, "timeout", str(f7), 600,
+                     check=lambda v: v is True)
+        before = ct_ext(ns).get(f7, {})
+        t.ok("... the kernel shows the timeout fixed (<= 600 s)", before and int(before["timeout"]) <= 600, before)
+        f = fx.expect_fault("second timeout change of the same entry -> fault 7", 7, "change", sid, "timeout",
+                            str(f7), 700)
+        t.ok("... the fault says the kernel refused and why",
+             f is not None and "Operation not permitted" in f.faultString and "fixed" in f.faultString,
+             getattr(f, "faultString", f))
+        after = ct_ext(ns).get(f7, {})
+        t.ok("... the entry is untouched (timeout not raised, still there)",
+             after and int(after["timeout"]) <= 600, after)
+        rows = [r for r in fx.audit_rows() if str(r.get("conn_id")) == str(f7) and r.get("method") == "change"]
+        t.ok("... audit: both changes recorded, the refused one with its error",
+             len(rows) == 2 and "Operation not permitted" in str(rows[-1].get("result")), rows)
+        fx.expect_ok("... a mark change of that entry still works", "change", sid, "mark", str(f7), 9,
+                     check=lambda v: v is True)
+        t.eq("... and the kernel shows mark 9", "9", str(ct_ext(ns).get(f7, {}).get("mark")))
         t.eq("integrity_check", "ok", fx.integrity())
     finally:
         for fl in flows:
