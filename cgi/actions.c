@@ -15,6 +15,9 @@
 #include "ctd_cgi.h"
 #include "helper_client.h"
 
+/* busy timeouts to wait for the database before an audit result is lost */
+#define AUDIT_DONE_TRIES 6
+
 void tuple_text(const struct ctd_record *r, char *out, size_t outlen)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
@@ -113,9 +116,19 @@ static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struc
 	sqlite3_stmt *st;
 	char buf[160];
 	size_t i;
+	int rc, tries = 0;
 
-	if (db_exec(ctx->db, "BEGIN IMMEDIATE") != SQLITE_OK)
+	/* The helper has acted: one busy timeout is not a reason to leave the
+	 * rows 'pending' when other calls hold the database longer (64 clients
+	 * storing 100k-entry snapshots do) */
+	while (((rc = db_exec(ctx->db, "BEGIN IMMEDIATE")) & 0xff) == SQLITE_BUSY &&
+	       ++tries < AUDIT_DONE_TRIES)
+		;
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "ctd.cgi: audit rows %lld.. left pending: %s\n", (long long)first,
+			sqlite3_errmsg(ctx->db));
 		return;
+	}
 	if (sqlite3_prepare_v2(ctx->db, "UPDATE audit SET result=?1 WHERE id=?2", -1, &st, NULL) !=
 	    SQLITE_OK) {
 		db_rollback(ctx->db);
