@@ -20,6 +20,7 @@ import argparse
 import base64
 import http.client
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -282,6 +283,39 @@ def bench_small(ns, demo, rpc, fixed, runs):
     return [f5, f5f]
 
 
+def cgi_direct(ns, demo, conf, method, *params, info=None):
+    """One call of the installed ctd.cgi run as Apache's mod_cgi runs it: as
+    www-data with the helper group, the CGI environment, CTD_CONFIG=conf,
+    inside the namespace.  info: a dict that gets the CGI's pid.
+    Returns (value, ru_maxrss KiB from wait4: the CGI and its waited-for
+    children)."""
+    import grp
+    gid = grp.getgrnam("ctd").gr_gid
+    body = xmlrpc.client.dumps(params, method).encode()
+    env = {"REQUEST_METHOD": "POST", "REMOTE_ADDR": "127.0.0.1", "GATEWAY_INTERFACE": "CGI/1.1",
+           "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "/RPC2", "SERVER_NAME": "127.0.0.1",
+           "SERVER_PORT": str(demo.port), "HTTPS": "on", "CTD_CONFIG": conf,
+           "PATH": "/usr/bin:/bin", "CONTENT_TYPE": "text/xml", "CONTENT_LENGTH": str(len(body)),
+           "REMOTE_USER": "admin", "AUTH_TYPE": "Basic"}
+    argv = ["ip", "netns", "exec", ns.name, "/usr/bin/env", "-i",
+            *[f"{k}={v}" for k, v in env.items()], "/usr/bin/setpriv", f"--reuid={WWW}",
+            f"--regid={WWW}", f"--groups={gid}", demo.cgi]
+    # ip netns exec, env and setpriv each exec the next: the child is the CGI
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if info is not None:
+        info["pid"] = p.pid
+    p.stdin.write(body)
+    p.stdin.close()
+    data = p.stdout.read()
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = 0
+    if status != 0 or b"\r\n\r\n" not in data:
+        raise RuntimeError(f"CGI {method}: status {status}: {err[-300:]!r}")
+    vals, _ = xmlrpc.client.loads(data.split(b"\r\n\r\n", 1)[1])
+    return vals[0], ru.ru_maxrss
+
+
 # ---- figure 6: peak RSS ---------------------------------------------------------------
 def peak_rss(ns, demo):
     """Runs ctd.cgi once (login, then a fresh-dump view) directly as Apache's
@@ -308,31 +342,8 @@ def peak_rss(ns, demo):
         with open(conf, "w") as f:
             f.write(text)
         os.chmod(conf, 0o644)
-        import grp
-        gid = grp.getgrnam("ctd").gr_gid
-
         def run(method, *params):
-            body = xmlrpc.client.dumps(params, method).encode()
-            env = {"REQUEST_METHOD": "POST", "REMOTE_ADDR": "127.0.0.1", "GATEWAY_INTERFACE": "CGI/1.1",
-                   "SERVER_PROTOCOL": "HTTP/1.1", "SCRIPT_NAME": "/RPC2", "SERVER_NAME": "127.0.0.1",
-                   "SERVER_PORT": str(demo.port), "HTTPS": "on", "CTD_CONFIG": conf,
-                   "PATH": "/usr/bin:/bin", "CONTENT_TYPE": "text/xml", "CONTENT_LENGTH": str(len(body)),
-                   "REMOTE_USER": "admin", "AUTH_TYPE": "Basic"}
-            argv = ["ip", "netns", "exec", ns.name, "/usr/bin/env", "-i",
-                    *[f"{k}={v}" for k, v in env.items()], "/usr/bin/setpriv", f"--reuid={WWW}",
-                    f"--regid={WWW}", f"--groups={gid}", demo.cgi]
-            # ip netns exec, env and setpriv each exec the next: the child is the CGI
-            p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            p.stdin.write(body)
-            p.stdin.close()
-            data = p.stdout.read()
-            err = p.stderr.read()
-            _, status, ru = os.wait4(p.pid, 0)
-            p.returncode = 0
-            if status != 0 or b"\r\n\r\n" not in data:
-                raise RuntimeError(f"CGI {method}: status {status}: {err[-300:]!r}")
-            vals, _ = xmlrpc.client.loads(data.split(b"\r\n\r\n", 1)[1])
-            return vals[0], ru.ru_maxrss
+            return cgi_direct(ns, demo, conf, method, *params)
 
         sid, _ = run("login")
         open(out, "w").close()
@@ -370,42 +381,82 @@ def bench_load(ns, demo, runs):
 
 # ---- profile ----------------------------------------------------------------------------
 def profile(ns, demo, rpc, n):
-    """perf record -a -g around one fresh-dump view of n entries through
-    Apache; reports the CGI's and the helper's samples (by comm)."""
-    log(f"\n== profile: one fresh-dump view of {n} entries ==")
+    """perf record -a -g while the installed ctd.cgi, run directly (as in
+    peak_rss), answers one fresh-dump view of n entries; the report keeps
+    only the CGI's process and its descendants (the setuid helpers: perf
+    cannot follow a setuid exec, and other work on the machine is left
+    out).  Then the top entries by process, dso and symbol, and the
+    reference conntrack -L profiled the same way."""
+    log(f"\n== profile: one fresh-dump view of {n} entries (ctd.cgi run directly, perf -a, its process tree) ==")
     fill(ns, n)
-    _, sid = rpc.call("login")
-    rpc.call("view", sid, *VIEW, 0, 50)  # a previous dump, as in steady use (rates)
-    rpc.call("refresh", sid)
     data = os.path.join(OUT, "bench-perf.data")
-    p = subprocess.Popen(["perf", "record", "-a", "-g", "-F", "999", "-o", data, "--", "sleep", "600"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    secs, _ = rpc.call("view", sid, *VIEW, 0, 50)
-    p.send_signal(2)
-    p.wait()
-    log(f"   the view took {secs:.3f} s; perf data: {data}")
-    rpc.call("logout", sid)
-    rep = ["perf", "report", "-i", data, "--stdio", "--no-children", "--percent-limit", "1.5",
-           "--sort", "comm,dso,sym", "-g", "none", "--comms", "ctd.cgi,ctd-helper"]
-    r = subprocess.run(rep, capture_output=True, text=True)
-    log("   self time by comm, dso, symbol (share of the CGI's and helper's samples):")
-    for line in r.stdout.splitlines():
-        if line.strip() and not line.startswith("#"):
-            log("   " + line)
-    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "comm,dso",
-                        "-g", "none", "--comms", "ctd.cgi,ctd-helper,conntrack"],
-                       capture_output=True, text=True)
-    log("   by comm and dso:")
-    for line in r.stdout.splitlines():
-        if line.strip() and not line.startswith("#"):
-            log("   " + line)
-    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--children", "--percent-limit", "4",
-                        "--sort", "sym", "-g", "none", "--comms", "ctd.cgi"], capture_output=True, text=True)
-    log("   ctd.cgi, inclusive (children) time by symbol:")
-    for line in r.stdout.splitlines():
-        if line.strip() and not line.startswith("#"):
-            log("   " + line)
+    sid, _ = cgi_direct(ns, demo, demo.conf, "login")
+    cgi_direct(ns, demo, demo.conf, "view", sid, *VIEW, 0, 50)  # a previous dump, as in steady use (rates)
+    cgi_direct(ns, demo, demo.conf, "refresh", sid)
+
+    def recorded(path, fn):
+        p = subprocess.Popen(["perf", "record", "-q", "-a", "-g", "-F", "999", "-o", path, "--", "sleep", "900"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        t0 = time.perf_counter()
+        try:
+            pid = fn()
+        finally:
+            secs = time.perf_counter() - t0
+            p.send_signal(2)
+            p.wait()
+        # the process tree under pid, from the FORK records
+        r = subprocess.run(["perf", "script", "-i", path, "--show-task-events"], capture_output=True, text=True)
+        tree = {pid}
+        forks = re.findall(r"PERF_RECORD_FORK\((\d+):\d+\):\((\d+):\d+\)", r.stdout)
+        changed = True
+        while changed:
+            changed = False
+            for child, parent in forks:
+                if int(parent) in tree and int(child) not in tree:
+                    tree.add(int(child))
+                    changed = True
+        return secs, ",".join(str(x) for x in sorted(tree))
+
+    def view():
+        info = {}
+        cgi_direct(ns, demo, demo.conf, "view", sid, *VIEW, 0, 50, info=info)
+        return info["pid"]
+
+    def ref():
+        p = subprocess.Popen(["ip", "netns", "exec", ns.name, "conntrack", "-L", "-o", "id"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p.wait()
+        return p.pid
+
+    secs, pids = recorded(data, view)
+    log(f"   the view took {secs:.3f} s under perf (pids {pids}); data: {data}")
+    rsecs, rpids = recorded(data + ".ref", ref)
+    log(f"   the reference conntrack -L took {rsecs:.3f} s under perf")
+    cgi_direct(ns, demo, demo.conf, "logout", sid)
+
+    def report(title, keys, limit, path=data, pid=pids):
+        """perf report sorted by pid + keys, only the lines of the process
+        tree, merged by comm + keys, as shares of the tree's samples."""
+        tree = set(pid.split(","))
+        r = subprocess.run(["perf", "report", "-i", path, "--stdio", "-g", "none", "--no-children",
+                            "--percent-limit", "0", "--sort", "pid," + keys], capture_output=True, text=True)
+        agg = {}
+        for line in r.stdout.splitlines():
+            m = re.match(r"^\s*([\d.]+)%\s+(\d+):(\S+)\s+(.*?)\s*$", line)
+            if m and m.group(2) in tree:
+                k = re.sub(r"\s+", " ", m.group(4))
+                agg[k] = agg.get(k, 0.0) + float(m.group(1))
+        total = sum(agg.values()) or 1.0
+        log(f"   {title} (share of the process tree's samples):")
+        for k, v in sorted(agg.items(), key=lambda kv: -kv[1])[:limit]:
+            log(f"     {100 * v / total:5.1f}%  {k}")
+
+    report("by process", "comm", 6)
+    report("by process and dso", "comm,dso", 12)
+    report("top symbols, self time", "comm,dso,sym", 30)
+    report("reference conntrack -L, by dso", "comm,dso", 6, path=data + ".ref", pid=rpids)
+    report("reference conntrack -L, top symbols", "comm,dso,sym", 10, path=data + ".ref", pid=rpids)
 
 
 # ---- main -------------------------------------------------------------------------------
