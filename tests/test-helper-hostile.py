@@ -258,7 +258,7 @@ class Held:
         self.pid = self.info["pid"]
         self.started = False
         # start-up is over once the last step (rlimits) is in place
-        for _ in range(300):
+        for _ in range(1000):
             if not self.pid:
                 break
             try:
@@ -268,6 +268,7 @@ class Held:
             except OSError:
                 break
             time.sleep(0.01)
+        self.t_started = time.monotonic()
 
     def cmd(self, line):
         self.p.stdin.write(line + "\n")
@@ -296,6 +297,43 @@ class Held:
             k, _, v = line.partition(":")
             st[k] = v.split()
         return st
+
+
+def live_environ(pid):
+    """The environment a process uses now: glibc's `environ` array, read
+    from its memory (as root) at the address nm gives for the libc it has
+    mapped.  None if that cannot be read."""
+    base = path = None
+    for line in open(f"/proc/{pid}/maps"):
+        f = line.split()
+        if len(f) >= 6 and os.path.basename(f[5]).startswith("libc.so") and int(f[2], 16) == 0:
+            base, path = int(f[0].split("-")[0], 16), f[5]
+            break
+    if base is None:
+        return None
+    nm = subprocess.run(["nm", "-D", path], capture_output=True, text=True).stdout
+    off = [int(x.split()[0], 16) for x in nm.splitlines() if x.split()[-1].startswith("__environ@")]
+    if not off:
+        return None
+    out = []
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        def u64(addr):
+            mem.seek(addr)
+            return struct.unpack("<Q", mem.read(8))[0]
+
+        def cstr(addr):
+            b = b""
+            while b"\0" not in b and len(b) < 65536:
+                mem.seek(addr + len(b))
+                b += mem.read(64)
+            return b.split(b"\0")[0].decode(errors="replace")
+        arr = u64(base + off[0])
+        for i in range(256):
+            ptr = u64(arr + 8 * i) if arr else 0
+            if not ptr:
+                break
+            out.append(cstr(ptr))
+    return out
 
 
 def shape(fds):
@@ -372,7 +410,6 @@ try:
         # The mask and SIG_IGN dispositions survive exec; a caller blocking
         # SIGALRM used to keep a stalled helper alive past its read timeout
         # (fixed in helper/startup.c: all signals unblocked at start-up).
-        t_alarm = time.monotonic()
         blocked = Held(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {}, "block": ["SIGALRM"]})
         ignored = Held(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {}, "ignore": ["SIGALRM"],
                             "block": ["SIGALRM", "SIGTERM"]})
@@ -409,14 +446,22 @@ try:
              "undefined symbol: cap_" in err and res and res[0]["rc"] == 127, (res, err[-300:]))
         clear_marker()
 
+        ctl = subprocess.Popen(["env", "-i", "CTD_PROBE=1", "OTHER=two", "sleep", "30"])
+        time.sleep(0.3)
+        t.eq("control: the memory reader finds an ordinary process's environment", ["CTD_PROBE=1", "OTHER=two"],
+             live_environ(ctl.pid))
+        ctl.kill()
+        ctl.wait()
         h = Held(ns, {"helper": suid, "argv": ["ctd-helper"], "env": hostile_env, "cwd": evil})
         t.ok("hostile environment: the setuid helper starts and waits for its request", h.started)
         if h.started:
             # /proc/PID/environ is the block the kernel copied at exec: glibc's
-            # AT_SECURE scrub and the helper's clearenv() re-point environ and
-            # leave those strings in place, so it cannot show the scrub (only
-            # root can read it: see the probe).  What the process uses is
-            # shown below: no library, no output, no file, no TZ.
+            # AT_SECURE scrub and the helper's clearenv() re-point `environ`
+            # and leave those strings in place, so that file cannot show the
+            # scrub (and only root can read it: see the probe).  The live
+            # environment is read from the process's memory instead.
+            t.eq("hostile environment: the environment the helper uses now (libc's environ, read from its "
+                 "memory) is PATH alone", ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], live_environ(h.pid))
             t.eq("hostile environment: /proc/PID/environ is root's alone (mode 0400, owner 0: not dumpable)",
                  (0, 0o400), (os.stat(f"/proc/{h.pid}/environ").st_uid,
                               os.stat(f"/proc/{h.pid}/environ").st_mode & 0o777))
@@ -580,7 +625,7 @@ try:
         t.eq("... each refusal says why on stderr", len(frames_), err.count("malformed request"))
 
         # ---- the signals-blocked helpers from the start ----
-        time.sleep(max(0.0, 11.5 - (time.monotonic() - t_alarm)))
+        time.sleep(max(0.0, 11.5 - (time.monotonic() - max(blocked.t_started, ignored.t_started))))
         for desc, hh in (("SIGALRM blocked", blocked), ("SIGALRM ignored and blocked, SIGTERM blocked", ignored)):
             res, err = hh.finish()
             t.eq(f"{desc} by the caller: the helper still times out after 10 s (exit 40)", EXIT_TIMEOUT,
