@@ -78,7 +78,8 @@ static void exec_helper(const char *path, int sock)
 		_exit(127);
 	close_range(4, ~0u, 0);
 	execve(path, argv, envp);
-	_exit(127);
+	/* as a shell does: 127 not found, 126 found but we may not run it */
+	_exit(errno == ENOENT || errno == ENOTDIR ? 127 : 126);
 }
 
 static int hc_open(const struct hc_target *t, struct hc_conn *c, struct hc_error *e)
@@ -170,7 +171,13 @@ static int hc_gone(struct hc_conn *c, struct hc_error *e, const char *what)
 
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return fail(e, HC_UNAVAILABLE, ENOENT,
-			    "cannot run the helper (exit 127: missing or not executable?)");
+			    "cannot run the helper (exit 127: it is missing at the configured path)");
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		return fail(
+		    e, HC_UNAVAILABLE, EACCES,
+		    "cannot run the helper (exit 126: the web server user may not execute it; install "
+		    "it root:%s 4750, or 0750 with setcap, and that user in group %s)",
+		    CTD_HELPER_GROUP, CTD_HELPER_GROUP);
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0)
 		return fail(e, HC_UNAVAILABLE, 0, "helper refused: %s (exit %d)",
 			    proto_exit_reason(WEXITSTATUS(st)), WEXITSTATUS(st));
