@@ -290,8 +290,9 @@ with Netns() as ns, Cgi(t, ns) as fx:
     before = state()
     fx.conf(session_idle_timeout=3600, helper=os.path.join(fx.dir, "missing", "ctd-helper"))
     fx.call("refresh", sid)
-    fault_says("helper binary missing: view", 6, ["helper", "missing"], "view", sid)
-    fault_says("helper binary missing: kill", 6, ["helper", "missing"], "kill", sid, [str(known["10.200.0.1"])])
+    fault_says("helper binary missing: view", 6, ["cannot run the helper", "missing", "exit 127"], "view", sid)
+    fault_says("helper binary missing: kill", 6, ["cannot run the helper", "missing", "exit 127"], "kill", sid,
+               [str(known["10.200.0.1"])])
     plain = os.path.join(fx.dir, "helper-notsetuid")
     shutil.copy(fx.helper, plain)
     os.chown(plain, 0, fx.gid)
@@ -304,13 +305,14 @@ with Netns() as ns, Cgi(t, ns) as fx:
     os.chown(wrong, 0, 0)
     os.chmod(wrong, 0o4750)  # root:root 4750: www-data (group ctd) may not run it
     fx.conf(session_idle_timeout=3600, helper=wrong)
-    fault_says("helper owned by the wrong group (root:root 4750): view", 6, ["not executable"], "view", sid)
+    fault_says("helper owned by the wrong group (root:root 4750): view", 6,
+               ["may not execute it", "root:ctd 4750", "group ctd", "exit 126"], "view", sid)
     noexec = os.path.join(fx.dir, "helper-noexec")
     shutil.copy(fx.helper, noexec)
     os.chown(noexec, 0, fx.gid)
     os.chmod(noexec, 0o4640)
     fx.conf(session_idle_timeout=3600, helper=noexec)
-    fault_says("helper not executable (4640): view", 6, ["not executable"], "view", sid)
+    fault_says("helper not executable (4640): view", 6, ["may not execute it", "exit 126"], "view", sid)
     t.ok("... the known entries are untouched", all(k in ct_ext(ns) for k in
                                                    (known["10.200.0.1"], known["10.200.0.2"])))
     intact("helper faults", before)
