@@ -14,6 +14,7 @@ integrity_check ok, every session, audit row and kept snapshot that existed
 before still there, no partial snapshot, and the next normal call works."""
 import hashlib
 import os
+import random
 import shutil
 import signal
 import sqlite3
@@ -174,42 +175,72 @@ with Netns() as ns, Cgi(t, ns) as fx:
 
     first_dump = snap_of(sid)[0]
 
-    # ======== helper SIGKILLed mid-dump ==========================================================
-    # The real helper, found as a child of the CGI in /proc; the dump helper
-    # is the child during whose life the CGI has read over 1 MiB (the count
-    # helper before it answers 24 bytes).  Retried if the dump was too quick.
-    before = state()
-    for attempt in range(3):
-        snap = snap_of(sid)
+    def kill_during(phase, threshold):
+        """One view of sid that needs a fresh dump (the real helper), interrupted:
+        'helper': SIGKILL the dump helper once the CGI has read `threshold` bytes
+        of its dump; 'dump': SIGKILL the CGI at that point; 'store': SIGKILL the
+        CGI once the dump helper is gone and the CGI has written `threshold`
+        bytes of the new snapshot.  The helpers are the CGI's children in /proc;
+        the dump helper is the one during whose life the CGI reads (the count
+        helper before it answers 24 bytes).  Returns (killed, bytes at the
+        kill, CGI stdout, CGI exit status, helper pids seen)."""
         stale_view(sid)
         fx.conf(session_idle_timeout=3600)
         p = fx.spawn("view", sid, {}, "id", "A", 0, 10)
-        killed, amount, seen, first = None, 0, set(), {}
+        killed, amount, seen, first, dumper, w0 = None, 0, set(), {}, None, None
         t0 = time.monotonic()
         while p.poll() is None and time.monotonic() - t0 < 60:
-            for c in children(p.pid):
-                if comm(c) != "ctd-helper":
-                    continue
+            kids = [c for c in children(p.pid) if comm(c) == "ctd-helper"]
+            st = io(p.pid)
+            for c in kids:
                 seen.add(c)
-                r_now = io(p.pid).get("rchar", 0)
-                first.setdefault(c, r_now)
-                if r_now - first[c] >= 1 << 20:
-                    amount = r_now - first[c]
-                    os.kill(c, signal.SIGKILL)
-                    killed = c
-                    break
-            if killed:
+                first.setdefault(c, st.get("rchar", 0))
+                # (a floor of 4 KiB: the count helper's whole answer is 32 bytes)
+                if st.get("rchar", 0) - first[c] >= min(max(threshold, 4096), 1 << 20):
+                    dumper = c
+            if phase in ("helper", "dump") and dumper in kids and st.get("rchar", 0) - first[dumper] >= threshold:
+                amount = st.get("rchar", 0) - first[dumper]
+                if phase == "helper":
+                    os.kill(dumper, signal.SIGKILL)
+                    killed = dumper
+                else:
+                    p.kill()
+                    killed = p.pid
                 break
+            if phase == "store" and dumper is not None and not kids:
+                w0 = st.get("wchar", 0) if w0 is None else w0
+                if st.get("wchar", 0) - w0 >= threshold:
+                    amount = st.get("wchar", 0) - w0
+                    p.kill()
+                    killed = p.pid
+                    break
             time.sleep(0.0005)
-        out, err = p.communicate(timeout=60)
+        out, _ = p.communicate(timeout=60)
         fx.calls += 1
-        if killed:
-            break
+        return killed, amount, out, p.returncode, seen
+
+    def no_helper_left(seen):
+        # an orphaned dump helper gets EPIPE and exits (41); none may linger
+        t_end = time.monotonic() + 10
+        while time.monotonic() < t_end and any(comm(x) == "ctd-helper" for x in seen):
+            time.sleep(0.05)
+        return not any(comm(x) == "ctd-helper" for x in seen)
+
+    def interrupted(phase, threshold, tries=3):
+        for attempt in range(tries):
+            before, snap = state(), snap_of(sid)
+            killed, amount, out, rc, seen = kill_during(phase, threshold)
+            if killed:
+                return before, snap, killed, amount, out, rc, seen, attempt + 1
+        return before, snap, None, 0, out, rc, seen, tries
+
+    # ======== helper SIGKILLed mid-dump ==========================================================
+    before, snap, killed, amount, out, rc, seen, n = interrupted("helper", 1 << 20)
     t.ok(f"helper (child {killed} of the CGI, helpers seen {sorted(seen)}) SIGKILLed while streaming the dump, "
-         f"after the CGI had read {amount} bytes of it (attempt {attempt + 1})", killed is not None)
+         f"after the CGI had read {amount} bytes of it (attempt {n})", killed is not None)
     t.eq("... the view answers fault 6 naming the cause (signal 9)", (6, True),
          (resp_fault(out)[0], "signal 9" in resp_fault(out)[1]))
-    t.eq("... the CGI exited normally", 0, p.returncode)
+    t.eq("... the CGI exited normally", 0, rc)
     t.ok("... the CGI reaped every helper it started", not any(os.path.exists(f"/proc/{x}") for x in seen),
          [x for x in seen if os.path.exists(f"/proc/{x}")])
     intact("helper killed mid-dump", before)
@@ -220,54 +251,15 @@ with Netns() as ns, Cgi(t, ns) as fx:
                         sid, snap)
     fx.conf(session_idle_timeout=3600)
 
-    # ======== the CGI itself SIGKILLed mid-dump, then mid-store ====================================
+    # ======== the CGI itself SIGKILLed mid-dump, then mid-store (as Apache's timeout would) =========
     for phase in ("dump", "store"):
-        before = state()
-        for attempt in range(3):
-            snap = snap_of(sid)
-            stale_view(sid)
-            open(hlog, "w").close()
-            fx.conf(session_idle_timeout=3600, helper=wrapper)
-            p = fx.spawn("view", sid, {}, "id", "A", 0, 10)
-            killed, t0, base, amount = False, time.monotonic(), None, 0
-            while p.poll() is None and time.monotonic() - t0 < 60:
-                pids = helper_pids()
-                if phase == "dump" and len(pids) >= 2 and comm(pids[1]) == "ctd-helper":
-                    rc_ = io(p.pid).get("rchar", 0)
-                    base = rc_ if base is None else base
-                    if rc_ - base >= 1 << 20:
-                        amount = rc_ - base
-                        p.kill()
-                        killed = True
-                        break
-                # the dump helper has exited and been reaped: the CGI sorts and writes the snapshot
-                if phase == "store" and len(pids) >= 2 and not os.path.exists(f"/proc/{pids[1]}"):
-                    wc = io(p.pid).get("wchar", 0)
-                    base = wc if base is None else base
-                    if wc - base >= 1 << 20:
-                        amount = wc - base
-                        p.kill()
-                        killed = True
-                        break
-                time.sleep(0.0005)
-            p.communicate(timeout=60)
-            fx.calls += 1
-            if killed:
-                break
-            # the view completed: its snapshot is now the session's; start from there
-            before = state()
-        what = "read of the dump" if phase == "dump" else "written to the database"
+        before, snap, killed, amount, out, rc, seen, n = interrupted(phase, 1 << 20)
+        what = "read of the dump" if phase == "dump" else "of the new snapshot written to the database"
         if not killed:
             t.skip(f"CGI SIGKILLed mid-{phase}", "the CGI finished before the kill point (machine too fast)")
             continue
-        t.ok(f"CGI SIGKILLed mid-{phase} (after {amount} bytes {what})", killed)
-        # an orphaned dump helper gets EPIPE and exits (41); none may linger
-        t_end = time.monotonic() + 10
-        while time.monotonic() < t_end and any(os.path.exists(f"/proc/{x}") and comm(x) == "ctd-helper"
-                                               for x in helper_pids()):
-            time.sleep(0.05)
-        t.ok(f"... no helper process left after the CGI died mid-{phase}",
-             not any(os.path.exists(f"/proc/{x}") and comm(x) == "ctd-helper" for x in helper_pids()))
+        t.ok(f"CGI SIGKILLed mid-{phase} (after {amount} bytes {what}, attempt {n})", rc == -signal.SIGKILL, rc)
+        t.ok(f"... no helper process left after the CGI died mid-{phase}", no_helper_left(seen))
         intact(f"CGI killed mid-{phase}", before)
         # no stale lock: a writer gets the lock at once
         try:
@@ -275,10 +267,35 @@ with Netns() as ns, Cgi(t, ns) as fx:
             t.ok(f"... no stale lock after the CGI died mid-{phase} (BEGIN IMMEDIATE at once)", True)
         except Exception as e:  # noqa: BLE001
             t.ok(f"... no stale lock after the CGI died mid-{phase}", False, repr(e))
-        fx.conf(session_idle_timeout=3600)
         fx.call("set_autorefresh", sid, 0)
         t.eq("... the session still points at its old snapshot", snap, snap_of(sid))
         old_snapshot_serves("... next call: the session's old snapshot serves a view", sid, snap)
+
+    if os.environ.get("CTD_STRESS") == "long":
+        # make stress: many kills at random points of the dump and of the store
+        rnd = random.Random(int(os.environ.get("CTD_SEED", "0")) or None)
+        tally, bad = {}, []
+        for i in range(60):
+            phase = rnd.choice(("helper", "dump", "store"))
+            thr = rnd.randrange(1, (6 << 20) if phase == "store" else (7 << 20))
+            before, snap = state(), snap_of(sid)
+            killed, amount, out, rc, seen = kill_during(phase, thr)
+            key = f"{phase}-{'killed' if killed else 'completed'}"
+            tally[key] = tally.get(key, 0) + 1
+            now = state()
+            okay = fx.integrity() == "ok" and set(before["sessions"]) <= set(now["sessions"]) and \
+                now["audit"][:len(before["audit"])] == before["audit"] and no_helper_left(seen) and \
+                set(now["chunks"]) <= set(now["dumps"])
+            if killed:
+                okay = okay and now["maxdump"] == before["maxdump"] and snap_of(sid) == snap and \
+                    (phase != "helper" or resp_fault(out)[0] == 6)
+            else:
+                okay = okay and resp_fault(out)[0] is None and now["maxdump"] > before["maxdump"]
+            if not okay:
+                bad.append((i, phase, thr, killed, resp_fault(out)))
+        fx.call("set_autorefresh", sid, 0)
+        t.ok(f"stress: 60 views interrupted at random points ({tally}): each left the database intact, no partial "
+             "snapshot, no helper behind", not bad, bad[:3])
 
     before = state()
     fx.call("refresh", sid)
