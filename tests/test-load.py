@@ -8,6 +8,8 @@ viewer clients included, while connections churn in the background.
 Short (make check): 64 clients for 10 s on a 20k table.
 Long (CTD_STRESS=long, make stress): 64 clients for 60 s on a 100k table.
 CTD_LOAD_CLIENTS / CTD_LOAD_SECONDS / CTD_LOAD_ENTRIES override.
+Then a shorter run (16 clients, 5 s; 20 s long) with the demo's ctd.cgi
+replaced by the ASan+UBSan build (.build-san/ctd.cgi; CTD_LOAD_SAN=0 skips).
 
 Oracles: the calls the clients made (tests/lib/ctdload.py counts exactly
 how many audit rows they must have written), the demo's database (audit,
@@ -17,6 +19,7 @@ sessions, PRAGMA integrity_check), Apache's error log (crashes), and
 import atexit
 import os
 import random
+import shutil
 import subprocess
 import sys
 import threading
@@ -24,7 +27,7 @@ import time
 import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from ctdtest import BUILD, T, Netns, need_root  # noqa: E402
+from ctdtest import BUILD, SAN_BUILD, T, Netns, need_root  # noqa: E402
 from ctddemo import Demo, DemoError, InNetns  # noqa: E402
 from ctdload import run_load, summary  # noqa: E402
 
@@ -42,6 +45,8 @@ BAD_LOG = ("Segmentation", "core dumped", "AddressSanitizer", "UndefinedBehavior
            "runtime error:", "premature end of script headers", "End of script output before headers",
            "malloc(): ", "double free", "stack smashing")
 MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"
+SAN_CLIENTS = 16
+SAN_SECONDS = 20 if LONG else 5
 
 if not os.access(CTGEN, os.X_OK):
     t.skip("load", f"{CTGEN} missing: run make")
@@ -119,6 +124,35 @@ def make_churn(ns):
     return churn
 
 
+def san_load(d, ns, san_cgi):
+    """A shorter stress run with the demo's ctd.cgi replaced by the
+    ASan+UBSan build (-fno-sanitize-recover: any report ends the CGI and
+    shows in Apache's error log)."""
+    orig = os.stat(d.cgi)
+    tmp = d.cgi + ".san"
+    shutil.copy2(san_cgi, tmp)
+    os.chown(tmp, orig.st_uid, orig.st_gid)
+    os.chmod(tmp, orig.st_mode & 0o7777)
+    os.rename(tmp, d.cgi)
+    log_at = os.path.getsize(d.error_log)
+    a0 = d.sql("SELECT coalesce(max(id), 0) FROM audit")[0][0]
+    st = run_load(d, clients=SAN_CLIENTS, calls=None, duration=SAN_SECONDS, mix="stress",
+                  churn=make_churn(ns), seed=2)
+    print("# sanitizer build: " + summary(st))
+    with open(d.error_log, errors="replace") as f:
+        f.seek(log_at)
+        log = f.read()
+    bad = [ln for ln in log.splitlines() if any(b.lower() in ln.lower() for b in BAD_LOG + ("Sanitizer",))]
+    t.eq("sanitizer build: no sanitizer report or crash in the error log", [], bad[:10])
+    t.eq("sanitizer build: no unexpected faults", [], st["unexpected"][:10])
+    t.ok("sanitizer build: calls were made", st["calls"] > SAN_CLIENTS, str(st["calls"]))
+    n = d.sql("SELECT count(*) FROM audit WHERE id > ?", a0)[0][0]
+    t.eq("sanitizer build: audit rows == expected", st["audit_expected"], n)
+    t.eq("sanitizer build: no audit row pending", 0,
+         d.sql("SELECT count(*) FROM audit WHERE result = 'pending'")[0][0])
+    t.eq("sanitizer build: PRAGMA integrity_check", [("ok",)], d.sql("PRAGMA integrity_check"))
+
+
 raise_conntrack_max(ENTRIES + CHURN_BATCH * (CHURN_LIVE + 2) + 10000)
 print(f"# load: {CLIENTS} clients for {SECONDS:g} s on a {ENTRIES} table, mix stress, churn on"
       f"{' (CTD_STRESS=long)' if LONG else ''}")
@@ -141,6 +175,7 @@ with Netns(track=False) as ns:
         st = run_load(d, clients=CLIENTS, calls=None, duration=SECONDS, mix="stress",
                       churn=make_churn(ns), seed=int(os.environ.get("CTD_LOAD_SEED", 1)))
         print("# " + summary(st))
+        print(f"# warm-up (login + first view per client, at most 8 at once): {st['warmup_s']:.1f} s")
         print(f"# by method: {st['by_method']}")
         print(f"# faults: {st['faults']}; retries after a keep-alive close: {st['retries']}; churn: { {k: v for k, v in (st['churn'] or {}).items() if k != 'errors'} }")
         print(f"# calls/s {st['calls_per_s']:.1f}  p50 {st['p50_ms']:.0f} ms  p99 {st['p99_ms']:.0f} ms  "
@@ -166,6 +201,13 @@ with Netns(track=False) as ns:
             log = f.read()
         bad = [ln for ln in log.splitlines() if any(b.lower() in ln.lower() for b in BAD_LOG)]
         t.eq("no crash in Apache's error log", [], bad[:10])
+        dbmsg = {}
+        for ln in log.splitlines():
+            if "ctd.cgi: " in ln:
+                k = ln[ln.index("ctd.cgi: "):][:90]
+                dbmsg[k] = dbmsg.get(k, 0) + 1
+        if dbmsg:
+            print(f"# ctd.cgi messages in the error log: {dbmsg}")
 
         # ---- audit
         n_audit, = d.sql("SELECT count(*) FROM audit WHERE id > ?", audit0[1])[0]
@@ -267,6 +309,15 @@ with Netns(track=False) as ns:
         t.ok("some changed marks were checked in the kernel", checked_m > 0)
         t.ok("some changed timeouts were checked in the kernel", checked_t > 0)
         t.eq("marks and timeouts in the kernel are the ones the changes set", [], wrong[:5])
+
+        # ---- once more with the ASan+UBSan build of ctd.cgi in the demo
+        san_cgi = os.path.join(SAN_BUILD, "ctd.cgi")
+        if os.environ.get("CTD_LOAD_SAN", "1") == "0":
+            t.skip("load against the sanitizer build of ctd.cgi", "CTD_LOAD_SAN=0")
+        elif not os.access(san_cgi, os.X_OK):
+            t.skip("load against the sanitizer build of ctd.cgi", f"{san_cgi} missing: make san")
+        else:
+            san_load(d, ns, san_cgi)
     finally:
         d.stop()
 
