@@ -6,10 +6,15 @@ of a real library that leaves a marker when loaded, LD_LIBRARY_PATH, PATH,
 IFS, GCONV_PATH, LOCPATH, MALLOC_*, GLIBC_TUNABLES, TZ...), fds 0-2 closed,
 extra inherited fds, argv tricks (empty argv, format strings, 64 KiB
 argv[0], extra arguments), rlimit tricks (RLIMIT_CORE unlimited then a
-SIGSEGV from the caller, RLIMIT_NOFILE 4), signals blocked or ignored
-across exec, odd sockets on fd 3, and every request type outside the
-whitelist.  Each is served unchanged or refused with the exit code
-include/ctd_exit.h gives it; the held helper's /proc shows the result.
+SIGSEGV from the caller, RLIMIT_NOFILE 4 to 9), signals blocked or
+ignored across exec, odd sockets on fd 3, and every request type outside
+the whitelist.  Each is served unchanged or refused with the exit code
+include/ctd_exit.h gives it; the held helper's /proc and memory show the
+result (its live environment is PATH alone, fds, core limit, ownership).
+
+Regression checks for three helper fixes: a blocked SIGALRM outlived the
+10 s timeout, the caller's TZ stamped the helper's syslog lines, and a
+low RLIMIT_NOFILE made COUNT answer accounting off instead of refusing.
 
 Not repeated here (tests/test-helper-trust.py has them): an unrelated user
 (exit 13), a socket of another uid (13), NO_NEW_PRIVS (14), no setuid bit
