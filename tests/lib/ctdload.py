@@ -127,6 +127,8 @@ class _Client:
         self.gone = 0
         self.timeout_refused = 0
         self.retries = 0
+        self.epoch = time.monotonic()
+        self.call_t0, self.call_s = self.epoch, 0.0
         self.used = 0           # requests answered on the current connection
         self.last_used = 0.0
         self.n = 0
@@ -176,12 +178,16 @@ class _Client:
             break
         self.last_used = time.monotonic()
         self.lat.append(self.last_used - t0)
+        self.call_t0, self.call_s = t0, self.last_used - t0
         if out[0] == "error":
-            self.unexpected.append((method, f"transport: {out[1]!r}"[:300]))
+            self._bad(method, f"transport: {out[1]!r}")
         return out
 
     def _bad(self, method, what):
-        self.unexpected.append((method, str(what)[:300]))
+        """An unexpected outcome of the last call, with when it started
+        (seconds from the start of the run, warm-up included) and how long it took."""
+        when = f" [call at +{self.call_t0 - self.epoch:.1f} s, took {self.call_s:.1f} s]"
+        self.unexpected.append((method, str(what)[:300] + when))
 
     def _fault_desc(self, f):
         return f"fault {f.faultCode}: {f.faultString}"
