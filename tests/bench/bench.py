@@ -429,10 +429,17 @@ def profile(ns, demo, rpc, n):
         p.wait()
         return p.pid
 
+    def page():
+        info = {}
+        cgi_direct(ns, demo, demo.conf, "view", sid, *VIEW, 50, 50, info=info)
+        return info["pid"]
+
     secs, pids = recorded(data, view)
     log(f"   the view took {secs:.3f} s under perf (pids {pids}); data: {data}")
     rsecs, rpids = recorded(data + ".ref", ref)
     log(f"   the reference conntrack -L took {rsecs:.3f} s under perf")
+    psecs, ppids = recorded(data + ".page", page)
+    log(f"   the next page of that snapshot (figure 2) took {psecs:.3f} s under perf")
     cgi_direct(ns, demo, demo.conf, "logout", sid)
 
     def report(title, keys, limit, path=data, pid=pids):
@@ -457,6 +464,7 @@ def profile(ns, demo, rpc, n):
     report("top symbols, self time", "comm,dso,sym", 30)
     report("reference conntrack -L, by dso", "comm,dso", 6, path=data + ".ref", pid=rpids)
     report("reference conntrack -L, top symbols", "comm,dso,sym", 10, path=data + ".ref", pid=rpids)
+    report("the next page from the snapshot, top symbols", "comm,dso,sym", 12, path=data + ".page", pid=ppids)
 
 
 # ---- main -------------------------------------------------------------------------------
@@ -524,4 +532,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        sys.exit(130)

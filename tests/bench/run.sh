@@ -47,4 +47,9 @@ if [ "$want" -gt "$old_max" ]; then
 fi
 echo "bench: nf_conntrack_max $old_max -> $(cat "$max_file"), hashsize $old_hash -> $(cat "$hash_file" 2>/dev/null)" \
 	"(restored at exit); $(nproc) cores, kernel $(uname -r), $(date -u '+%F %T UTC')"
-python3 "$top/tests/bench/bench.py" "$@"
+# the machine may be shared: the load shows how much the absolute times mean
+echo "bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+rc=0
+python3 "$top/tests/bench/bench.py" "$@" || rc=$?
+echo "bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+exit "$rc"
