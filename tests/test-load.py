@@ -20,9 +20,7 @@ import atexit
 import os
 import random
 import shutil
-import subprocess
 import sys
-import threading
 import time
 import xmlrpc.client
 
