@@ -748,7 +748,7 @@ def run_cases(t, ns, d):
         b"<!ENTITY lol%d \"" % i + (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10 + b"\">\n"
         for i in range(1, 10)) + b"]>\n" + raw_call(b"login", [s(b"&lol9;")], decl=b"")
     r = C("billion laughs", P(body=lol), http=400, cgi=True)
-    t.ok(f"billion laughs: refused in {H.last_secs:.2f} s (< 2 s: never expanded)", H.last_secs < 2)
+    t.ok(f"billion laughs: refused in {H.last_secs:.2f} s (< 5 s; expanded it costs ~40 s)", H.last_secs < 5)
     C("external entity file:///etc/passwd (XXE)",
       P(body=b"<?xml version='1.0'?><!DOCTYPE m [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
         raw_call(b"view", [s(b"&x;")], decl=b"")), http=400, cgi=True)
