@@ -54,8 +54,7 @@ Returned dict (st):
   returned true, gone (fault-5 "is gone" changes), timeout_refused (timeout
   changes the kernel refused with EPERM: already fixed), retries (requests
   sent again because the server had closed the kept-alive connection before
-  reading them), client_cpu_s, clients,
-  mix, churn.
+  reading them), client_cpu_s, clients, mix, churn.
 
 Audit rows, from cgi/actions.c and sql/001-initial.sql: a kill whose ids
 (deduplicated) are all in the session's snapshot writes one row per
@@ -66,8 +65,9 @@ any id not in the snapshot (fault 5), bad parameters (3), a viewer's kill
 writes one row, also when the connection has gone (fault 5 "is gone"), when
 the kernel refuses it (fault 7; the mix expects EPERM for a timeout change:
 the kernel refuses to change a timeout that is already fixed, as every
-timeout set through ctd is), or the helper fails; a change refused before that (3, 4, 5 "not found in this
-session's snapshot") writes none.  Calls inside a multicall count the same.
+timeout set through ctd is), or the helper fails; a change refused before
+that (3, 4, 5 "not found in this session's snapshot") writes none.  Calls
+inside a multicall count the same.
 """
 import http.client
 import random
