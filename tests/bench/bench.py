@@ -103,6 +103,13 @@ class Fig:
             return f"{m:.3f} s ({min(xs):.3f}..{max(xs):.3f})"
         return f"{m:.1f} {unit} ({min(xs):.1f}..{max(xs):.1f})"
 
+    def verdict(self):
+        """True (PASS), False (MISS) or None (no target)."""
+        if self.target is None or not self.ctd:
+            return None
+        val = statistics.median(self.ctd) / statistics.median(self.ref) if self.ref else statistics.median(self.ctd)
+        return val <= self.target
+
     def line(self):
         s = f"  {self.num:<3}{self.name:<44}{self.summary(self.ctd, self.unit):<30}"
         if self.ref:
@@ -514,11 +521,21 @@ def main():
                         profile(ns, demo, rpc, a.profile)
                         return 0
                     fixed = Rpc(demo, port=fport)
-                    bench_small(ns, demo, rpc, fixed, a.runs)
+                    small = bench_small(ns, demo, rpc, fixed, a.runs)
                     figs = {}
                     for n in sizes:
                         bench_size(ns, demo, rpc, n, a.runs, figs)
-                    bench_load(ns, demo, a.runs)
+                    st = bench_load(ns, demo, a.runs)
+                    allf = small + [f for n in sizes for f in figs[n]]
+                    miss = [f"{f.num} at {n}" for n in sizes for f in figs[n] if f.verdict() is False]
+                    miss += [f"{f.num}" for f in small if f.verdict() is False]
+                    npass = sum(1 for f in allf if f.verdict())
+                    if st is not None:
+                        if st.get("unexpected"):
+                            miss.append("7")
+                        else:
+                            npass += 1
+                    log(f"\ntargets: {npass} PASS, {len(miss)} MISS" + (f" ({', '.join(miss)})" if miss else ""))
                     err = open(demo.error_log, errors="replace").read()
                     bad = [w for w in ("Segmentation", "AddressSanitizer", "premature end of script",
                                        "core dumped") if w in err]
