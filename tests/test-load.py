@@ -159,11 +159,12 @@ with Netns(track=False) as ns:
     r = ns.run(CTGEN, str(ENTRIES), "0", "30", check=False)
     t.eq("ctgen filled the table", 0, r.returncode)
     print(f"# {r.stdout.strip()}")
+    d = Demo(ns, mode="setuid", log_name="test-load-demo")
     try:
-        d = Demo(ns, mode="setuid", log_name="test-load-demo")
         d.start()
     except DemoError as e:
         t.ok("demo starts", False, str(e))
+        d.stop()
         t.done()
     try:
         # one login first so that the database exists, then the baseline
