@@ -118,6 +118,7 @@ int db_begin(xmlrpc_env *env, sqlite3 *db);
 int db_commit(xmlrpc_env *env, sqlite3 *db);
 void db_rollback(sqlite3 *db);
 extern const char ctd_sql_001[];
+extern const char ctd_sql_002[];
 
 /* ---- per-request context ------------------------------------------------------- */
 struct ctd_ctx {
@@ -166,7 +167,8 @@ int auth_password_text(const char *text, size_t len, const char *user, const cha
  */
 struct snap_info {
 	int64_t dump_id;
-	double time;
+	double started; /* before the helper ran */
+	double time;	/* when the dump was complete: the snapshot time */
 	double interval;
 	bool accounting;
 	uint32_t count;

@@ -17,10 +17,15 @@ __asm__(".section .rodata\n"
 	"ctd_sql_001:\n"
 	".incbin \"sql/001-initial.sql\"\n"
 	".byte 0\n"
+	".global ctd_sql_002\n"
+	".type ctd_sql_002, @object\n"
+	"ctd_sql_002:\n"
+	".incbin \"sql/002-shared-dumps.sql\"\n"
+	".byte 0\n"
 	".previous\n");
 
-static const char *const migrations[] = {ctd_sql_001};
-#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
+static const char *const migrations[] = {ctd_sql_001, ctd_sql_002};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* Every call writes (its session's last use); a fresh view of a 100k table
  * holds the write lock while it stores ~14 MB, and 64 clients queue behind
  * such writers for more than 5 s: wait rather than fail the call (fault 8),

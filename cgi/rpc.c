@@ -80,13 +80,13 @@ static xmlrpc_value *m_change(xmlrpc_env *env, xmlrpc_value *params, void *srv, 
 	return rpc_change_impl(env, srv, params);
 }
 
-static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, const char *sql, int64_t value)
+static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, const char *sql, double value)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(ctx->db, sql, -1, &st, NULL);
 
 	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, value);
+		sqlite3_bind_double(st, 1, value); /* an INTEGER column keeps an integral value as one */
 		sqlite3_bind_int64(st, 2, ctx->sid);
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
@@ -101,7 +101,10 @@ static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, const char *sql, in
 static xmlrpc_value *m_refresh(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
 {
 	(void)params, (void)call;
-	if (set_session(env, srv, "UPDATE sessions SET want_refresh=?1 WHERE id=?2", 1) < 0)
+	/* the next view takes a dump begun after now (its own, or another
+	 * session's: snapshot.c) */
+	if (set_session(env, srv, "UPDATE sessions SET want_refresh=1, refresh_after=?1 WHERE id=?2",
+			now_s()) < 0)
 		return NULL;
 	return xmlrpc_bool_new(env, 1);
 }
@@ -122,7 +125,7 @@ static xmlrpc_value *m_set_autorefresh(xmlrpc_env *env, xmlrpc_value *params, vo
 			  CTD_AUTOREFRESH_MAX);
 		return NULL;
 	}
-	if (set_session(env, srv, "UPDATE sessions SET autorefresh=?1 WHERE id=?2", x) < 0)
+	if (set_session(env, srv, "UPDATE sessions SET autorefresh=?1 WHERE id=?2", (double)x) < 0)
 		return NULL;
 	return xmlrpc_bool_new(env, 1);
 }

@@ -81,8 +81,9 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 	session_purge(ctx);
 	rc = sqlite3_prepare_v2(
 	    ctx->db,
-	    "INSERT INTO sessions(token_hash, user, bound, created, last_used) VALUES (?1,?2,?3,?4,?4)", -1,
-	    &st, NULL);
+	    "INSERT INTO sessions(token_hash, user, bound, created, last_used, refresh_after) "
+	    "VALUES (?1,?2,?3,?4,?4,?4)",
+	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_blob(st, 1, hash, sizeof(hash), SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, user, -1, SQLITE_TRANSIENT);

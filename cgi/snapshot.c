@@ -13,12 +13,24 @@
  * The dump is never filtered in the kernel: it feeds the session's
  * snapshot, which must hold the whole table so that later views with other
  * filters page from it without dumping again.
+ *
+ * Dumps are shared: a view that needs a fresh table first looks for a dump
+ * that began after its session asked for one (login, refresh), or, with
+ * autorefresh N, one younger than N s, whoever made it.  Only one CGI dumps
+ * at a time (an flock on "<database>-dumplock"); the others wait for it and
+ * take its result.  So many clients watching one table cost one dump per
+ * period, not one each, and memory holds at most one table being dumped.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ctd_cgi.h"
 #include "helper_client.h"
@@ -250,15 +262,16 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(ctx->db,
-				"INSERT INTO dumps(time, interval, accounting, count) VALUES (?1,?2,?3,?4)",
-				-1, &st, NULL);
+	rc = sqlite3_prepare_v2(
+	    ctx->db, "INSERT INTO dumps(time, interval, accounting, count, started) VALUES (?1,?2,?3,?4,?5)",
+	    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_double(st, 1, info->time);
 	sqlite3_bind_double(st, 2, info->interval);
 	sqlite3_bind_int(st, 3, info->accounting);
 	sqlite3_bind_int64(st, 4, t->n);
+	sqlite3_bind_double(st, 5, info->started);
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		goto fail;
 	sqlite3_finalize(st);
@@ -361,6 +374,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 
 	memset(&e, 0, sizeof(e));
 	memset(&cnt, 0, sizeof(cnt));
+	info->started = now_s();
 	if (hc_count(&ht, &cnt, &e) < 0) {
 		hc_fault(env, &e);
 		return -1;
@@ -408,8 +422,8 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 	memset(info, 0, sizeof(*info));
 	rc = sqlite3_prepare_v2(
 	    ctx->db,
-	    "SELECT d.id, d.time, d.interval, d.accounting, d.count FROM sessions s JOIN dumps d ON "
-	    "d.id = s.dump_id WHERE s.id=?1",
+	    "SELECT d.id, d.time, d.interval, d.accounting, d.count, d.started FROM sessions s JOIN dumps d "
+	    "ON d.id = s.dump_id WHERE s.id=?1",
 	    -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
@@ -423,6 +437,7 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 		info->interval = sqlite3_column_double(st, 2);
 		info->accounting = sqlite3_column_int(st, 3) != 0;
 		info->count = (uint32_t)sqlite3_column_int64(st, 4);
+		info->started = sqlite3_column_double(st, 5);
 		sqlite3_finalize(st);
 		return 0;
 	}
@@ -434,14 +449,99 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 	return 1;
 }
 
+/*
+ * Point the session at the newest dump that is fresh enough for it: begun
+ * after `after` (want) or complete after `after` (autorefresh).  1 taken,
+ * 0 none, -1 fault.
+ */
+static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, double after,
+		       struct snap_info *info)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(ctx->db,
+				by_start ? "SELECT id FROM dumps WHERE started > ?1 ORDER BY id DESC LIMIT 1"
+					 : "SELECT id FROM dumps WHERE time > ?1 ORDER BY id DESC LIMIT 1",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_double(st, 1, after);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		goto fail;
+	info->dump_id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	rc = sqlite3_prepare_v2(
+	    ctx->db,
+	    "UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
+	    "sort_total=NULL WHERE id=?2",
+	    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, info->dump_id);
+	sqlite3_bind_int64(st, 2, ctx->sid);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		db_fault(env, ctx->db, rc, "updating a session");
+		return -1;
+	}
+	rc = snap_info_of_session(env, ctx, info);
+	return rc < 0 ? -1 : rc == 0;
+fail:
+	sqlite3_finalize(st);
+	db_fault(env, ctx->db, rc, "reading the dumps");
+	return -1;
+}
+
+/* The one-dump-at-a-time lock: an fd holding flock(LOCK_EX) on
+ * "<database>-dumplock", or -1 when it cannot be had (then we dump
+ * without it: sharing is an optimisation, never a reason to fail).  A
+ * crashed or killed holder releases it with its last fd. */
+static int dump_lock(const struct ctd_ctx *ctx)
+{
+	char path[PATH_MAX + 16];
+	struct timespec pause = {0, 10 * 1000 * 1000};
+	double deadline = now_s() + ctx->cfg.helper_timeout + 30;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s-dumplock", ctx->cfg.database) >= sizeof(path))
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "ctd.cgi: %s: %s (dumping without the shared-dump lock)\n", path,
+			strerror(errno));
+		return -1;
+	}
+	/* polled, not blocking: a holder stuck past the helper's own timeout
+	 * must not hold every view hostage */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || now_s() > deadline) {
+			fprintf(stderr, "ctd.cgi: %s: %s (dumping without it)\n", path,
+				errno == EWOULDBLOCK ? "held too long" : strerror(errno));
+			close(fd);
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+	}
+	return fd;
+}
+
 int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh)
 {
 	sqlite3_stmt *st;
-	int want = 1, autorefresh = 0, rc;
+	int want = 1, autorefresh = 0, rc, lock;
+	double refresh_after = 0, after;
 
 	memset(fresh, 0, sizeof(*fresh));
-	rc = sqlite3_prepare_v2(ctx->db, "SELECT want_refresh, autorefresh FROM sessions WHERE id=?1", -1,
-				&st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT want_refresh, autorefresh, refresh_after FROM sessions WHERE id=?1",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a session");
 		return -1;
@@ -450,6 +550,7 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		want = sqlite3_column_int(st, 0);
 		autorefresh = sqlite3_column_int(st, 1);
+		refresh_after = sqlite3_column_double(st, 2);
 	}
 	sqlite3_finalize(st);
 	rc = snap_info_of_session(env, ctx, info);
@@ -457,7 +558,21 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 		return -1;
 	if (rc == 0 && !want && !(autorefresh > 0 && now_s() - info->time >= autorefresh))
 		return 0;
-	return do_dump(env, ctx, info, fresh);
+	/* what "fresh" means for this session: begun after its last login or
+	 * refresh, or else complete within the last autorefresh seconds */
+	after = want ? refresh_after : now_s() - autorefresh;
+	if ((rc = take_shared(env, ctx, want, after, info)) != 0)
+		return rc < 0 ? -1 : 0;
+	lock = dump_lock(ctx);
+	/* someone may have dumped while we waited */
+	rc = lock >= 0 ? take_shared(env, ctx, want, after, info) : 0;
+	if (rc == 0)
+		rc = do_dump(env, ctx, info, fresh);
+	else
+		rc = rc < 0 ? -1 : 0;
+	if (lock >= 0)
+		close(lock);
+	return rc;
 }
 
 int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t)

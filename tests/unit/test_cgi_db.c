@@ -48,7 +48,12 @@ int main(void)
 	db = db_open(&env, path);
 	reset();
 	CHECK(db && !code, "new database created");
-	CHECK(scalar(db, "PRAGMA user_version") == 1, "schema version 1");
+	CHECK(scalar(db, "PRAGMA user_version") == 2, "schema version 2 (both migrations)");
+	CHECK(
+	    scalar(db, "SELECT count(*) FROM pragma_table_info('dumps') WHERE name='started'") == 1 &&
+		scalar(db, "SELECT count(*) FROM pragma_table_info('sessions') WHERE name='refresh_after'") ==
+		    1,
+	    "columns from sql/002-shared-dumps.sql");
 	CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
 			 "('sessions','dumps','dump_chunks','audit')") == 4,
 	      "tables from sql/001-initial.sql");
@@ -57,7 +62,7 @@ int main(void)
 	sqlite3_close(db);
 	db = db_open(&env, path);
 	reset();
-	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 1, "reopen: no second migration");
+	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 2, "reopen: no second migration");
 
 	/* sessions */
 	memset(&ctx, 0, sizeof(ctx));
@@ -124,6 +129,26 @@ int main(void)
 	CHECK(!db && env.fault_occurred && env.fault_code == CTD_F_CONFIG &&
 		  !strstr(env.fault_string, "nonexistent"),
 	      "missing directory: fault 8 without the path (%s)", env.fault_occurred ? env.fault_string : "");
+	reset();
+
+	/* a database of schema version 1 (the first release) is migrated in
+	 * place and keeps its rows */
+	snprintf(cmd, sizeof(cmd), "%s/v1.db", dir);
+	CHECK(
+	    sqlite3_open(cmd, &db) == SQLITE_OK &&
+		sqlite3_exec(db, ctd_sql_001, NULL, NULL, NULL) == SQLITE_OK &&
+		sqlite3_exec(db,
+			     "PRAGMA user_version = 1; INSERT INTO dumps(time, interval, accounting, count) "
+			     "VALUES (1, 0, 1, 0)",
+			     NULL, NULL, NULL) == SQLITE_OK,
+	    "a version-1 database made from sql/001 alone");
+	sqlite3_close(db);
+	db = db_open(&env, cmd);
+	CHECK(db && !env.fault_occurred && scalar(db, "PRAGMA user_version") == 2 &&
+		  scalar(db, "SELECT count(*) FROM dumps WHERE time = 1 AND started = 0") == 1,
+	      "version 1 -> 2 on open, the old dump row kept (%s)",
+	      env.fault_occurred ? env.fault_string : "");
+	sqlite3_close(db);
 	reset();
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
