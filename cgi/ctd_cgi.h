@@ -133,6 +133,7 @@ struct ctd_ctx {
 	int64_t sid;
 	char user[CTD_USER_MAX];
 	int role;
+	unsigned logins; /* login calls in this request (system.multicall) */
 };
 
 sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx);

@@ -27,6 +27,13 @@ static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, v
 	int bad;
 
 	(void)call;
+	/* One login per HTTP request.  Inside system.multicall a single request
+	 * could otherwise make thousands of sessions, or try thousands of
+	 * passwords against the password file in one go. */
+	if (++ctx->logins > 1) {
+		ctd_fault(env, CTD_F_ROLE, "not permitted: one login per request (not several in a multicall)");
+		return NULL;
+	}
 	if (ctx->remote_user) {
 		/* Apache authenticated the request: the parameters, whatever they are, do not matter */
 		if (strlen(ctx->remote_user) >= CTD_USER_MAX) {

@@ -112,6 +112,12 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_fault("empty password -> fault 1", 1, "login", "alice", "", remote_user=None)
     fx.expect_fault("unknown user -> fault 1", 1, "login", "mallory", "secret-alice", remote_user=None)
     fx.expect_fault("no credentials at all -> fault 1", 1, "login", remote_user=None)
+    # password guessing inside one request: one login per request, the rest fault 4 unchecked
+    guesses = [{"methodName": "login", "params": ["alice", g]} for g in ("a", "b", "secret-alice", "c")]
+    res = fx.expect_ok("multicall of 4 password logins answers", "system.multicall", guesses, remote_user=None)
+    if res:
+        t.eq("... only the first is checked (fault 1); the others, the right password among them, fault 4",
+             [1, 4, 4, 4], [x.get("faultCode") if isinstance(x, dict) else "session" for x in res])
     # constant-time handling of unknown users: an unknown user must cost about as much as a
     # known one (a hash is computed either way); a 10x gap would reveal valid user names
     def timed(user):

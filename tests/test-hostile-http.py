@@ -952,9 +952,18 @@ def run_cases(t, ns, d):
       "per-call faults 5, 2, 3",
       P(body=mc([("kill", (sid, [tcp4, "12345"])), ("kill", (vsid, [tcp4])), ("change", (sid, "mark", tcp4, "x"))])),
       ok=lambda v: [x.get("faultCode") for x in v] == [5, 2, 3])
-    C("multicall of login x 3 (each a session, as three logins would)",
-      P(body=mc([("login", ())] * 3)), ok=lambda v: all(len(x[0]) == 64 for x in v),
-      new_sessions=[("admin", 1)] * 3)
+    # one login per request: a multicall must not make thousands of sessions
+    # (or, with a password file, try thousands of passwords) in one request
+    C("multicall of login x 3: the first makes a session, the others fault 4",
+      P(body=mc([("login", ())] * 3)),
+      ok=lambda v: len(v) == 3 and len(v[0][0]) == 64 and
+      [x.get("faultCode") if isinstance(x, dict) else None for x in v[1:]] == [4, 4],
+      new_sessions=[("admin", 1)])
+    n_lg = 5000
+    C(f"multicall of login x {n_lg}: still one session", P(body=mc([("login", ())] * n_lg)),
+      ok=lambda v: len(v) == n_lg and len(v[0][0]) == 64 and
+      all(isinstance(x, dict) and x.get("faultCode") == 4 for x in v[1:]),
+      new_sessions=[("admin", 1)])
 
     # ---- hidden connections and snapshots ---------------------------------------------------------------
     C("view filtered on the hidden entry's id", P(body=xml_call("view", sid, {"id": hidden})),
