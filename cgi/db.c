@@ -177,6 +177,31 @@ fail:
 	return -1;
 }
 
+/*
+ * Every CGI is the database's first connection, so SQLite rebuilds its WAL
+ * index by reading the whole WAL at open, and forgets what was already
+ * checkpointed: a PASSIVE checkpoint never lets the WAL restart.  A 1M
+ * snapshot left there (~150 MB) cost every later call ~50 ms, and each
+ * call's own 64 KiB frame piled up between dumps.  So once a commit leaves
+ * CTD_WAL_FRAMES_MAX frames, checkpoint everything and truncate the WAL:
+ * in the call that stored a snapshot (it already took seconds), else in
+ * the small commit that crosses the line.  Readers still on an older
+ * snapshot make it wait at most briefly; then it is left for a later call.
+ */
+#define CTD_WAL_FRAMES_MAX   256
+#define CTD_WAL_CKPT_WAIT_MS 200
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	(void)arg;
+	if (frames >= CTD_WAL_FRAMES_MAX) {
+		sqlite3_busy_timeout(db, CTD_WAL_CKPT_WAIT_MS);
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+	}
+	return SQLITE_OK;
+}
+
 sqlite3 *db_open(xmlrpc_env *env, const char *path)
 {
 	sqlite3 *db = NULL;
@@ -207,14 +232,13 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA cache_size=-2048")) != SQLITE_OK ||
-	    /* a snapshot commit would otherwise checkpoint ~150 MB inside
-	     * whichever call comes next; checkpoints run in the dump's
-	     * background housekeeping and at login instead */
+	    /* checkpoints: wal_hook below instead */
 	    (rc = db_exec(db, "PRAGMA wal_autocheckpoint=0")) != SQLITE_OK) {
 		db_fault(env, db, rc, "setting up");
 		sqlite3_close(db);
 		return NULL;
 	}
+	sqlite3_wal_hook(db, wal_hook, NULL);
 	if (migrate(env, db) < 0) {
 		sqlite3_close(db);
 		return NULL;

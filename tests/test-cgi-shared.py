@@ -107,6 +107,19 @@ with Netns() as ns, Cgi(t, ns) as fx:
     t.ok("lock path unusable (a directory): the view still answers", r[1] is None, r)
     t.ok("... and says why on stderr (Apache's error log)", b"dumplock" in fx.last.stderr, fx.last.stderr[-300:])
     os.rmdir(lock)
+
+    # the WAL does not pile up between dumps: every call commits its
+    # session (a 64 KiB page); past 256 pages (16 MiB) a call checkpoints
+    fx.conf()
+    wal = fx.db + "-wal"
+    sizes = []
+    for i in range(400):
+        fx.call("whoami", a)
+        if i % 50 == 49:
+            sizes.append(os.path.getsize(wal) if os.path.exists(wal) else 0)
+    print(f"# WAL size every 50 calls: {[round(x / 2**20, 1) for x in sizes]} MiB", flush=True)
+    t.ok("400 calls without a dump: the WAL never passes 16 MiB + a few pages (checkpointed as it goes)",
+         max(sizes) <= 17 * 2**20, sizes)
     t.eq("integrity_check", "ok", fx.integrity())
 
 t.done()
