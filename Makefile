@@ -162,7 +162,8 @@ check-only:
 bench: all
 	tests/bench/run.sh
 	tests/bench/helper-dump.sh
-stress: all unit san fuzz-build
+stress: deps
+	$(MAKE) all unit san fuzz-build
 	CTD_STRESS=long CTD_BUILD=$(CURDIR)/$(B) CTD_SAN_BUILD=$(CURDIR)/$(SAN) CTD_FUZZ_BUILD=$(CURDIR)/$(FUZZ) \
 		tests/run-tests.sh
 
