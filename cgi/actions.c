@@ -15,8 +15,9 @@
 #include "ctd_cgi.h"
 #include "helper_client.h"
 
-/* busy timeouts to wait for the database before an audit result is lost */
-#define AUDIT_DONE_TRIES 6
+/* busy timeouts (30 s each, cgi/db.c) to wait for the database before an
+ * audit result is lost: together still inside Apache's 75 s CGI timeout */
+#define AUDIT_DONE_TRIES 2
 
 void tuple_text(const struct ctd_record *r, char *out, size_t outlen)
 {
@@ -271,7 +272,8 @@ out:
 xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
-	xmlrpc_value *vf = rpc_param(env, params, 1), *vid = rpc_param(env, params, 2), *vv = rpc_param(env, params, 3);
+	xmlrpc_value *vf = rpc_param(env, params, 1), *vid = rpc_param(env, params, 2),
+		     *vv = rpc_param(env, params, 3);
 	struct ctd_record rec;
 	struct ctd_target tg;
 	struct ctd_result res;

@@ -217,9 +217,9 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db, 1);
-	/* the last connection to close would checkpoint the whole WAL (a
-	 * snapshot is ~150 MB at 1M entries) while Apache waits for us to
-	 * exit; checkpoints run in the background housekeeping instead */
+	/* the last connection to close would checkpoint and delete the WAL on
+	 * every call while Apache waits for us to exit; checkpoints happen in
+	 * wal_hook above and in the dump's background housekeeping instead */
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	/* Snapshots are large blobs: 64 KiB pages make their overflow chains
@@ -232,7 +232,7 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA cache_size=-2048")) != SQLITE_OK ||
-	    /* checkpoints: wal_hook below instead */
+	    /* checkpoints: wal_hook instead */
 	    (rc = db_exec(db, "PRAGMA wal_autocheckpoint=0")) != SQLITE_OK) {
 		db_fault(env, db, rc, "setting up");
 		sqlite3_close(db);

@@ -92,10 +92,8 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 		rc = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (rc == SQLITE_DONE) {
-			if (db_commit(env, ctx->db) < 0)
-				return -1;
-			sqlite3_wal_checkpoint_v2(ctx->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-			return 0;
+			/* checkpoints: db.c's WAL hook */
+			return db_commit(env, ctx->db) < 0 ? -1 : 0;
 		}
 	}
 	db_fault(env, ctx->db, rc, "creating a session");

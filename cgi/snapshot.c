@@ -253,6 +253,25 @@ static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double no
 	*interval = dt;
 }
 
+/* Point the session at a dump: its views read that one from now on, and
+ * the order cached for the previous dump is dropped.  SQLite result code. */
+static int session_use_dump(struct ctd_ctx *ctx, int64_t dump_id)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(ctx->db,
+				    "UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, "
+				    "sort_idx=NULL, sort_total=NULL WHERE id=?2",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, dump_id);
+	sqlite3_bind_int64(st, 2, ctx->sid);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_table *t,
 		      struct snap_info *info)
 {
@@ -293,18 +312,9 @@ static int store_dump(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_ta
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(
-	    ctx->db,
-	    "UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
-	    "sort_total=NULL WHERE id=?2",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
+	st = NULL;
+	if ((rc = session_use_dump(ctx, info->dump_id)) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(st, 1, info->dump_id);
-	sqlite3_bind_int64(st, 2, ctx->sid);
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
-		goto fail;
-	sqlite3_finalize(st);
 	/* no purge here: freeing the previous dump's pages is the next dump's
 	 * background work (housekeeping below), off the response path */
 	return db_commit(env, ctx->db);
@@ -414,17 +424,28 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	return 0;
 }
 
+/* A dumps row (d.) as the columns below, into a snap_info. */
+#define DUMP_COLUMNS "d.id, d.time, d.interval, d.accounting, d.count, d.started"
+static void info_from_row(sqlite3_stmt *st, struct snap_info *info)
+{
+	info->dump_id = sqlite3_column_int64(st, 0);
+	info->time = sqlite3_column_double(st, 1);
+	info->interval = sqlite3_column_double(st, 2);
+	info->accounting = sqlite3_column_int(st, 3) != 0;
+	info->count = (uint32_t)sqlite3_column_int64(st, 4);
+	info->started = sqlite3_column_double(st, 5);
+}
+
 int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	memset(info, 0, sizeof(*info));
-	rc = sqlite3_prepare_v2(
-	    ctx->db,
-	    "SELECT d.id, d.time, d.interval, d.accounting, d.count, d.started FROM sessions s JOIN dumps d "
-	    "ON d.id = s.dump_id WHERE s.id=?1",
-	    -1, &st, NULL);
+	rc = sqlite3_prepare_v2(ctx->db,
+				"SELECT " DUMP_COLUMNS " FROM sessions s JOIN dumps d ON d.id = s.dump_id "
+				"WHERE s.id=?1",
+				-1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
 		return -1;
@@ -432,12 +453,7 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 	sqlite3_bind_int64(st, 1, ctx->sid);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		info->dump_id = sqlite3_column_int64(st, 0);
-		info->time = sqlite3_column_double(st, 1);
-		info->interval = sqlite3_column_double(st, 2);
-		info->accounting = sqlite3_column_int(st, 3) != 0;
-		info->count = (uint32_t)sqlite3_column_int64(st, 4);
-		info->started = sqlite3_column_double(st, 5);
+		info_from_row(st, info);
 		sqlite3_finalize(st);
 		return 0;
 	}
@@ -451,18 +467,23 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 
 /*
  * Point the session at the newest dump that is fresh enough for it: begun
- * after `after` (want) or complete after `after` (autorefresh).  1 taken,
- * 0 none, -1 fault.
+ * after `after` (want) or complete after `after` (autorefresh).  Chosen and
+ * taken in one transaction, so a purge cannot free it in between.
+ * 1 taken, 0 none, -1 fault.
  */
 static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, double after,
 		       struct snap_info *info)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	int rc;
 
+	if (db_begin(env, ctx->db) < 0)
+		return -1;
 	rc = sqlite3_prepare_v2(ctx->db,
-				by_start ? "SELECT id FROM dumps WHERE started > ?1 ORDER BY id DESC LIMIT 1"
-					 : "SELECT id FROM dumps WHERE time > ?1 ORDER BY id DESC LIMIT 1",
+				by_start ? "SELECT " DUMP_COLUMNS " FROM dumps d WHERE started > ?1 "
+					   "ORDER BY id DESC LIMIT 1"
+					 : "SELECT " DUMP_COLUMNS " FROM dumps d WHERE time > ?1 "
+					   "ORDER BY id DESC LIMIT 1",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -470,32 +491,21 @@ static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, doub
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		sqlite3_finalize(st);
+		db_rollback(ctx->db);
 		return 0;
 	}
 	if (rc != SQLITE_ROW)
 		goto fail;
-	info->dump_id = sqlite3_column_int64(st, 0);
+	info_from_row(st, info);
 	sqlite3_finalize(st);
-	rc = sqlite3_prepare_v2(
-	    ctx->db,
-	    "UPDATE sessions SET dump_id=?1, want_refresh=0, sort_key=NULL, sort_idx=NULL, "
-	    "sort_total=NULL WHERE id=?2",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
+	st = NULL;
+	if ((rc = session_use_dump(ctx, info->dump_id)) != SQLITE_OK)
 		goto fail;
-	sqlite3_bind_int64(st, 1, info->dump_id);
-	sqlite3_bind_int64(st, 2, ctx->sid);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		db_fault(env, ctx->db, rc, "updating a session");
-		return -1;
-	}
-	rc = snap_info_of_session(env, ctx, info);
-	return rc < 0 ? -1 : rc == 0;
+	return db_commit(env, ctx->db) < 0 ? -1 : 1;
 fail:
 	sqlite3_finalize(st);
-	db_fault(env, ctx->db, rc, "reading the dumps");
+	db_fault(env, ctx->db, rc, "taking a shared snapshot");
+	db_rollback(ctx->db);
 	return -1;
 }
 
@@ -568,11 +578,9 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	rc = lock >= 0 ? take_shared(env, ctx, want, after, info) : 0;
 	if (rc == 0)
 		rc = do_dump(env, ctx, info, fresh);
-	else
-		rc = rc < 0 ? -1 : 0;
 	if (lock >= 0)
 		close(lock);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t)

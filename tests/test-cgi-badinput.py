@@ -13,7 +13,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from ctdtest import SAN_BUILD, T, Netns, need_root  # noqa: E402
-from ctdcgi import Cgi, ct_add, ct_ext  # noqa: E402
+from ctdcgi import Cgi, body_fault, ct_add, ct_ext  # noqa: E402
 
 t = T()
 need_root(t)
@@ -27,13 +27,8 @@ def state(ns):
 
 
 def fault_code(r):
-    try:
-        xmlrpc.client.loads(r.body)
-    except xmlrpc.client.Fault as f:
-        return f.faultCode
-    except Exception:  # noqa: BLE001
-        return None
-    return None
+    f = body_fault(r.body)
+    return f.faultCode if f else None
 
 
 def refused(desc, r, codes=None, http=None):

@@ -11,7 +11,6 @@ Oracle: `conntrack -L` inside the namespace, Apache's access log (which
 shows whether the CGI handler ran), DESIGN.md §2 and issue 5.
 """
 import atexit
-import ctypes
 import json
 import os
 import random
@@ -19,7 +18,6 @@ import re
 import shutil
 import socket
 import ssl
-import string
 import struct
 import subprocess
 import sys
@@ -30,6 +28,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from ctdtest import OUT, TOP, T, Netns, need_root  # noqa: E402
+from ctddemo import InNetns, password as pw  # noqa: E402
 
 t = T()
 need_root(t)
@@ -46,38 +45,6 @@ _phpmods = subprocess.run(["php", "-m"], capture_output=True, text=True).stdout.
 if "xmlrpc" not in _phpmods or "curl" not in _phpmods:
     t.skip("end-to-end tests", "php-xmlrpc / php-curl missing: run make deps")
     t.done()
-
-# ---- the namespace the clients live in -------------------------------------------
-_libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNET = 0x40000000
-
-
-class InNetns:
-    """Moves this (single-threaded) process into a namespace and back, so
-    python's own sockets and every child (php, xmlrpc, curl) live there."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __enter__(self):
-        self.home = os.open("/proc/self/ns/net", os.O_RDONLY)
-        fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
-        try:
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                raise OSError(ctypes.get_errno(), "setns")
-        finally:
-            os.close(fd)
-        return self
-
-    def __exit__(self, *exc):
-        _libc.setns(self.home, CLONE_NEWNET)
-        os.close(self.home)
-        return False
-
-
-def pw():
-    return "".join(random.choice(string.ascii_letters + string.digits) for _ in range(20))
-
 
 # ---- the demo, in its own directory (the user's .demo is never touched) ------------
 demo_dir = tempfile.mkdtemp(prefix="ctd-e2e.", dir="/var/tmp")

@@ -25,7 +25,7 @@ import time
 import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ctdcgi import Cgi, ct_add, ct_ext  # noqa: E402
+from ctdcgi import Cgi, body_fault, ct_add, ct_ext  # noqa: E402
 from ctdtest import BUILD, Netns, T, need_root  # noqa: E402
 
 t = T()
@@ -63,14 +63,8 @@ def io(pid):
 
 def resp_fault(out):
     """(faultCode, faultString) of a CGI's raw output, (None, '') if none."""
-    body = out.split(b"\r\n\r\n", 1)[-1]
-    try:
-        xmlrpc.client.loads(body)
-    except xmlrpc.client.Fault as f:
-        return f.faultCode, f.faultString
-    except Exception:  # noqa: BLE001
-        pass
-    return None, ""
+    f = body_fault(out.split(b"\r\n\r\n", 1)[-1])
+    return (f.faultCode, f.faultString) if f else (None, "")
 
 
 def comm(pid):

@@ -43,6 +43,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from ctdtest import SAN_BUILD, T, Netns, need_root, parse_conntrack_xml  # noqa: E402
+from ctdcgi import body_fault  # noqa: E402
 
 # ---- a raw HTTPS client: exact bytes out, the answer parsed ---------------------------------
 
@@ -1086,13 +1087,8 @@ def mutate(t, H, sid):
 
 
 def xmlrpc_fault_string(r):
-    try:
-        xmlrpc.client.loads(r.body)
-    except xmlrpc.client.Fault as f:
-        return f.faultString
-    except Exception:  # noqa: BLE001
-        pass
-    return ""
+    f = body_fault(r.body)
+    return f.faultString if f else ""
 
 
 def helper_whitelist(t, ns, d, H):

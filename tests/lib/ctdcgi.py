@@ -71,6 +71,18 @@ class Reply:
         return f"<Reply rc={self.rc} status={self.status} body={self.body[:200]!r} err={self.stderr[-300:]!r}>"
 
 
+def body_fault(body):
+    """The xmlrpc.client.Fault an XML-RPC response body carries, else None
+    (a normal answer, or not XML-RPC at all)."""
+    try:
+        xmlrpc.client.loads(body)
+    except xmlrpc.client.Fault as f:
+        return f
+    except Exception:  # noqa: BLE001 - anything unparsable is "no fault"
+        pass
+    return None
+
+
 def sanitizer_report(stderr):
     s = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
     for pat in ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime error:", "LeakSanitizer"):
