@@ -161,26 +161,118 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+/* The records of the session's snapshot that ids[] (ascending, no repeats)
+ * name, hidden ones left out, into *recs (*nrec of them; the caller frees
+ * it).  An id that names none is fault 5 and nothing is returned: all or
+ * nothing.  `what` ends that fault's sentence.  0 or -1. */
+static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const uint32_t *ids, size_t n,
+			    const char *what, struct ctd_record **recs, size_t *nrec)
+{
+	struct snap_info info;
+	uint32_t *counts = NULL;
+	size_t i, j = 0, k = 0;
+	int rc;
+
+	*recs = NULL;
+	*nrec = 0;
+	rc = snap_info_of_session(env, ctx, &info);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found: call view first, then use ids it returned",
+			  ids[0]);
+		return -1;
+	}
+	if (!(counts = calloc(n, sizeof(*counts)))) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+		return -1;
+	}
+	if (snap_lookup(env, ctx, info.dump_id, ids, n, recs, nrec, counts) < 0) {
+		free(counts);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t c, shown = 0;
+
+		for (c = 0; c < counts[i]; c++, j++)
+			if (!view_row_hidden(&ctx->cfg, &(*recs)[j])) {
+				(*recs)[k++] = (*recs)[j];
+				shown++;
+			}
+		if (!shown) {
+			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot%s", ids[i],
+				  what);
+			free(counts);
+			free(*recs);
+			*recs = NULL;
+			*nrec = 0;
+			return -1;
+		}
+	}
+	*nrec = k;
+	free(counts);
+	return 0;
+}
+
+/* Destroys or updates (type) the entries of recs[] through the helper,
+ * each with an audit row written before and completed after; res[] (n)
+ * gets one result per entry.  0, or -1 with a fault when the helper failed
+ * (its rows then say so). */
+static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs, size_t n,
+		  uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
+	struct ctd_target *targets = calloc(n, sizeof(*targets));
+	struct hc_error e;
+	size_t k, off, len;
+	int64_t first = 0;
+	int rc = -1;
+
+	if (!targets) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		to_target(&recs[k], &targets[k]);
+		targets[k].value = value;
+		targets[k].mask = mask;
+	}
+	if (audit_pending(env, ctx, type == CTD_REQ_DESTROY ? "kill" : "change", recs, n, detail, &first) < 0)
+		goto out;
+	/* ids shared by two entries can make more targets than one request takes */
+	for (off = 0; off < n; off += len) {
+		len = n - off < CTD_MAX_TARGETS ? n - off : CTD_MAX_TARGETS;
+		memset(&e, 0, sizeof(e));
+		if (hc_targets(&ht, type, targets + off, (uint32_t)len, res + off, &e) < 0) {
+			if (off)
+				audit_done(ctx, first, off, res, NULL);
+			audit_done(ctx, first + (int64_t)off, n - off, NULL, e.msg[0] ? e.msg : "helper failed");
+			hc_fault(env, &e);
+			goto out;
+		}
+	}
+	audit_done(ctx, first, n, res, NULL);
+	rc = 0;
+out:
+	free(targets);
+	return rc;
+}
+
+xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+{
 	xmlrpc_value *arr = rpc_param(env, params, 1), *ret = NULL;
 	struct ctd_record *recs = NULL;
-	struct ctd_target *targets = NULL;
 	struct ctd_result *res = NULL;
-	struct snap_info info;
-	struct hc_error e;
 	uint32_t *ids = NULL;
-	bool *found = NULL;
+	size_t nrec = 0, k;
 	int n = 0, i, m = 0, done = 0, firsterr = 0, rc;
-	int64_t first = 0;
 
 	if (!arr || xmlrpc_value_type(arr) != XMLRPC_TYPE_ARRAY) {
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids': an array of connection ids is expected");
 		goto out;
 	}
 	n = xmlrpc_array_size(env, arr);
-	/* bounds first: the helper takes at most CTD_MAX_TARGETS per request */
+	/* bounds first: at most CTD_MAX_TARGETS ids per call */
 	if (n < 0 || (unsigned)n > CTD_MAX_TARGETS) {
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'ids': at most %u ids per call", CTD_MAX_TARGETS);
 		goto out;
@@ -189,12 +281,7 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		ret = xmlrpc_int_new(env, 0);
 		goto out;
 	}
-	ids = calloc((size_t)n, sizeof(*ids));
-	recs = calloc((size_t)n, sizeof(*recs));
-	found = calloc((size_t)n, sizeof(*found));
-	targets = calloc((size_t)n, sizeof(*targets));
-	res = calloc((size_t)n, sizeof(*res));
-	if (!ids || !recs || !found || !targets || !res) {
+	if (!(ids = calloc((size_t)n, sizeof(*ids)))) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
@@ -218,44 +305,24 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	for (i = 0; i < n; i++)
 		if (i == 0 || ids[i] != ids[m - 1])
 			ids[m++] = ids[i];
-	rc = snap_info_of_session(env, ctx, &info);
-	if (rc < 0)
-		goto out;
-	if (rc == 1) {
-		ctd_fault(env, CTD_F_NOTFOUND,
-			  "connection %u not found: call view first, then kill ids it returned", ids[0]);
-		goto out;
-	}
-	if (snap_lookup(env, ctx, info.dump_id, ids, (size_t)m, recs, found) < 0)
-		goto out;
 	/* all or nothing: one unknown id and nothing is destroyed */
-	for (i = 0; i < m; i++)
-		if (!found[i] || view_row_hidden(&ctx->cfg, &recs[i])) {
-			ctd_fault(env, CTD_F_NOTFOUND,
-				  "connection %u not found in this session's snapshot; nothing killed",
-				  ids[i]);
-			goto out;
-		}
-	for (i = 0; i < m; i++)
-		to_target(&recs[i], &targets[i]);
-	if (audit_pending(env, ctx, "kill", recs, (size_t)m, NULL, &first) < 0)
+	if (snapshot_records(env, ctx, ids, (size_t)m, "; nothing killed", &recs, &nrec) < 0)
 		goto out;
-	memset(&e, 0, sizeof(e));
-	if (hc_targets(&ht, CTD_REQ_DESTROY, targets, (uint32_t)m, res, &e) < 0) {
-		audit_done(ctx, first, (size_t)m, NULL, e.msg[0] ? e.msg : "helper failed");
-		hc_fault(env, &e);
+	if (!(res = calloc(nrec, sizeof(*res)))) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	audit_done(ctx, first, (size_t)m, res, NULL);
-	for (i = 0; i < m; i++) {
-		if (res[i].status == CTD_RES_DONE)
+	if (act_on(env, ctx, CTD_REQ_DESTROY, recs, nrec, 0, 0, NULL, res) < 0)
+		goto out;
+	for (k = 0; k < nrec; k++) {
+		if (res[k].status == CTD_RES_DONE)
 			done++;
-		else if (res[i].status == CTD_RES_ERROR && !firsterr)
-			firsterr = res[i].err ? res[i].err : EIO;
+		else if (res[k].status == CTD_RES_ERROR && !firsterr)
+			firsterr = res[k].err ? res[k].err : EIO;
 	}
 	if (firsterr)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr),
-			  done, m);
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %zu destroyed)", strerror(firsterr),
+			  done, nrec);
 	else
 		ret = xmlrpc_int_new(env, done);
 out:
@@ -263,27 +330,21 @@ out:
 		xmlrpc_DECREF(arr);
 	free(ids);
 	free(recs);
-	free(found);
-	free(targets);
 	free(res);
 	return env->fault_occurred ? (ret ? (xmlrpc_DECREF(ret), NULL) : NULL) : ret;
 }
 
 xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
 {
-	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	xmlrpc_value *vf = rpc_param(env, params, 1), *vid = rpc_param(env, params, 2),
 		     *vv = rpc_param(env, params, 3);
-	struct ctd_record rec;
-	struct ctd_target tg;
-	struct ctd_result res;
-	struct snap_info info;
-	struct hc_error e;
+	struct ctd_record *recs = NULL;
+	struct ctd_result *res = NULL;
 	char field[16], detail[64];
 	uint32_t id, value;
-	bool found = false, is_mark;
-	int64_t first = 0;
-	int rc;
+	size_t nrec = 0, k, gone = 0;
+	bool is_mark;
+	int err = 0;
 
 	/* validate everything before anything reaches the helper */
 	if (!vf || val_string(env, vf, field, sizeof(field)) < 0 ||
@@ -304,40 +365,32 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'value': an unsigned 32-bit integer is expected");
 		goto out;
 	}
-	rc = snap_info_of_session(env, ctx, &info);
-	if (rc < 0)
+	if (snapshot_records(env, ctx, &id, 1, "", &recs, &nrec) < 0)
 		goto out;
-	if (rc == 0 && snap_lookup(env, ctx, info.dump_id, &id, 1, &rec, &found) < 0)
-		goto out;
-	if (!found || view_row_hidden(&ctx->cfg, &rec)) {
-		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot", id);
+	if (!(res = calloc(nrec, sizeof(*res)))) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	to_target(&rec, &tg);
-	tg.value = value;
-	tg.mask = is_mark ? 0xffffffffu : 0;
 	snprintf(detail, sizeof(detail), "%s=%u", field, value);
-	if (audit_pending(env, ctx, "change", &rec, 1, detail, &first) < 0)
+	if (act_on(env, ctx, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, recs, nrec, value,
+		   is_mark ? 0xffffffffu : 0, detail, res) < 0)
 		goto out;
-	memset(&e, 0, sizeof(e));
-	memset(&res, 0, sizeof(res));
-	if (hc_targets(&ht, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, &tg, 1, &res, &e) < 0) {
-		audit_done(ctx, first, 1, NULL, e.msg[0] ? e.msg : "helper failed");
-		hc_fault(env, &e);
-		goto out;
-	}
-	audit_done(ctx, first, 1, &res, NULL);
-	if (res.status == CTD_RES_NOT_FOUND)
+	for (k = 0; k < nrec; k++)
+		if (res[k].status == CTD_RES_NOT_FOUND)
+			gone++;
+		else if (res[k].status != CTD_RES_DONE && !err)
+			err = res[k].err ? res[k].err : EIO;
+	if (gone == nrec)
 		ctd_fault(env, CTD_F_NOTFOUND, "connection %u is gone", id);
-	else if (res.status != CTD_RES_DONE && !is_mark && res.err == EPERM)
+	else if (err == EPERM && !is_mark)
 		/* ctnetlink can set IPS_FIXED_TIMEOUT but never clear it, and
 		 * refuses a new timeout while it is set */
 		ctd_fault(env, CTD_F_KERNEL,
 			  "kernel error: %s: the timeout of connection %u was already fixed by an earlier "
 			  "change, and the kernel refuses to change a fixed timeout again (kill it instead)",
 			  strerror(EPERM), id);
-	else if (res.status != CTD_RES_DONE)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(res.err ? res.err : EIO));
+	else if (err)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(err));
 out:
 	if (vf)
 		xmlrpc_DECREF(vf);
@@ -345,5 +398,7 @@ out:
 		xmlrpc_DECREF(vid);
 	if (vv)
 		xmlrpc_DECREF(vv);
+	free(recs);
+	free(res);
 	return env->fault_occurred ? NULL : xmlrpc_bool_new(env, 1);
 }

@@ -195,9 +195,13 @@ static inline const float *snap_rates_c(const struct ctd_record *r)
 int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh);
 int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info); /* 0, 1 = none */
 int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t);
-/* Looks ids (sorted ascending) up in a dump; found[i] = record or id 0 flag. */
+/* Every record of a dump whose id is one of ids[] (ascending, no repeats),
+ * in id order, into *out (malloc'd, *nout of them; the caller frees it);
+ * counts[i] = how many carry ids[i].  CTA_ID is a 32-bit hash: two live
+ * entries can share one (~100 pairs at 1M entries), and an id names them
+ * all, as it does for conntrack -D --id. */
 int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
-		struct ctd_record *out, bool *found);
+		struct ctd_record **out, size_t *nout, uint32_t *counts);
 /* Reads the records at positions pos[] (0-based, in id order) of a dump. */
 int snap_read_at(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *pos, size_t n,
 		 struct ctd_record *out, bool *found);

@@ -186,15 +186,22 @@ static void rates_merge(struct snap_table *cur, uint32_t *cursor, const struct c
 		} else if (r->id > prev[j].id) {
 			j++;
 		} else {
-			if (same_conn(r, &prev[j])) {
-				snap_rates(r)[0] = (float)delta_rate(r->orig_bytes, prev[j].orig_bytes, dt);
-				snap_rates(r)[1] = (float)delta_rate(r->repl_bytes, prev[j].repl_bytes, dt);
-			}
+			/* two entries can share an id: look through the run */
+			size_t k;
+
+			for (k = j; k < nprev && prev[k].id == r->id; k++)
+				if (same_conn(r, &prev[k])) {
+					snap_rates(r)[0] = (float)delta_rate(r->orig_bytes, prev[k].orig_bytes, dt);
+					snap_rates(r)[1] = (float)delta_rate(r->repl_bytes, prev[k].repl_bytes, dt);
+					break;
+				}
 			i++;
-			j++;
 		}
 	}
-	/* every cur[0..i) has an id below the rest of the previous dump */
+	/* every cur[0..i) has an id below the rest of the previous dump, except
+	 * a run of the last id here, which may go on in the next part */
+	while (nprev && i > *cursor && cur->recs[i - 1].id == prev[nprev - 1].id)
+		i--;
 	*cursor = i;
 }
 
@@ -618,162 +625,170 @@ int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap
 	return 0;
 }
 
+/* Random access to a stored dump: its chunk directory in memory, one
+ * blob handle moved from chunk to chunk. */
 struct chunk_dir {
 	int64_t rowid;
 	uint32_t first_id;
 	uint32_t n;
 };
 
-int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
-		struct ctd_record *out, bool *found)
+struct chunk_reader {
+	struct chunk_dir *dir;
+	size_t ndir;
+	sqlite3_blob *blob;
+	int64_t open_row;
+};
+
+/* SQLite result code */
+static int chunks_open(struct ctd_ctx *ctx, int64_t dump_id, struct chunk_reader *cr)
 {
-	struct chunk_dir *dir = NULL;
-	size_t ndir = 0, cap = 0, i;
-	sqlite3_blob *blob = NULL;
-	int64_t open_row = -1;
+	size_t cap = 0;
 	sqlite3_stmt *st;
 	int rc;
 
-	memset(found, 0, n * sizeof(*found));
+	memset(cr, 0, sizeof(*cr));
+	cr->open_row = -1;
 	rc = sqlite3_prepare_v2(ctx->db,
 				"SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq",
 				-1, &st, NULL);
 	if (rc != SQLITE_OK)
-		goto dbfail;
+		return rc;
 	sqlite3_bind_int64(st, 1, dump_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ndir == cap) {
-			struct chunk_dir *p = realloc(dir, (cap = cap * 2 + 64) * sizeof(*dir));
+		if (cr->ndir == cap) {
+			struct chunk_dir *p = realloc(cr->dir, (cap = cap * 2 + 64) * sizeof(*cr->dir));
 			if (!p) {
 				rc = SQLITE_NOMEM;
 				break;
 			}
-			dir = p;
+			cr->dir = p;
 		}
-		dir[ndir].rowid = sqlite3_column_int64(st, 0);
-		dir[ndir].first_id = (uint32_t)sqlite3_column_int64(st, 1);
-		dir[ndir].n = (uint32_t)sqlite3_column_int(st, 2);
-		ndir++;
+		cr->dir[cr->ndir].rowid = sqlite3_column_int64(st, 0);
+		cr->dir[cr->ndir].first_id = (uint32_t)sqlite3_column_int64(st, 1);
+		cr->dir[cr->ndir].n = (uint32_t)sqlite3_column_int(st, 2);
+		cr->ndir++;
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto dbfail;
-	for (i = 0; i < n; i++) {
-		size_t lo = 0, hi = ndir, c;
-		uint32_t rlo, rhi;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
 
-		/* last chunk whose first id is <= the id */
+/* len bytes of record k of chunk c (both in range); SQLite result code */
+static int chunks_read(struct ctd_ctx *ctx, struct chunk_reader *cr, size_t c, uint32_t k, void *out, int len)
+{
+	int rc;
+
+	if (cr->open_row != cr->dir[c].rowid) {
+		rc = cr->blob ? sqlite3_blob_reopen(cr->blob, cr->dir[c].rowid)
+			      : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", cr->dir[c].rowid, 0,
+						  &cr->blob);
+		if (rc != SQLITE_OK)
+			return rc;
+		cr->open_row = cr->dir[c].rowid;
+	}
+	return sqlite3_blob_read(cr->blob, out, len, (int)(k * sizeof(struct ctd_record)));
+}
+
+/* Closes the reader; with rc != SQLITE_OK, the fault for it.  0 or -1. */
+static int chunks_close(xmlrpc_env *env, struct ctd_ctx *ctx, struct chunk_reader *cr, int rc)
+{
+	if (rc != SQLITE_OK)
+		db_fault(env, ctx->db, rc, "reading a snapshot");
+	if (cr->blob)
+		sqlite3_blob_close(cr->blob);
+	free(cr->dir);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
+		struct ctd_record **out, size_t *nout, uint32_t *counts)
+{
+	struct chunk_reader cr;
+	size_t i, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	memset(counts, 0, n * sizeof(*counts));
+	rc = chunks_open(ctx, dump_id, &cr);
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
+		size_t lo = 0, hi = cr.ndir, c;
+		uint32_t rlo, rhi, id;
+
+		/* the run of ids[i] starts in the last chunk whose first id is
+		 * below it (a run may cross into the next chunk), or in chunk 0 */
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (dir[mid].first_id <= ids[i])
+			if (cr.dir[mid].first_id < ids[i])
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo == 0)
+		c = lo ? lo - 1 : 0;
+		if (c >= cr.ndir)
 			continue;
-		c = lo - 1;
-		if (open_row != dir[c].rowid) {
-			rc = blob ? sqlite3_blob_reopen(blob, dir[c].rowid)
-				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0,
-						      &blob);
-			if (rc != SQLITE_OK)
-				goto dbfail;
-			open_row = dir[c].rowid;
-		}
+		/* first record of chunk c whose id is >= ids[i] */
 		rlo = 0;
-		rhi = dir[c].n;
-		while (rlo < rhi) {
-			uint32_t mid = rlo + (rhi - rlo) / 2, id;
-			if ((rc = sqlite3_blob_read(blob, &id, sizeof(id),
-						    (int)(mid * sizeof(struct ctd_record)))) != SQLITE_OK)
-				goto dbfail;
-			if (id == ids[i]) {
-				rc = sqlite3_blob_read(blob, &out[i], sizeof(out[i]),
-						       (int)(mid * sizeof(struct ctd_record)));
-				if (rc != SQLITE_OK)
-					goto dbfail;
-				found[i] = true;
+		rhi = cr.dir[c].n;
+		while (rlo < rhi && rc == SQLITE_OK) {
+			uint32_t mid = rlo + (rhi - rlo) / 2;
+			if ((rc = chunks_read(ctx, &cr, c, mid, &id, sizeof(id))) != SQLITE_OK)
 				break;
-			}
 			if (id < ids[i])
 				rlo = mid + 1;
 			else
 				rhi = mid;
 		}
+		/* the whole run, across chunk ends */
+		while (rc == SQLITE_OK) {
+			if (rlo == cr.dir[c].n) {
+				if (++c == cr.ndir)
+					break;
+				rlo = 0;
+			}
+			if ((rc = chunks_read(ctx, &cr, c, rlo, &id, sizeof(id))) != SQLITE_OK || id != ids[i])
+				break;
+			if (*nout == cap) {
+				struct ctd_record *p = realloc(*out, (cap = cap * 2 + n) * sizeof(**out));
+				if (!p) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				*out = p;
+			}
+			rc = chunks_read(ctx, &cr, c, rlo, &(*out)[*nout], sizeof(**out));
+			(*nout)++;
+			counts[i]++;
+			rlo++;
+		}
 	}
-	sqlite3_blob_close(blob);
-	free(dir);
+	if (chunks_close(env, ctx, &cr, rc) < 0) {
+		free(*out);
+		*out = NULL;
+		*nout = 0;
+		return -1;
+	}
 	return 0;
-dbfail:
-	if (blob)
-		sqlite3_blob_close(blob);
-	free(dir);
-	db_fault(env, ctx->db, rc, "reading a snapshot");
-	return -1;
 }
 
 int snap_read_at(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *pos, size_t n,
 		 struct ctd_record *out, bool *found)
 {
-	struct chunk_dir *dir = NULL;
-	size_t ndir = 0, cap = 0, i;
-	sqlite3_blob *blob = NULL;
-	int64_t open_row = -1;
-	sqlite3_stmt *st;
+	struct chunk_reader cr;
+	size_t i;
 	int rc;
 
 	memset(found, 0, n * sizeof(*found));
-	rc = sqlite3_prepare_v2(ctx->db,
-				"SELECT rowid, first_id, n FROM dump_chunks WHERE dump_id=?1 ORDER BY seq",
-				-1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto dbfail;
-	sqlite3_bind_int64(st, 1, dump_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (ndir == cap) {
-			struct chunk_dir *p = realloc(dir, (cap = cap * 2 + 64) * sizeof(*dir));
-			if (!p) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			dir = p;
-		}
-		dir[ndir].rowid = sqlite3_column_int64(st, 0);
-		dir[ndir].first_id = (uint32_t)sqlite3_column_int64(st, 1);
-		dir[ndir].n = (uint32_t)sqlite3_column_int(st, 2);
-		ndir++;
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		goto dbfail;
-	for (i = 0; i < n; i++) {
+	rc = chunks_open(ctx, dump_id, &cr);
+	for (i = 0; i < n && rc == SQLITE_OK; i++) {
 		size_t c = pos[i] / CTD_CHUNK_RECS;
 		uint32_t k = pos[i] % CTD_CHUNK_RECS;
 
 		/* every chunk but the last is full; anything else is stale */
-		if (c >= ndir || k >= dir[c].n)
+		if (c >= cr.ndir || k >= cr.dir[c].n)
 			continue;
-		if (open_row != dir[c].rowid) {
-			rc = blob ? sqlite3_blob_reopen(blob, dir[c].rowid)
-				  : sqlite3_blob_open(ctx->db, "main", "dump_chunks", "data", dir[c].rowid, 0,
-						      &blob);
-			if (rc != SQLITE_OK)
-				goto dbfail;
-			open_row = dir[c].rowid;
-		}
-		rc = sqlite3_blob_read(blob, &out[i], sizeof(out[i]), (int)(k * sizeof(struct ctd_record)));
-		if (rc != SQLITE_OK)
-			goto dbfail;
-		found[i] = true;
+		rc = chunks_read(ctx, &cr, c, k, &out[i], sizeof(out[i]));
+		found[i] = rc == SQLITE_OK;
 	}
-	sqlite3_blob_close(blob);
-	free(dir);
-	return 0;
-dbfail:
-	if (blob)
-		sqlite3_blob_close(blob);
-	free(dir);
-	db_fault(env, ctx->db, rc, "reading a snapshot");
-	return -1;
+	return chunks_close(env, ctx, &cr, rc);
 }

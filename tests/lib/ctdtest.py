@@ -99,6 +99,28 @@ def need_root(t, what=None):
         t.done()
 
 
+MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"
+
+
+def raise_conntrack_max(need):
+    """nf_conntrack_max is global (host namespace): raise it for the run if
+    `need` entries would not fit in one namespace, and restore it at exit."""
+    with open(MAX_PATH) as f:
+        old = int(f.read())
+    if old >= need:
+        print(f"# nf_conntrack_max is {old} (>= {need} needed): left as it is")
+        return
+
+    def restore():
+        with open(MAX_PATH, "w") as f:
+            f.write(str(old))
+        print(f"# nf_conntrack_max restored to {old}")
+    with open(MAX_PATH, "w") as f:
+        f.write(str(need))
+    atexit.register(restore)
+    print(f"# nf_conntrack_max raised from {old} to {need} for this run (global; restored at exit)")
+
+
 class Netns:
     """A private network namespace with its own conntrack table."""
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Unit tests: database open/migration/refusals (real SQLite in a temp dir),
  * sessions (token format, hash-only storage, idle and absolute expiry,
- * REMOTE_USER binding), snapshot lookup by id. */
+ * REMOTE_USER binding), snapshot lookup by id (ids shared by entries). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -30,6 +30,62 @@ static int scalar(sqlite3 *db, const char *sql)
 		v = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	return v;
+}
+
+/* A stored dump of 4100 records in two chunks, ids ascending; id 9000 is
+ * carried by three entries, the run crossing the chunk end (CTA_ID is a
+ * 32-bit hash: live entries can share one). */
+static void lookup_checks(struct ctd_ctx *ctx)
+{
+	static struct ctd_record recs[4100];
+	static const uint32_t want[] = {2, 7, 9000, 9004, 99999};
+	struct ctd_record *out = NULL;
+	uint32_t i, counts[5];
+	size_t nout = 0, c;
+	sqlite3_stmt *st;
+	int64_t dump;
+	bool ok = true;
+
+	for (i = 0; i < 4100; i++) {
+		recs[i].id = i < 4094 ? 2 * i : (uint32_t[]){9000, 9000, 9000, 9002, 9004, 9004}[i - 4094];
+		recs[i].l3proto = AF_INET;
+		recs[i].orig.src[0] = 10;
+		recs[i].orig.src[2] = (uint8_t)(i >> 8);
+		recs[i].orig.src[3] = (uint8_t)i;
+	}
+	db_exec(ctx->db, "INSERT INTO dumps(time, interval, accounting, count, started) VALUES (1, 0, 1, 4100, 1)");
+	dump = sqlite3_last_insert_rowid(ctx->db);
+	sqlite3_prepare_v2(ctx->db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)",
+			   -1, &st, NULL);
+	for (c = 0; c < 2; c++) {
+		uint32_t first = c * CTD_CHUNK_RECS, n = c ? 4100 - CTD_CHUNK_RECS : CTD_CHUNK_RECS;
+
+		sqlite3_bind_int64(st, 1, dump);
+		sqlite3_bind_int64(st, 2, (int64_t)c);
+		sqlite3_bind_int64(st, 3, recs[first].id);
+		sqlite3_bind_int64(st, 4, n);
+		sqlite3_bind_blob(st, 5, &recs[first], (int)(n * sizeof(recs[0])), SQLITE_STATIC);
+		ok = ok && sqlite3_step(st) == SQLITE_DONE;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	CHECK(ok && CTD_CHUNK_RECS == 4096, "a dump of 4100 records stored in two chunks");
+	CHECK(snap_lookup(&env, ctx, dump, want, 5, &out, &nout, counts) == 0, "lookup of 5 ids");
+	CHECK(counts[0] == 1 && counts[1] == 0 && counts[2] == 3 && counts[3] == 2 && counts[4] == 0 && nout == 6,
+	      "an id names every entry that carries it, across the chunk end: counts %u %u %u %u %u, %zu records",
+	      counts[0], counts[1], counts[2], counts[3], counts[4], nout);
+	CHECK(nout == 6 && !memcmp(&out[0], &recs[1], sizeof(recs[0])) &&
+		  !memcmp(&out[1], &recs[4094], 3 * sizeof(recs[0])) &&
+		  !memcmp(&out[4], &recs[4098], 2 * sizeof(recs[0])),
+	      "... whole records, in id order");
+	free(out);
+	CHECK(snap_lookup(&env, ctx, dump, (const uint32_t[]){0}, 1, &out, &nout, counts) == 0 && nout == 1 &&
+		  counts[0] == 1 && out[0].orig.src[3] == 0,
+	      "the first id of the first chunk");
+	free(out);
+	CHECK(snap_lookup(&env, ctx, dump + 1, want, 5, &out, &nout, counts) == 0 && nout == 0 && !out,
+	      "a dump without chunks: nothing found");
+	reset();
 }
 
 int main(void)
@@ -103,6 +159,7 @@ int main(void)
 	CHECK(session_check(&env, &ctx, tok2) < 0 && (reset(), code == CTD_F_SESSION), "absolute lifetime");
 	session_purge(&ctx);
 	CHECK(scalar(db, "SELECT count(*) FROM sessions") == 0, "expired sessions purged");
+	lookup_checks(&ctx);
 	sqlite3_close(db);
 
 	/* refusals: newer schema, not a database */

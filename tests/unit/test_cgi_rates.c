@@ -70,6 +70,24 @@ int main(void)
 	snap_free(&cur);
 	CHECK(cur.recs == NULL && cur.n == 0, "freed");
 	{
+		/* two live entries with one id (CTA_ID is a 32-bit hash), listed
+		 * in the other order by the previous dump */
+		struct ctd_record p2[3] = {rec(60, 7, 100, 0), rec(60, 6, 1000, 0), rec(61, 1, 0, 0)};
+		struct snap_table two = {0};
+		float r6 = -1, r7 = -1;
+
+		two.n = two.cap = 2;
+		two.recs = calloc(two.n, sizeof(*two.recs));
+		two.recs[0] = rec(60, 6, 3000, 0);
+		two.recs[1] = rec(60, 7, 500, 0);
+		snap_rates_compute(&two, p2, 3, 2.0, 1000.0, false);
+		for (i = 0; i < two.n; i++)
+			*(two.recs[i].orig.src[3] == 6 ? &r6 : &r7) = snap_rates(&two.recs[i])[0];
+		CHECK(near(r6, 1000.0) && near(r7, 200.0), "a shared id: each entry's rate from its own tuple (%f, %f)",
+		      r6, r7);
+		snap_free(&two);
+	}
+	{
 		/* a bigger shuffled table: in-place permutation keeps every row */
 		struct snap_table big = {0};
 		uint64_t sum = 0, sum2 = 0;
