@@ -161,20 +161,27 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Most ambiguous ids one fault lists. */
+#define AMBIGUOUS_LISTED 20
+
 /* The records of the session's snapshot that ids[] (ascending, no repeats)
- * name, hidden ones left out, into *recs (*nrec of them; the caller frees
- * it).  An id that names none is fault 5 and nothing is returned: all or
- * nothing.  `what` ends that fault's sentence.  0 or -1. */
-static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const uint32_t *ids, size_t n,
-			    const char *what, struct ctd_record **recs, size_t *nrec)
+ * name, one per id, hidden ones left out, into *recs (n of them; the
+ * caller frees it).  All or nothing: an id that names none is fault 5; an
+ * id that names two visible entries (CTA_ID is a 32-bit hash: ~100 pairs
+ * of live entries share one in a 1M table) cannot say which the client
+ * meant, so it is fault 3, listing such ids, rather than acting on a
+ * connection nobody chose.  `what` ends those faults' sentences.  0 or -1. */
+static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *param, const uint32_t *ids,
+			    size_t n, const char *what, struct ctd_record **recs)
 {
 	struct snap_info info;
+	struct ctd_record *all = NULL;
 	uint32_t *counts = NULL;
-	size_t i, j = 0, k = 0;
+	char list[AMBIGUOUS_LISTED * 11 + 1] = "";
+	size_t nall = 0, i, j = 0, ambiguous = 0, len = 0;
 	int rc;
 
 	*recs = NULL;
-	*nrec = 0;
 	rc = snap_info_of_session(env, ctx, &info);
 	if (rc < 0)
 		return -1;
@@ -183,40 +190,52 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const uint32_t
 			  ids[0]);
 		return -1;
 	}
-	if (!(counts = calloc(n, sizeof(*counts)))) {
+	if (!(counts = calloc(n, sizeof(*counts))) || !(*recs = calloc(n, sizeof(**recs)))) {
+		free(counts);
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		return -1;
 	}
-	if (snap_lookup(env, ctx, info.dump_id, ids, n, recs, nrec, counts) < 0) {
-		free(counts);
-		return -1;
-	}
+	if (snap_lookup(env, ctx, info.dump_id, ids, n, &all, &nall, counts) < 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
 		uint32_t c, shown = 0;
 
 		for (c = 0; c < counts[i]; c++, j++)
-			if (!view_row_hidden(&ctx->cfg, &(*recs)[j])) {
-				(*recs)[k++] = (*recs)[j];
+			if (!view_row_hidden(&ctx->cfg, &all[j])) {
+				(*recs)[i] = all[j];
 				shown++;
 			}
 		if (!shown) {
 			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot%s", ids[i],
 				  what);
-			free(counts);
-			free(*recs);
-			*recs = NULL;
-			*nrec = 0;
-			return -1;
+			goto fail;
 		}
+		if (shown > 1 && ++ambiguous <= AMBIGUOUS_LISTED)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", len ? " " : "", ids[i]);
 	}
-	*nrec = k;
+	if (ambiguous) {
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter '%s': %s %s%s %s two or more connections in this snapshot (a kernel "
+			  "connection id is a 32-bit hash, and in a big table a few live connections share one), "
+			  "so %s not say which one you mean%s",
+			  param, ambiguous > 1 ? "ids" : "id", list, ambiguous > AMBIGUOUS_LISTED ? " ..." : "",
+			  ambiguous > 1 ? "each name" : "names", ambiguous > 1 ? "they do" : "it does", what);
+		goto fail;
+	}
+	free(all);
 	free(counts);
 	return 0;
+fail:
+	free(all);
+	free(counts);
+	free(*recs);
+	*recs = NULL;
+	return -1;
 }
 
-/* Destroys or updates (type) the entries of recs[] through the helper,
- * each with an audit row written before and completed after; res[] (n)
- * gets one result per entry.  0, or -1 with a fault when the helper failed
+/* Destroys or updates (type) the entries of recs[] (1..CTD_MAX_TARGETS)
+ * through the helper, each with an audit row written before and completed
+ * after; res[] (n) gets one result per entry.  0, or -1 with a fault when the helper failed
  * (its rows then say so). */
 static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs, size_t n,
 		  uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
@@ -224,8 +243,8 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const str
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_target *targets = calloc(n, sizeof(*targets));
 	struct hc_error e;
-	size_t k, off, len;
 	int64_t first = 0;
+	size_t k;
 	int rc = -1;
 
 	if (!targets) {
@@ -239,17 +258,11 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const str
 	}
 	if (audit_pending(env, ctx, type == CTD_REQ_DESTROY ? "kill" : "change", recs, n, detail, &first) < 0)
 		goto out;
-	/* ids shared by two entries can make more targets than one request takes */
-	for (off = 0; off < n; off += len) {
-		len = n - off < CTD_MAX_TARGETS ? n - off : CTD_MAX_TARGETS;
-		memset(&e, 0, sizeof(e));
-		if (hc_targets(&ht, type, targets + off, (uint32_t)len, res + off, &e) < 0) {
-			if (off)
-				audit_done(ctx, first, off, res, NULL);
-			audit_done(ctx, first + (int64_t)off, n - off, NULL, e.msg[0] ? e.msg : "helper failed");
-			hc_fault(env, &e);
-			goto out;
-		}
+	memset(&e, 0, sizeof(e));
+	if (hc_targets(&ht, type, targets, (uint32_t)n, res, &e) < 0) {
+		audit_done(ctx, first, n, NULL, e.msg[0] ? e.msg : "helper failed");
+		hc_fault(env, &e);
+		goto out;
 	}
 	audit_done(ctx, first, n, res, NULL);
 	rc = 0;
@@ -306,8 +319,9 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		if (i == 0 || ids[i] != ids[m - 1])
 			ids[m++] = ids[i];
 	/* all or nothing: one unknown id and nothing is destroyed */
-	if (snapshot_records(env, ctx, ids, (size_t)m, "; nothing killed", &recs, &nrec) < 0)
+	if (snapshot_records(env, ctx, "ids", ids, (size_t)m, "; nothing killed", &recs) < 0)
 		goto out;
+	nrec = (size_t)m;
 	if (!(res = calloc(nrec, sizeof(*res)))) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
@@ -365,8 +379,9 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'value': an unsigned 32-bit integer is expected");
 		goto out;
 	}
-	if (snapshot_records(env, ctx, &id, 1, "", &recs, &nrec) < 0)
+	if (snapshot_records(env, ctx, "id", &id, 1, "; nothing changed", &recs) < 0)
 		goto out;
+	nrec = 1;
 	if (!(res = calloc(nrec, sizeof(*res)))) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;

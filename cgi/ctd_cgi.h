@@ -197,9 +197,8 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t);
 /* Every record of a dump whose id is one of ids[] (ascending, no repeats),
  * in id order, into *out (malloc'd, *nout of them; the caller frees it);
- * counts[i] = how many carry ids[i].  CTA_ID is a 32-bit hash: two live
- * entries can share one (~100 pairs at 1M entries), and an id names them
- * all, as it does for conntrack -D --id. */
+ * counts[i] = how many carry ids[i]: CTA_ID is a 32-bit hash, and two
+ * live entries can share one (~100 pairs at 1M entries). */
 int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
 		struct ctd_record **out, size_t *nout, uint32_t *counts);
 /* Reads the records at positions pos[] (0-based, in id order) of a dump. */
