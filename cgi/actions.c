@@ -235,8 +235,8 @@ fail:
 
 /* Destroys or updates (type) the entries of recs[] (1..CTD_MAX_TARGETS)
  * through the helper, each with an audit row written before and completed
- * after; res[] (n) gets one result per entry.  0, or -1 with a fault when the helper failed
- * (its rows then say so). */
+ * after; res[] (n) gets one result per entry.  0, or -1 with a fault when
+ * the helper failed (its rows then say so). */
 static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs, size_t n,
 		  uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
 {
@@ -352,13 +352,11 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 {
 	xmlrpc_value *vf = rpc_param(env, params, 1), *vid = rpc_param(env, params, 2),
 		     *vv = rpc_param(env, params, 3);
-	struct ctd_record *recs = NULL;
-	struct ctd_result *res = NULL;
+	struct ctd_record *rec = NULL;
+	struct ctd_result res;
 	char field[16], detail[64];
 	uint32_t id, value;
-	size_t nrec = 0, k, gone = 0;
 	bool is_mark;
-	int err = 0;
 
 	/* validate everything before anything reaches the helper */
 	if (!vf || val_string(env, vf, field, sizeof(field)) < 0 ||
@@ -379,33 +377,24 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'value': an unsigned 32-bit integer is expected");
 		goto out;
 	}
-	if (snapshot_records(env, ctx, "id", &id, 1, "; nothing changed", &recs) < 0)
+	if (snapshot_records(env, ctx, "id", &id, 1, "; nothing changed", &rec) < 0)
 		goto out;
-	nrec = 1;
-	if (!(res = calloc(nrec, sizeof(*res)))) {
-		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
-		goto out;
-	}
 	snprintf(detail, sizeof(detail), "%s=%u", field, value);
-	if (act_on(env, ctx, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, recs, nrec, value,
-		   is_mark ? 0xffffffffu : 0, detail, res) < 0)
+	memset(&res, 0, sizeof(res));
+	if (act_on(env, ctx, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, rec, 1, value,
+		   is_mark ? 0xffffffffu : 0, detail, &res) < 0)
 		goto out;
-	for (k = 0; k < nrec; k++)
-		if (res[k].status == CTD_RES_NOT_FOUND)
-			gone++;
-		else if (res[k].status != CTD_RES_DONE && !err)
-			err = res[k].err ? res[k].err : EIO;
-	if (gone == nrec)
+	if (res.status == CTD_RES_NOT_FOUND)
 		ctd_fault(env, CTD_F_NOTFOUND, "connection %u is gone", id);
-	else if (err == EPERM && !is_mark)
+	else if (res.status != CTD_RES_DONE && !is_mark && res.err == EPERM)
 		/* ctnetlink can set IPS_FIXED_TIMEOUT but never clear it, and
 		 * refuses a new timeout while it is set */
 		ctd_fault(env, CTD_F_KERNEL,
 			  "kernel error: %s: the timeout of connection %u was already fixed by an earlier "
 			  "change, and the kernel refuses to change a fixed timeout again (kill it instead)",
 			  strerror(EPERM), id);
-	else if (err)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(err));
+	else if (res.status != CTD_RES_DONE)
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(res.err ? res.err : EIO));
 out:
 	if (vf)
 		xmlrpc_DECREF(vf);
@@ -413,7 +402,6 @@ out:
 		xmlrpc_DECREF(vid);
 	if (vv)
 		xmlrpc_DECREF(vv);
-	free(recs);
-	free(res);
+	free(rec);
 	return env->fault_occurred ? NULL : xmlrpc_bool_new(env, 1);
 }
