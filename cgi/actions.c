@@ -277,7 +277,6 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	struct ctd_record *recs = NULL;
 	struct ctd_result *res = NULL;
 	uint32_t *ids = NULL;
-	size_t nrec = 0, k;
 	int n = 0, i, m = 0, done = 0, firsterr = 0, rc;
 
 	if (!arr || xmlrpc_value_type(arr) != XMLRPC_TYPE_ARRAY) {
@@ -321,22 +320,21 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 	/* all or nothing: one unknown id and nothing is destroyed */
 	if (snapshot_records(env, ctx, "ids", ids, (size_t)m, "; nothing killed", &recs) < 0)
 		goto out;
-	nrec = (size_t)m;
-	if (!(res = calloc(nrec, sizeof(*res)))) {
+	if (!(res = calloc((size_t)m, sizeof(*res)))) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	if (act_on(env, ctx, CTD_REQ_DESTROY, recs, nrec, 0, 0, NULL, res) < 0)
+	if (act_on(env, ctx, CTD_REQ_DESTROY, recs, (size_t)m, 0, 0, NULL, res) < 0)
 		goto out;
-	for (k = 0; k < nrec; k++) {
-		if (res[k].status == CTD_RES_DONE)
+	for (i = 0; i < m; i++) {
+		if (res[i].status == CTD_RES_DONE)
 			done++;
-		else if (res[k].status == CTD_RES_ERROR && !firsterr)
-			firsterr = res[k].err ? res[k].err : EIO;
+		else if (res[i].status == CTD_RES_ERROR && !firsterr)
+			firsterr = res[i].err ? res[i].err : EIO;
 	}
 	if (firsterr)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %zu destroyed)", strerror(firsterr),
-			  done, nrec);
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr),
+			  done, m);
 	else
 		ret = xmlrpc_int_new(env, done);
 out:

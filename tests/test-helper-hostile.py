@@ -30,7 +30,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ctdtest import BUILD, Netns, T, need_root  # noqa: E402
+from ctdtest import (  # noqa: E402
+    BUILD, CONVERSE_PY, Netns, T, answer_types, need_root, proc_status, syslog_capture)
 
 t = T()
 need_root(t)
@@ -56,15 +57,6 @@ def frame(typ, payload=b""):
     return struct.pack("<IHH", len(payload), V, typ) + payload
 
 
-def answer_types(ans):
-    types, off = [], 0
-    while off + 8 <= len(ans):
-        n, _, typ = struct.unpack_from("<IHH", ans, off)
-        types.append(typ)
-        off += 8 + n
-    return types
-
-
 # The caller, run as www-data.  argv[1] is a JSON spec:
 #   helper, argv (list, or null for an empty argv: argc 0), env, cwd,
 #   close012, extra (path: a file at fd 4 and a socketpair end at fd 5),
@@ -75,6 +67,7 @@ def answer_types(ans):
 # (WCOREDUMP), answer (hex).
 CALLER = r"""
 import ctypes, json, os, resource, signal, socket, sys
+""" + CONVERSE_PY + r"""
 spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -119,27 +112,6 @@ def pair():
     typ = {"stream": socket.SOCK_STREAM, "dgram": socket.SOCK_DGRAM, "seqpacket": socket.SOCK_SEQPACKET}[kind]
     return socket.socketpair(socket.AF_UNIX, typ)
 
-def converse(a, pid, data):
-    a.settimeout(30)
-    try:
-        if data:
-            a.sendall(data)
-        a.shutdown(socket.SHUT_WR)
-    except OSError:
-        pass
-    ans = b""
-    try:
-        while True:
-            c = a.recv(65536)
-            if not c:
-                break
-            ans += c
-    except OSError:
-        pass
-    _, st = os.waitpid(pid, 0)
-    rc = os.WEXITSTATUS(st) if os.WIFEXITED(st) else -os.WTERMSIG(st)
-    return {"rc": rc, "core": os.WIFSIGNALED(st) and os.WCOREDUMP(st), "answer": ans.hex()}
-
 for hx in spec["frames"]:
     a, b = pair()
     extra, info, keep = [], {}, None
@@ -178,34 +150,9 @@ for hx in spec["frames"]:
                     except BlockingIOError:
                         res["peer"] = "open"
                 print(json.dumps(res), flush=True)
-    print(json.dumps(converse(a, pid, bytes.fromhex(hx))), flush=True)
-"""
-
-# In a private mount namespace: a tmpfs /dev with /dev/null and a /dev/log we
-# read (as test-helper-trust.py does); one caller run; the helper's syslog lines.
-SYSLOG = r"""
-import json, os, socket, stat, subprocess, sys, threading
-subprocess.run(["mount", "-t", "tmpfs", "ctdtest", "/dev"], check=True)
-os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3)); os.chmod("/dev/null", 0o666)
-log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); log.bind("/dev/log"); os.chmod("/dev/log", 0o666)
-msgs, done = [], threading.Event()
-def reader():
-    log.settimeout(0.1)
-    while not done.is_set():
-        try:
-            msgs.append(log.recv(4096).decode(errors="replace"))
-        except socket.timeout:
-            pass
-th = threading.Thread(target=reader, daemon=True); th.start()
-r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-done.set(); th.join()
-log.setblocking(False)
-while True:
-    try:
-        msgs.append(log.recv(4096).decode(errors="replace"))
-    except BlockingIOError:
-        break
-print(json.dumps({"out": r.stdout, "err": r.stderr, "log": msgs}))
+    st, ans = converse(a, pid, bytes.fromhex(hx), 30)
+    print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "core": os.WIFSIGNALED(st) and os.WCOREDUMP(st),
+                      "answer": ans.hex()}), flush=True)
 """
 
 PRELOAD_C = r"""
@@ -297,11 +244,7 @@ class Held:
         return d
 
     def status(self):
-        st = {}
-        for line in open(f"/proc/{self.pid}/status"):
-            k, _, v = line.partition(":")
-            st[k] = v.split()
-        return st
+        return proc_status(self.pid)
 
 
 def live_environ(pid):
@@ -488,14 +431,10 @@ try:
         # TZ and argv[0] in the helper's own log (syslog, LOG_AUTHPRIV)
         os.environ.pop("TZ", None)
         time.tzset()  # the helper reads /etc/localtime: so does this comparison
-        r = ns.run("unshare", "-m", "--propagation", "private", "python3", "-c", SYSLOG,
-                   *caller_cmd(ns, {"helper": suid, "argv": ["%n%n%s evil ident"], "env": hostile_env,
-                                    "frames": [frame(REQ_COUNT).hex()]})[4:], check=False)
-        try:
-            j = json.loads(r.stdout.strip().splitlines()[-1])
-            log, res = j["log"], json.loads(j["out"].strip().splitlines()[-1])
-        except (ValueError, IndexError, KeyError):
-            log, res = [], {"rc": None, "err": r.stderr[-300:]}
+        res, log, err = syslog_capture(ns, caller_cmd(ns, {"helper": suid, "argv": ["%n%n%s evil ident"],
+                                                           "env": hostile_env,
+                                                           "frames": [frame(REQ_COUNT).hex()]})[4:])
+        res = res or {"rc": None, "err": err}
         t.ok("syslog run with the hostile environment and a format-string argv[0]: served", served(res), res)
         now_local = time.localtime()
         stamps = [m[4:19] for m in log if m.startswith("<")]

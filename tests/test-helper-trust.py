@@ -18,7 +18,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from ctdtest import BUILD, SAN_BUILD, Netns, T, need_root  # noqa: E402
+from ctdtest import (  # noqa: E402
+    BUILD, CONVERSE_PY, SAN_BUILD, Netns, T, answer_types, need_root, proc_status, syslog_capture)
 
 t = T()
 need_root(t)
@@ -49,6 +50,7 @@ def dump_req(flags=0, mark=0, mask=0, family=0):
 # helper's pid and wait for a line on stdin), send the bytes, read the answer.
 SPAWN = r"""
 import json, os, socket, sys
+""" + CONVERSE_PY + r"""
 helper, data, hold = sys.argv[1], bytes.fromhex(sys.argv[2]), sys.argv[3] == "hold"
 a, b = socket.socketpair()
 pid = os.fork()
@@ -62,86 +64,16 @@ b.close()
 if hold:
     print(pid, flush=True)
     sys.stdin.readline()
-try:
-    if data:
-        a.sendall(data)
-    a.shutdown(socket.SHUT_WR)
-except OSError:
-    pass
-ans = b""
-a.settimeout(60)
-try:
-    while True:
-        c = a.recv(65536)
-        if not c:
-            break
-        ans += c
-except OSError:
-    pass
-_, st = os.waitpid(pid, 0)
+st, ans = converse(a, pid, data)
 print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "answer": ans.hex()}), flush=True)
 """
 
 
-# Syslog check: in a private mount namespace, a tmpfs /dev with a
-# /dev/null and a /dev/log datagram socket we read; the caller (root, or
-# uid argv[3] via setres*id) runs one conversation; prints the exit code
-# and every syslog line the helper wrote.
-SYSLOG = r"""
-import json, os, socket, stat, subprocess, sys, threading, time
-helper, data, uid = sys.argv[1], bytes.fromhex(sys.argv[2]), int(sys.argv[3])
-subprocess.run(["mount", "-t", "tmpfs", "ctdtest", "/dev"], check=True)
-os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3)); os.chmod("/dev/null", 0o666)
-log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); log.bind("/dev/log"); os.chmod("/dev/log", 0o666)
-msgs, done = [], threading.Event()
-def reader():  # keep reading, as syslogd would: a full queue blocks the sender
-    log.settimeout(0.1)
-    while not done.is_set():
-        try:
-            msgs.append(log.recv(4096).decode(errors="replace"))
-        except socket.timeout:
-            pass
-pid = os.fork()
-if pid == 0:
-    if uid:
-        os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
-    a, b = socket.socketpair()
-    hp = os.fork()
-    if hp == 0:
-        os.dup2(b.fileno(), 3); os.closerange(4, 4096)
-        os.execve(helper, ["ctd-helper"], {})
-    b.close()
-    try:
-        a.sendall(data); a.shutdown(socket.SHUT_WR)
-        while a.recv(65536):
-            pass
-    except OSError:
-        pass
-    _, st = os.waitpid(hp, 0)
-    os._exit(os.waitstatus_to_exitcode(st))
-th = threading.Thread(target=reader, daemon=True)
-th.start()
-_, st = os.waitpid(pid, 0)
-done.set()
-th.join()
-log.setblocking(False)
-while True:
-    try:
-        msgs.append(log.recv(4096).decode(errors="replace"))
-    except BlockingIOError:
-        break
-print(json.dumps({"rc": os.waitstatus_to_exitcode(st), "log": msgs}))
-"""
-
-
 def syslog_run(ns, helper, data, uid=0):
-    r = ns.run("unshare", "-m", "--propagation", "private", "python3", "-c", SYSLOG, helper, data.hex(), str(uid),
-               check=False)
-    try:
-        j = json.loads(r.stdout.strip().splitlines()[-1])
-        return j["rc"], j["log"]
-    except (ValueError, IndexError):
-        return None, [r.stderr.strip()]
+    """One conversation (as uid, if given) with a private /dev/log: (exit code, syslog lines)."""
+    res, log, err = syslog_capture(ns, [*as_user(uid or None), "python3", "-c", SPAWN, helper, data.hex(),
+                                        "send"])
+    return (res["rc"], log) if res else (None, [err])
 
 
 def as_user(uid=None, nnp=False, groups=None):
@@ -182,25 +114,8 @@ def release(p):
     return json.loads(out.strip().splitlines()[-1]), err
 
 
-def status(pid):
-    st = {}
-    for line in open(f"/proc/{pid}/status"):
-        k, _, v = line.partition(":")
-        st[k] = v.split()
-    return st
-
-
-def answer_types(ans):
-    types, off = [], 0
-    while off + 8 <= len(ans):
-        n, _, typ = struct.unpack_from("<IHH", ans, off)
-        types.append(typ)
-        off += 8 + n
-    return types
-
-
 def check_status(desc, pid, want_uid, bnd_empty=True):
-    st = status(pid)
+    st = proc_status(pid)
     t.eq(f"{desc}: CapEff empty between calls", 0, int(st["CapEff"][0], 16))
     t.eq(f"{desc}: CapPrm = cap_net_admin only", CAP_NET_ADMIN, int(st["CapPrm"][0], 16))
     t.eq(f"{desc}: CapInh and CapAmb empty", (0, 0), (int(st["CapInh"][0], 16), int(st["CapAmb"][0], 16)))
@@ -385,7 +300,7 @@ try:
         p, pid = held(ns, HELPER)
         time.sleep(11)
         t.ok("helper waiting more than 10 s for its request has exited", not os.path.exists(f"/proc/{pid}/status")
-             or status(pid).get("State", ["Z"])[0] == "Z")
+             or proc_status(pid).get("State", ["Z"])[0] == "Z")
         j, err = release(p)
         t.eq("request timeout: exit 40", 40, j["rc"])
 

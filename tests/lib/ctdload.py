@@ -106,6 +106,15 @@ class _Transport(xmlrpc.client.SafeTransport):
         return conn
 
 
+# What one step of a client does, per mix: (upper bound of a uniform draw,
+# method, arguments); the first entry whose bound exceeds the draw.
+MIXES = {
+    "bench": ((0.60, "view"), (0.70, "view_fresh"), (1.0, "change")),
+    "stress": ((0.38, "view"), (0.42, "view_fresh"), (0.56, "change"), (0.68, "kill"), (0.70, "kill", True),
+               (0.75, "set_autorefresh"), (0.79, "relogin"), (0.90, "multicall"), (1.0, "whoami")),
+}
+
+
 class _Client:
     def __init__(self, demo, idx, user, rng, mix, timeout):
         self.demo, self.idx, self.user, self.rng, self.mix = demo, idx, user, rng, mix
@@ -466,38 +475,12 @@ class _Client:
 
     # ---- the loop ----------------------------------------------------------
     def step(self):
-        rng = self.rng
         if self.sid is None:
             self.login()
             return
-        r = rng.random()
-        if self.mix == "bench":
-            if r < 0.60:
-                self.view()
-            elif r < 0.70:
-                self.view_fresh()
-            else:
-                self.change()
-            return
-        # stress
-        if r < 0.38:
-            self.view()
-        elif r < 0.42:
-            self.view_fresh()
-        elif r < 0.56:
-            self.change()
-        elif r < 0.68:
-            self.kill()
-        elif r < 0.70:
-            self.kill(bogus=True)
-        elif r < 0.75:
-            self.set_autorefresh()
-        elif r < 0.79:
-            self.relogin()
-        elif r < 0.90:
-            self.multicall()
-        else:
-            self.whoami()
+        r = self.rng.random()
+        _, name, *args = next(m for m in MIXES[self.mix] if r < m[0])
+        getattr(self, name)(*args)
 
     def warm(self, gate):
         """login and a first view: every session's first view dumps the table."""
@@ -533,7 +516,7 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
     warmup_parallel: at most this many of those first views at once (64
     simultaneous fresh dumps of a 100k table queue for longer than Apache's
     CGIDScriptTimeout on 2 cores: 504s that say nothing about steady load)."""
-    if mix not in ("bench", "stress"):
+    if mix not in MIXES:
         raise ValueError(f"mix must be 'bench' or 'stress', not {mix!r}")
     if calls is None and duration is None:
         raise ValueError("give calls or duration")

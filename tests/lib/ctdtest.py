@@ -10,10 +10,12 @@
     t.done()                     # prints "N passed, N failed, N skipped", exits 0/1
 """
 import atexit
+import json
 import os
 import random
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -97,6 +99,96 @@ def need_root(t, what=None):
     if not shutil.which("conntrack"):
         t.skip(name, "conntrack(8) missing: run make deps")
         t.done()
+
+
+# Python source for the small scripts the helper tests run as other users
+# (python3 -c): one conversation with a helper started on the far end of
+# socket `a`: send, half-close, read the whole answer, reap.  Returns the
+# wait status and the answer.
+CONVERSE_PY = r"""
+def converse(a, pid, data, timeout=60):
+    try:
+        if data:
+            a.sendall(data)
+        a.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+    ans = b""
+    a.settimeout(timeout)
+    try:
+        while True:
+            c = a.recv(65536)
+            if not c:
+                break
+            ans += c
+    except OSError:
+        pass
+    _, st = os.waitpid(pid, 0)
+    return st, ans
+"""
+
+# In a private mount namespace: a tmpfs /dev with /dev/null and a /dev/log
+# datagram socket read as syslogd would (a full queue blocks the sender);
+# runs argv and prints {"out", "err", "log"} as JSON.
+_SYSLOG_PY = r"""
+import json, os, socket, stat, subprocess, sys, threading
+subprocess.run(["mount", "-t", "tmpfs", "ctdtest", "/dev"], check=True)
+os.mknod("/dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3)); os.chmod("/dev/null", 0o666)
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); log.bind("/dev/log"); os.chmod("/dev/log", 0o666)
+msgs, done = [], threading.Event()
+def reader():
+    log.settimeout(0.1)
+    while not done.is_set():
+        try:
+            msgs.append(log.recv(4096).decode(errors="replace"))
+        except socket.timeout:
+            pass
+th = threading.Thread(target=reader, daemon=True); th.start()
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+done.set(); th.join()
+log.setblocking(False)
+while True:
+    try:
+        msgs.append(log.recv(4096).decode(errors="replace"))
+    except BlockingIOError:
+        break
+print(json.dumps({"out": r.stdout, "err": r.stderr, "log": msgs}))
+"""
+
+
+def syslog_capture(ns, argv):
+    """Runs argv (inside ns) with a private /dev/log; returns (the last line
+    argv printed, parsed as JSON, or None; syslog lines; stderr)."""
+    r = ns.run("unshare", "-m", "--propagation", "private", "python3", "-c", _SYSLOG_PY, *argv,
+               check=False)
+    try:
+        j = json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None, [], r.stderr[-300:]
+    try:
+        res = json.loads(j["out"].strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        res = None
+    return res, j["log"], j["err"][-300:]
+
+
+def proc_status(pid):
+    """/proc/PID/status as {field: [values]}."""
+    st = {}
+    for line in open(f"/proc/{pid}/status"):
+        k, _, v = line.partition(":")
+        st[k] = v.split()
+    return st
+
+
+def answer_types(ans):
+    """The frame types in a helper's answer (bytes), in order."""
+    types, off = [], 0
+    while off + 8 <= len(ans):
+        n, _, typ = struct.unpack_from("<IHH", ans, off)
+        types.append(typ)
+        off += 8 + n
+    return types
 
 
 MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"
