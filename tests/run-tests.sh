@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Run every tests/test-* program (any language).  Each one ends its output
-# with a line "N passed, N failed" (", N skipped" may follow).  This script
-# adds them up and ends with one such line; it exits non-zero on any
-# failure, or when a test exits non-zero or prints no summary.
-#   CTD_TESTS='test-helper*'   run only the tests matching this glob
+# Run every test entry point, tests/*/test-* (any language), folder by
+# folder.  Each one ends its output with a line "N passed, N failed"
+# (", N skipped" may follow).  This script adds them up and ends with one
+# such line; it exits non-zero on any failure, or when a test exits
+# non-zero or prints no summary.
+#   CTD_TESTS='test-helper*'   run only the tests whose file name matches
+#   CTD_TESTS='helper/*'       ... or whose path under tests/ matches
 set -uo pipefail
 cd "$(dirname "$0")"
 out=${CTD_TEST_OUT:-$(cd .. && pwd)/.test-out}
@@ -12,10 +14,12 @@ mkdir -p "$out"
 export CTD_TEST_OUT=$out
 pattern=${CTD_TESTS:-test-*}
 tp=0 tf=0 ts=0 broken=()
-for t in $pattern; do
+for t in */test-*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
+	# shellcheck disable=SC2053 # the pattern is a glob on purpose
+	[[ ${t##*/} == $pattern || $t == $pattern ]] || continue
 	echo "=== $t"
-	log="$out/$t.log"
+	log="$out/${t//\//-}.log"
 	start=$SECONDS
 	./"$t" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}

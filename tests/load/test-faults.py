@@ -24,7 +24,7 @@ import tempfile
 import time
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdcgi import Cgi, body_fault, ct_add, ct_ext  # noqa: E402
 from ctdtest import BUILD, Netns, T, need_root  # noqa: E402
 

@@ -9,7 +9,7 @@ import pwd
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import T, Netns, need_root  # noqa: E402
 from ctdcgi import Cgi, ct_add, ct_del, ct_ext, ip_key, u32_of_i4  # noqa: E402
 

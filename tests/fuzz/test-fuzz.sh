@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # A run of every libFuzzer target (make fuzz-build): 20 s each in make check,
 # 300 s each under CTD_STRESS=long (make stress); CTD_FUZZ_SECONDS overrides.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 fz=${CTD_FUZZ_BUILD:-$CTD_TOP/.build-fuzz}
 if ! ls "$fz"/fuzz_* >/dev/null 2>&1; then
 	t_skip "fuzz" "no fuzz build in $fz (make fuzz-build needs clang)"

@@ -10,7 +10,7 @@ import sys
 import time
 import warnings
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import T, Netns, need_root  # noqa: E402
 from ctdcgi import Cgi, ct_add, ct_ext  # noqa: E402
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import BUILD, TOP, T  # noqa: E402
 
 t = T()

@@ -23,7 +23,7 @@ import sys
 import time
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import BUILD, SAN_BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
 from ctddemo import Demo, DemoError, InNetns  # noqa: E402
 from ctdload import run_load, summary  # noqa: E402

@@ -6,7 +6,7 @@
 # unexpected fault under the 32 concurrent clients, and that the global
 # conntrack sysctls it raises are put back.  Speed is not judged here
 # (figures on a loaded CI machine mean little); make bench reports them.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 t_need_root
 max_file=/proc/sys/net/netfilter/nf_conntrack_max
 hash_file=/sys/module/nf_conntrack/parameters/hashsize

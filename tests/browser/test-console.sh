@@ -8,7 +8,7 @@
 # namespace.  Effects are checked in the kernel table with conntrack -L, by
 # the browser test as it goes and here once more at the end.  Screenshots go
 # to $CTD_TEST_OUT/console/.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 t_need_root
 
 BROWSER_DIR=$CTD_TOP/tests/browser

@@ -16,7 +16,7 @@ Regression checks for three helper fixes: a blocked SIGALRM outlived the
 10 s timeout, the caller's TZ stamped the helper's syslog lines, and a
 low RLIMIT_NOFILE made COUNT answer accounting off instead of refusing.
 
-Not repeated here (tests/test-helper-trust.py has them): an unrelated user
+Not repeated here (tests/helper/test-helper-trust.py has them): an unrelated user
 (exit 13), a socket of another uid (13), NO_NEW_PRIVS (14), no setuid bit
 (15), fd 3 not a socket at all (12), malformed frames, the read timeout."""
 import json
@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import (  # noqa: E402
     BUILD, CONVERSE_PY, Netns, T, answer_types, need_root, proc_status, syslog_capture)
 

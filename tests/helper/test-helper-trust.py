@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import (  # noqa: E402
     BUILD, CONVERSE_PY, SAN_BUILD, Netns, T, answer_types, need_root, proc_status, syslog_capture)
 

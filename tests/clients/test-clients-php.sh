@@ -1,17 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ctd.cgi with a PHP client (php-xmlrpc, as pyctd's PHP frontend): requests
-# built by tests/php/client.php (iso-8859-1, array() as filters, ids as
+# built by tests/clients/php/client.php (iso-8859-1, array() as filters, ids as
 # strings), run through the real CGI exactly as Apache would (environment,
 # body on stdin, as www-data, real setuid helper, private namespace), and
 # the answers decoded by php's xmlrpc_decode.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 t_need_root
 command -v php >/dev/null || { t_skip "$(basename "$0")" "php missing (apt-get install php-cli php-xmlrpc)"; t_done; }
 php -m 2>/dev/null | grep -qx xmlrpc || { t_skip "$(basename "$0")" "php xmlrpc extension missing (php-xmlrpc)"; t_done; }
 [ -x "$CTD_BUILD/ctd.cgi" ] && [ -x "$CTD_BUILD/ctd-helper" ] || { t_skip "$(basename "$0")" "binaries not built"; t_done; }
 
-PHPC="$CTD_TOP/tests/php/client.php"
+PHPC="$CTD_TOP/tests/clients/php/client.php"
 getent group ctd >/dev/null || groupadd --system ctd
 GID=$(getent group ctd | cut -d: -f3)
 D=$(mktemp -d /var/tmp/ctdtest.XXXXXX)

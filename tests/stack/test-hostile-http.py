@@ -20,7 +20,7 @@ Also "the CGI cannot reach the helper's privileges by any request": the
 XML-RPC methods are exactly the documented ones, and the installed setuid
 helper refuses every request type outside its whitelist.  Frames with type
 99 and 64 (an answer type) and the other malformed frames are already in
-tests/test-helper-trust.py ("malformed frames"); here only the rest of the
+tests/helper/test-helper-trust.py ("malformed frames"); here only the rest of the
 16-bit type space is covered, through the demo's installed helper run as
 the web user.
 """
@@ -41,7 +41,7 @@ import tempfile
 import time
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import SAN_BUILD, T, Netns, need_root, parse_conntrack_xml  # noqa: E402
 from ctdcgi import body_fault  # noqa: E402
 
@@ -1092,7 +1092,7 @@ def xmlrpc_fault_string(r):
 
 
 def helper_whitelist(t, ns, d, H):
-    """tests/test-helper-trust.py ("malformed frames") already sends type 99 and answer type 64 to the
+    """tests/helper/test-helper-trust.py ("malformed frames") already sends type 99 and answer type 64 to the
     build-tree helper; here the installed setuid helper, run as the web user, gets every other
     type that matters: 0, 6..70 (all answer types included), byte and sign boundaries, and a random
     sample of the rest of the 16-bit space."""

@@ -13,7 +13,7 @@ import stat
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import T, Netns, need_root  # noqa: E402
 from ctdcgi import Cgi, ct_add  # noqa: E402
 

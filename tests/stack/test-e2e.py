@@ -26,7 +26,7 @@ import threading
 import time
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import OUT, TOP, T, Netns, need_root  # noqa: E402
 from ctddemo import InNetns, password as pw  # noqa: E402
 
@@ -34,7 +34,7 @@ t = T()
 need_root(t)
 
 DEMO = os.path.join(TOP, "apache", "demo.sh")
-PHP_CLIENT = os.path.join(TOP, "tests", "php", "e2e_client.php")
+PHP_CLIENT = os.path.join(TOP, "tests", "clients", "php", "e2e_client.php")
 MODES = os.environ.get("CTD_E2E_MODES", "setuid setcap socket").split()
 
 for tool in ("apache2", "xmlrpc", "php", "htpasswd", "openssl", "curl", "nft"):

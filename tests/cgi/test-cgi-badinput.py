@@ -11,7 +11,7 @@ import os
 import sys
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import SAN_BUILD, T, Netns, need_root  # noqa: E402
 from ctdcgi import Cgi, body_fault, ct_add, ct_ext  # noqa: E402
 

@@ -14,7 +14,7 @@ import re
 import sys
 from collections import defaultdict
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
 from ctdcgi import Cgi  # noqa: E402
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The test harness itself: namespaces are private and always removed.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 t_need_root
 
 ns_new; a=$NS

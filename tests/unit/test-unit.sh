@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Run every unit test binary, in the normal build and under ASan+UBSan.
-. "$(dirname "$0")/lib/harness.sh"
+. "$(dirname "$0")/../lib/harness.sh"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 found=0
 for dir in "$CTD_BUILD/unit" "$CTD_SAN_BUILD/unit"; do

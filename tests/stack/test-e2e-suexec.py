@@ -23,7 +23,7 @@ import tempfile
 import time
 import xmlrpc.client
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import BUILD, OUT, TOP, T, Netns, need_root  # noqa: E402
 
 t = T()
