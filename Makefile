@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ctd - Netfilter conntrack over XML-RPC, behind Apache.
 #
-#   make            build .build/ctd.cgi and .build/ctd-helper
+#   make            build .build/ctd.cgi and .build/ctd-helper (the product only)
+#   make tools      build the test programs (tests/tools/) into .build/tools/
+#   make deps       install the Debian packages to build and test (apt-get)
 #   make check      install dependencies, build (normal + ASan/UBSan), run every test
 #   make install    PREFIX, DESTDIR, HELPER_MODE=setuid|setcap|socket
 #   make demo       private Apache on https://127.0.0.1:$${DEMO_PORT:-8443}/RPC2
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      benchmarks (tests/bench/)
+#   make stress     make check with the long load and fuzz runs (CTD_STRESS=long)
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -72,7 +75,7 @@ objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
 
 # ---- normal build ------------------------------------------------------------
 .PHONY: all
-all: $(B)/ctd.cgi $(B)/ctd-helper $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOLS))
+all: $(B)/ctd.cgi $(B)/ctd-helper
 
 $(B)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -84,7 +87,11 @@ $(B)/ctd-helper: $(call objs,$(B),helper/main.c $(SRC_HELPER) $(SRC_SHARED))
 $(B)/ctd.cgi: $(call objs,$(B),cgi/main.c $(SRC_CGI) $(SRC_SHARED))
 	$(CC) $(LDHARD) -o $@ $^ $(LIBS_CGI)
 
-# small test programs (entry generator, fixed-response CGI, ...)
+# small test programs (entry generator, fixed-response CGI, helper client):
+# built for the tests and the benchmarks, never installed
+.PHONY: tools
+tools: $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOLS))
+
 $(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED) $(wildcard cgi/helper_client.c))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(LDHARD) -o $@ $^ $(LIBS_HELPER) $(LIBS_CGI)
@@ -143,15 +150,28 @@ DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc
 
 .PHONY: deps
+# Installs only what dpkg does not list as installed, so a second run is quick.
 deps:
-	@tests/lib/deps.sh $(DEPS_PKGS)
+	@if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then \
+		echo "make deps: this is not a Debian-like system (no dpkg/apt-get)." >&2; \
+		echo "Install these (or your distribution's equivalents) by hand, then run make again:" >&2; \
+		echo "  $(DEPS_PKGS)" >&2; exit 1; fi
+	@have=$$(dpkg-query -W -f='$${db:Status-Status} $${Package}\n' $(DEPS_PKGS) 2>/dev/null | sed -n 's/^installed //p'); \
+	missing=$$(for p in $(DEPS_PKGS); do grep -qxF "$$p" <<<"$$have" || echo "$$p"; done | xargs); \
+	if [ -z "$$missing" ]; then echo "make deps: all $(words $(DEPS_PKGS)) packages present"; \
+	elif [ "$$(id -u)" -ne 0 ]; then \
+		echo "make deps: missing packages: $$missing" >&2; \
+		echo "run as root (sudo make deps) or: sudo apt-get install $$missing" >&2; exit 1; \
+	else echo "make deps: installing $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq $$missing; fi
 	@if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then \
 		cd tests/browser && npm ci --no-audit --no-fund; fi
 
 # ---- tests -------------------------------------------------------------------
 .PHONY: check check-only
 check: deps
-	$(MAKE) all unit san fuzz-build
+	$(MAKE) all tools unit san fuzz-build
 	$(MAKE) check-only
 
 check-only:
@@ -159,11 +179,11 @@ check-only:
 		tests/run-tests.sh
 
 .PHONY: bench stress
-bench: all
-	tests/bench/run.sh
-	tests/bench/helper-dump.sh
+bench: all tools
+	CTD_BUILD=$(CURDIR)/$(B) tests/bench/run.sh
+	CTD_BUILD=$(CURDIR)/$(B) tests/bench/helper-dump.sh
 stress: deps
-	$(MAKE) all unit san fuzz-build
+	$(MAKE) all tools unit san fuzz-build
 	CTD_STRESS=long CTD_BUILD=$(CURDIR)/$(B) CTD_SAN_BUILD=$(CURDIR)/$(SAN) CTD_FUZZ_BUILD=$(CURDIR)/$(FUZZ) \
 		tests/run-tests.sh
 
