@@ -94,7 +94,17 @@ tools: $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOLS))
 
 $(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED) $(wildcard cgi/helper_client.c))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) $(LDHARD) -o $@ $^ $(LIBS_HELPER) $(LIBS_CGI)
+	$(CC) $(CFLAGS_BASE) -I$(B)/tools $(OPT) $(LDHARD) -o $@ $(filter-out %.h,$^) $(LIBS_HELPER) $(LIBS_CGI)
+
+# ctd-hc --proto-json prints every CTD_* constant and protocol struct size
+# as the compiler sees them; their names are read here from the headers
+# themselves (K(name), S(struct)), so a new constant needs no other edit.
+$(B)/tools/ctd-hc: $(B)/tools/proto_names.h
+$(B)/tools/proto_names.h: include/ctd_proto.h include/ctd_exit.h
+	@mkdir -p $(dir $@)
+	sed -nE -e 's/^[[:space:]]+(CTD_[A-Z0-9_]+)[[:space:]]*[=,].*/K(\1)/p' \
+		-e 's/^#define[[:space:]]+(CTD_[A-Z0-9_]+)[[:space:]]+[(0-9].*/K(\1)/p' \
+		-e 's/^struct[[:space:]]+(ctd_[a-z0-9_]+)[[:space:]]*\{.*/S(\1)/p' $^ >$@
 
 $(B)/unit/%: tests/unit/%.c $(call objs,$(B),$(SRC_HELPER) $(SRC_CGI) $(SRC_SHARED))
 	@mkdir -p $(dir $@)

@@ -31,14 +31,16 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import (  # noqa: E402
-    BUILD, CONVERSE_PY, Netns, T, answer_types, need_root, proc_status, syslog_capture)
+    BUILD, CONVERSE_PY, Netns, T, answer_types, frame, need_root, proc_status, proto, syslog_capture)
 
 t = T()
 need_root(t)
 HELPER = os.path.join(BUILD, "ctd-helper")
-if not os.access(HELPER, os.X_OK):
-    t.skip("test-helper-hostile", f"{HELPER} not built: run make")
-    t.done()
+HC = os.path.join(BUILD, "tools", "ctd-hc")
+for p in (HELPER, HC):
+    if not os.access(p, os.X_OK):
+        t.skip("test-helper-hostile", f"{p} not built: run make all tools")
+        t.done()
 CC = shutil.which("cc") or shutil.which("gcc")
 if not CC:
     t.skip("test-helper-hostile", "no C compiler for the LD_PRELOAD library")
@@ -46,15 +48,11 @@ if not CC:
 # the caller's python must be one www-data can run (not a pyenv shim under /root)
 PY = "/usr/bin/python3"
 
-V = 1  # CTD_PROTO_VERSION
-REQ_DUMP, REQ_COUNT = 1, 2
-WHITELIST = {1, 2, 3, 4, 5}  # CTD_REQ_DUMP .. CTD_REQ_UPDATE_TIMEOUT
-RSP_RECORDS, RSP_END, RSP_COUNT = 64, 66, 67
-EXIT_NOSOCK, EXIT_NETLINK, EXIT_TYPE, EXIT_TIMEOUT = 12, 21, 34, 40
-
-
-def frame(typ, payload=b""):
-    return struct.pack("<IHH", len(payload), V, typ) + payload
+P = proto()
+REQ_DUMP, REQ_COUNT = P.REQ_DUMP, P.REQ_COUNT
+WHITELIST = P.requests
+RSP_RECORDS, RSP_END, RSP_COUNT = P.RSP_RECORDS, P.RSP_END, P.RSP_COUNT
+EXIT_NOSOCK, EXIT_NETLINK, EXIT_TYPE, EXIT_TIMEOUT = P.EXIT_NOSOCK, P.EXIT_NETLINK, P.EXIT_TYPE, P.EXIT_TIMEOUT
 
 
 # The caller, run as www-data.  argv[1] is a JSON spec:
@@ -383,8 +381,8 @@ try:
         clear_marker()
         res, err = run_caller(ns, {"helper": plain, "argv": ["ctd-helper"], "env": {"LD_PRELOAD": so},
                                    "frames": [frame(REQ_COUNT).hex()]})
-        t.ok("control: the same helper binary without the setuid bit does load it (marker, then exit 15)",
-             any(x.startswith("preload") for x in marker_lines()) and res and res[0]["rc"] == 15,
+        t.ok(f"control: the same helper binary without the setuid bit does load it (marker, then exit {P.EXIT_NOPRIV})",
+             any(x.startswith("preload") for x in marker_lines()) and res and res[0]["rc"] == P.EXIT_NOPRIV,
              (marker_lines(), res, err))
         clear_marker()
         res, err = run_caller(ns, {"helper": plain, "argv": ["ctd-helper"], "env": {"LD_LIBRARY_PATH": evil},
@@ -529,14 +527,16 @@ try:
         for n, want in ((4, 127), (5, EXIT_NETLINK), (6, EXIT_NETLINK), (8, EXIT_NETLINK), (9, 0)):
             res, err = run_caller(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {},
                                        "rlimits": {"NOFILE": [n, n]},
-                                       "frames": [frame(REQ_COUNT).hex(), frame(REQ_DUMP, bytes(24)).hex()]})
+                                       "frames": [frame(REQ_COUNT).hex(),
+                                                  frame(REQ_DUMP, bytes(P.size["dump_req"])).hex()]})
             if want:
                 t.ok(f"RLIMIT_NOFILE {n}: refused with exit {want}, no answer byte",
                      len(res) == 2 and all(r["rc"] == want and r["answer"] == "" for r in res), (res, err[-300:]))
             else:
-                cnt = bytes.fromhex(res[0]["answer"])[8:24] if res else b""
+                hdr, cn = P.size["frame_hdr"], P.size["count"]
+                cnt = bytes.fromhex(res[0]["answer"])[hdr:hdr + cn] if res else b""
                 t.ok(f"RLIMIT_NOFILE {n}: served, and COUNT reports accounting and timestamps on as set",
-                     len(res) == 2 and served(res[0]) and len(cnt) == 16 and
+                     len(res) == 2 and served(res[0]) and len(cnt) == cn and
                      struct.unpack("<IIII", cnt)[2:] == (1, 1) and struct.unpack("<IIII", cnt)[1] > 0, res)
         res, err = run_caller(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {},
                                    "rlimits": {"NOFILE": [64, 64], "NPROC": [0, 0], "FSIZE": [0, 0],
@@ -549,14 +549,16 @@ try:
         for kind in ("dgram", "seqpacket", "inet"):
             res, err = run_caller(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {}, "fd3": kind,
                                        "frames": [frame(REQ_COUNT).hex()]})
-            t.ok(f"fd 3 a {kind} socket: refused with exit 12", res and res[0]["rc"] == EXIT_NOSOCK and
+            t.ok(f"fd 3 a {kind} socket: refused with exit {EXIT_NOSOCK}", res and res[0]["rc"] == EXIT_NOSOCK and
                  "fd 3 is not a Unix stream socket" in err, (res, err[-200:]))
 
         # ---- request types outside the whitelist: every one of 0..255, and the top of u16 ----
         types = [x for x in range(256) if x not in WHITELIST] + [256, 257, 0x1001, 0x7FFF, 0x8000, 0xFFFE, 0xFFFF]
         frames_ = [frame(x).hex() for x in types]
-        # and with payloads of the sizes valid requests have (dump 24, targets 8 + 56)
-        extra_sizes = [(x, n) for x in (0, 6, 63, 64, 65, 66, 67, 68, 255, 0xFFFF) for n in (24, 64)]
+        # and with payloads of the sizes valid requests have (a dump request, one target)
+        answers = sorted(v for k, v in vars(P).items() if k.startswith("RSP_"))
+        extra_sizes = [(x, n) for x in (0, 6, 63, *answers, 255, 0xFFFF)
+                       for n in (P.size["dump_req"], P.size["targets_hdr"] + P.size["target"])]
         frames_ += [frame(x, b"\0" * n).hex() for x, n in extra_sizes]
         t0 = time.monotonic()
         res, err = run_caller(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {}, "frames": frames_},
@@ -564,7 +566,8 @@ try:
         el = time.monotonic() - t0
         bad = [(d, r) for d, r in zip(types + extra_sizes, res) if r["rc"] != EXIT_TYPE or r["answer"]]
         t.eq(f"all {len(frames_)} requests of types outside the whitelist answered", len(frames_), len(res))
-        t.ok(f"every type outside the whitelist ({len(types)} types, {len(extra_sizes)} more with payloads): exit 34,"
+        t.ok(f"every type outside the whitelist ({len(types)} types, {len(extra_sizes)} more with payloads):"
+             f" exit {EXIT_TYPE},"
              f" no answer byte ({el:.1f} s)", not bad and len(res) == len(frames_), bad[:5])
         t.eq("... each refusal says why on stderr", len(frames_), err.count("malformed request"))
 
@@ -572,7 +575,7 @@ try:
         time.sleep(max(0.0, 11.5 - (time.monotonic() - max(blocked.t_started, ignored.t_started))))
         for desc, hh in (("SIGALRM blocked", blocked), ("SIGALRM ignored and blocked, SIGTERM blocked", ignored)):
             res, err = hh.finish()
-            t.eq(f"{desc} by the caller: the helper still times out after 10 s (exit 40)", EXIT_TIMEOUT,
+            t.eq(f"{desc} by the caller: the helper still times out after 10 s (exit {EXIT_TIMEOUT})", EXIT_TIMEOUT,
                  res.get("rc"))
 
         t.eq("the conntrack table is unchanged by all of this", before, sorted(f.get("id") for f in ns.list()))

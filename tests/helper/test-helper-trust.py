@@ -19,7 +19,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import (  # noqa: E402
-    BUILD, CONVERSE_PY, SAN_BUILD, Netns, T, answer_types, need_root, proc_status, syslog_capture)
+    BUILD, CONVERSE_PY, FRAME_HDR, SAN_BUILD, Netns, T, answer_types, frame, need_root, proc_status, proto,
+    syslog_capture)
 
 t = T()
 need_root(t)
@@ -32,13 +33,10 @@ for p in (HELPER, HC):
         t.done()
 
 CAP_NET_ADMIN = 1 << 12
-V = 1  # CTD_PROTO_VERSION
-REQ_DUMP, REQ_COUNT, REQ_DESTROY = 1, 2, 3
-RSP_RECORDS, RSP_RESULTS, RSP_END, RSP_COUNT = 64, 65, 66, 67
-
-
-def frame(typ, payload=b"", version=V, length=None):
-    return struct.pack("<IHH", len(payload) if length is None else length, version, typ) + payload
+P = proto()
+V = P.PROTO_VERSION
+REQ_DUMP, REQ_COUNT, REQ_DESTROY = P.REQ_DUMP, P.REQ_COUNT, P.REQ_DESTROY
+RSP_RECORDS, RSP_RESULTS, RSP_END, RSP_COUNT = P.RSP_RECORDS, P.RSP_RESULTS, P.RSP_END, P.RSP_COUNT
 
 
 def dump_req(flags=0, mark=0, mask=0, family=0):
@@ -163,16 +161,16 @@ try:
         t.eq("setuid helper: a member of group ctd is served", (0, [RSP_COUNT]), (rc, answer_types(ans)))
         r = subprocess.run(ns.cmd(*as_user(65534), hc_copy, "-s", suid, "destroy"), input=target_line,
                            capture_output=True, text=True)
-        t.ok("nobody: refused with exit 13 and the reason", "caller not allowed" in r.stderr and "(exit 13)" in
-             r.stderr, r.stderr.strip())
+        t.ok(f"nobody: refused with exit {P.EXIT_CALLER} and the reason", "caller not allowed" in r.stderr and
+             f"(exit {P.EXIT_CALLER})" in r.stderr, r.stderr.strip())
         t.ok("nobody: the helper says why on stderr", "is neither www-data nor in group ctd" in r.stderr)
         t.eq("nobody: nothing destroyed", 1, len(ns.list()))
         rc, ans, err = spawn(ns, suid, frame(REQ_COUNT), uid=65534, groups="33")
-        t.eq("supplementary groups of the process do not count, only the user's", 13, rc)
+        t.eq("supplementary groups of the process do not count, only the user's", P.EXIT_CALLER, rc)
 
         r = subprocess.run(ns.cmd(*as_user(33, nnp=True), hc_copy, "-s", suid, "destroy"), input=target_line,
                            capture_output=True, text=True)
-        t.ok("NO_NEW_PRIVS: refused with exit 14", "(exit 14)" in r.stderr, r.stderr.strip())
+        t.ok(f"NO_NEW_PRIVS: refused with exit {P.EXIT_NNP}", f"(exit {P.EXIT_NNP})" in r.stderr, r.stderr.strip())
         t.ok("NO_NEW_PRIVS: clear message naming the cause and the fix",
              "NO_NEW_PRIVS is set" in r.stderr and "HELPER_MODE=socket" in r.stderr, r.stderr.strip())
         t.eq("NO_NEW_PRIVS: nothing destroyed", 1, len(ns.list()))
@@ -181,19 +179,19 @@ try:
         shutil.copy(HELPER, plain)
         os.chmod(plain, 0o755)
         rc, ans, err = spawn(ns, plain, frame(REQ_COUNT), uid=33)
-        t.eq("no setuid bit, no file capability: exit 15", 15, rc)
+        t.eq(f"no setuid bit, no file capability: exit {P.EXIT_NOPRIV}", P.EXIT_NOPRIV, rc)
 
         # a setuid helper handed a socket made by someone else (root here)
         r = ns.run("python3", "-c", "import socket,os,sys\n"
                    "a,b=socket.socketpair()\nos.dup2(b.fileno(),3)\n"
                    f"os.execv('/usr/bin/setpriv',['setpriv','--reuid=33','--regid=33','--clear-groups','{suid}'])",
                    check=False)
-        t.eq("setuid helper with another uid's socket: exit 13", 13, r.returncode)
+        t.eq(f"setuid helper with another uid's socket: exit {P.EXIT_CALLER}", P.EXIT_CALLER, r.returncode)
 
         rc, ans, err = spawn(ns, suid, b"", uid=33)
-        t.eq("no request at all: exit 30", 30, rc)
+        t.eq(f"no request at all: exit {P.EXIT_NOREQUEST}", P.EXIT_NOREQUEST, rc)
         r = ns.run("python3", "-c", f"import os\nos.execv('{suid}',['x'])", check=False)
-        t.eq("fd 3 not a socket: exit 12", 12, r.returncode)
+        t.eq(f"fd 3 not a socket: exit {P.EXIT_NOSOCK}", P.EXIT_NOSOCK, r.returncode)
 
         # ---- the process while it waits for its request ----
         p, pid = held(ns, suid, uid=33)
@@ -240,25 +238,28 @@ try:
         conn.close()
         out, err = cli.communicate(timeout=30)
         svc.wait(timeout=30)
-        t.eq("socket mode: a stranger's connection is refused (exit 13)", 13, svc.returncode)
+        t.eq(f"socket mode: a stranger's connection is refused (exit {P.EXIT_CALLER})", P.EXIT_CALLER,
+             svc.returncode)
         t.ok("socket mode: the client reports the refusal", cli.returncode == 1 and "helper closed" in err, err)
         srv.close()
 
         # ---- malformed frames: each ends the helper with its own code ----
-        long_hdr = struct.pack("<IHH", 4 * 1024 * 1024, V, REQ_DUMP)
+        long_hdr = FRAME_HDR.pack(2 * P.FRAME_MAX, V, REQ_DUMP)
+        target = bytes(P.size["target"])
         cases = [
-            ("short header", b"\x18\x00\x00", 31),
-            ("over-long length", long_hdr, 33),
-            ("wrong version", frame(REQ_DUMP, dump_req(), version=2), 32),
-            ("unknown type", frame(99, b""), 34),
-            ("answer type sent as a request", frame(RSP_RECORDS, b"\0" * 144), 34),
-            ("wrong size for the type", frame(REQ_DUMP, dump_req()[:-1]), 35),
-            ("count with a payload", frame(REQ_COUNT, b"\0\0\0\0"), 35),
-            ("bad family", frame(REQ_DUMP, dump_req(flags=2, family=3)), 36),
-            ("unknown filter flag", frame(REQ_DUMP, dump_req(flags=0x100)), 36),
-            ("target count disagrees with length", frame(REQ_DESTROY, struct.pack("<II", 2, 0) + b"\0" * 56), 36),
-            ("target with a bad family", frame(REQ_DESTROY, struct.pack("<II", 1, 0) + b"\0" * 56), 36),
-            ("truncated stream", frame(REQ_DUMP, dump_req())[:15], 31),
+            ("short header", b"\x18\x00\x00", P.EXIT_SHORT),
+            ("over-long length", long_hdr, P.EXIT_TOOLONG),
+            ("wrong version", frame(REQ_DUMP, dump_req(), version=V + 1), P.EXIT_VERSION),
+            ("unknown type", frame(99, b""), P.EXIT_TYPE),
+            ("answer type sent as a request", frame(RSP_RECORDS, bytes(P.size["record"])), P.EXIT_TYPE),
+            ("wrong size for the type", frame(REQ_DUMP, dump_req()[:-1]), P.EXIT_SIZE),
+            ("count with a payload", frame(REQ_COUNT, b"\0\0\0\0"), P.EXIT_SIZE),
+            ("bad family", frame(REQ_DUMP, dump_req(flags=P.DUMP_F_FAMILY, family=3)), P.EXIT_VALUE),
+            ("unknown filter flag", frame(REQ_DUMP, dump_req(flags=0x100)), P.EXIT_VALUE),
+            ("target count disagrees with length", frame(REQ_DESTROY, struct.pack("<II", 2, 0) + target),
+             P.EXIT_VALUE),
+            ("target with a bad family", frame(REQ_DESTROY, struct.pack("<II", 1, 0) + target), P.EXIT_VALUE),
+            ("truncated stream", frame(REQ_DUMP, dump_req())[:15], P.EXIT_SHORT),
         ]
         builds = [("", HELPER)]
         if os.access(SAN_HELPER, os.X_OK):
@@ -286,13 +287,14 @@ try:
              [int(m.split("step ")[1][0]) for m in log if "step " in m] ==
              sorted(int(m.split("step ")[1][0]) for m in log if "step " in m), text[:500])
         t.ok("syslog: the request is logged", "request: dump" in text, text[:500])
-        rc, log = syslog_run(ns, HELPER, frame(REQ_DUMP, dump_req(flags=2, family=3)))
+        rc, log = syslog_run(ns, HELPER, frame(REQ_DUMP, dump_req(flags=P.DUMP_F_FAMILY, family=3)))
         t.ok("syslog: malformed frame refused with its reason as authpriv.err (<83>)",
-             rc == 36 and any(m.startswith("<83>") and "refused (exit 36)" in m and "bad family" in m for m in log),
-             f"rc {rc}: {log[-1:]}")
+             rc == P.EXIT_VALUE and any(m.startswith("<83>") and f"refused (exit {P.EXIT_VALUE})" in m and
+                                        "bad family" in m for m in log), f"rc {rc}: {log[-1:]}")
         rc, log = syslog_run(ns, suid, frame(REQ_COUNT), uid=65534)
-        t.ok("syslog: a refused caller is logged with uid and reason before exit 13",
-             rc == 13 and any("refused (exit 13)" in m and "uid 65534" in m for m in log), f"rc {rc}: {log[-1:]}")
+        t.ok(f"syslog: a refused caller is logged with uid and reason before exit {P.EXIT_CALLER}",
+             rc == P.EXIT_CALLER and any(f"refused (exit {P.EXIT_CALLER})" in m and "uid 65534" in m for m in log),
+             f"rc {rc}: {log[-1:]}")
         t.ok("syslog: the caller check is the last step a refused caller reaches",
              not any("step 4" in m for m in log), "\n".join(log)[:300])
 
@@ -302,7 +304,7 @@ try:
         t.ok("helper waiting more than 10 s for its request has exited", not os.path.exists(f"/proc/{pid}/status")
              or proc_status(pid).get("State", ["Z"])[0] == "Z")
         j, err = release(p)
-        t.eq("request timeout: exit 40", 40, j["rc"])
+        t.eq(f"request timeout: exit {P.EXIT_TIMEOUT}", P.EXIT_TIMEOUT, j["rc"])
 
         # ---- the client library's sentences ----
         r = ns.run(HC, "-s", "/nonexistent/ctd-helper", "count", check=False)
@@ -318,16 +320,20 @@ try:
              "timed out" in r.stderr, r.stderr.strip())
         # fake helpers that misbehave: the client says what happened and
         # leaves no child behind (-Z lists its remaining children)
+        rec = P.size["record"]
         fakes = {
             "garbage": ("import os\nos.read(3, 4096)\nos.write(3, b'\\0' * 8)\n", "kind=2", "malformed answer"),
-            "huge": ("import os, struct\nos.read(3, 4096)\nos.write(3, struct.pack('<IHH', 257 * 144, 1, 64))\n",
+            "huge": ("import os\nos.read(3, 4096)\n"
+                     f"os.write(3, {FRAME_HDR.pack((P.RECORDS_PER_FRAME + 1) * rec, V, RSP_RECORDS)!r})\n",
                      "kind=2", "too many elements"),
-            "killed": ("import os, signal, struct\nos.read(3, 4096)\n"
-                       "os.write(3, struct.pack('<IHH', 144, 1, 64) + bytes(144))\n"
+            "killed": ("import os, signal\nos.read(3, 4096)\n"
+                       f"os.write(3, {frame(RSP_RECORDS, bytes(rec))!r})\n"
                        "os.kill(os.getpid(), signal.SIGKILL)\n", "kind=1", "died of signal 9"),
-            "refuses": ("import sys\nsys.exit(13)\n", "kind=1", "helper refused: caller not allowed"),
-            "kernel": ("import os, struct\nos.read(3, 4096)\n"
-                       "os.write(3, struct.pack('<IHHii160s', 168, 1, 68, 2, 1, b'dump: EPERM'))\n",
+            "refuses": (f"import sys\nsys.exit({P.EXIT_CALLER})\n", "kind=1", "helper refused: caller not allowed"),
+            "kernel": ("import os\nos.read(3, 4096)\n"
+                       # struct ctd_error: code, errno (EPERM), message
+                       "os.write(3, %r)\n" % frame(P.RSP_ERROR, struct.pack(f"<ii{P.ERRMSG_MAX}s", P.ERR_KERNEL, 1,
+                                                                              b"dump: EPERM")),
                        "kind=3", "lacks CAP_NET_ADMIN"),
         }
         for name, (code, kind, words) in fakes.items():
@@ -340,10 +346,11 @@ try:
                  words in r.stderr, r.stderr.strip())
             t.ok(f"client, helper that {name}: no child left", "children=[]" in r.stderr, r.stderr.strip())
         many = "".join(f"id={i} zone=0 l3=2 l4=6 src=10.0.0.1 dst=10.0.0.2 sport={i % 60000} dport=80\n"
-                       for i in range(10000))
+                       for i in range(P.MAX_TARGETS))
         r = ns.run(HC, "-Z", "-s", os.path.join(tmp, "fake-refuses"), "destroy", input=many, check=False)
         t.ok("560 KB request to a helper that exits at once: no SIGPIPE, the refusal reported",
-             r.returncode == 1 and "exit 13" in r.stderr and "children=[]" in r.stderr, (r.returncode, r.stderr))
+             r.returncode == 1 and f"exit {P.EXIT_CALLER}" in r.stderr and "children=[]" in r.stderr,
+             (r.returncode, r.stderr))
         r = ns.run(HC, "-Z", "-s", stall, "-t", "1", "count", check=False)
         t.ok("stalled helper: killed and reaped", "children=[]" in r.stderr, r.stderr.strip())
         r = ns.run(HC, "-s", "unix:" + os.path.join(tmp, "nosock"), "count", check=False)

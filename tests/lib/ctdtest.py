@@ -10,6 +10,7 @@
     t.done()                     # prints "N passed, N failed, N skipped", exits 0/1
 """
 import atexit
+import functools
 import json
 import os
 import random
@@ -18,6 +19,7 @@ import signal
 import struct
 import subprocess
 import sys
+import types
 import xml.etree.ElementTree as ET
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -181,14 +183,45 @@ def proc_status(pid):
     return st
 
 
+@functools.lru_cache(maxsize=None)
+def proto():
+    """The helper protocol's constants as the C compiler sees them in
+    include/ctd_proto.h and include/ctd_exit.h (tests/tools/ctd-hc
+    --proto-json), never retyped here.  Attributes are the C names without
+    CTD_ (P.PROTO_VERSION, P.FRAME_MAX, P.REQ_DUMP, P.RSP_END, P.EXIT_CALLER);
+    P.size["record"] is sizeof(struct ctd_record); P.requests the request
+    types (CTD_REQ_*); P.exit_reason[code] the helper's sentence for an exit
+    code."""
+    hc = os.path.join(BUILD, "tools", "ctd-hc")
+    j = json.loads(subprocess.run([hc, "--proto-json"], check=True, capture_output=True, text=True).stdout)
+    names = {}
+    for group, rows in j.items():
+        if group not in ("sizes", "exit_reasons"):
+            names.update({k.removeprefix("CTD_"): v for k, v in rows.items()})
+    return types.SimpleNamespace(
+        **names, size={k.removeprefix("ctd_"): v for k, v in j["sizes"].items()},
+        requests={v for k, v in j["msg_types"].items() if k.startswith("CTD_REQ_")},
+        exit_reason={int(k): v for k, v in j["exit_reasons"].items()})
+
+
+FRAME_HDR = struct.Struct("<IHH")  # struct ctd_frame_hdr: len, version, type
+
+
+def frame(typ, payload=b"", version=None, length=None):
+    """One protocol frame: header (the protocol's version unless given;
+    the payload's length unless given) and payload."""
+    return FRAME_HDR.pack(len(payload) if length is None else length,
+                          proto().PROTO_VERSION if version is None else version, typ) + payload
+
+
 def answer_types(ans):
     """The frame types in a helper's answer (bytes), in order."""
-    types, off = [], 0
-    while off + 8 <= len(ans):
-        n, _, typ = struct.unpack_from("<IHH", ans, off)
-        types.append(typ)
-        off += 8 + n
-    return types
+    found, off = [], 0
+    while off + FRAME_HDR.size <= len(ans):
+        n, _, typ = FRAME_HDR.unpack_from(ans, off)
+        found.append(typ)
+        off += FRAME_HDR.size + n
+    return found
 
 
 MAX_PATH = "/proc/sys/net/netfilter/nf_conntrack_max"

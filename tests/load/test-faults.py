@@ -26,7 +26,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdcgi import Cgi, body_fault, ct_add, ct_ext  # noqa: E402
-from ctdtest import BUILD, Netns, T, need_root  # noqa: E402
+from ctdtest import BUILD, Netns, T, need_root, proto  # noqa: E402
 
 t = T()
 need_root(t)
@@ -324,8 +324,9 @@ with Netns() as ns, Cgi(t, ns) as fx:
     os.chown(plain, 0, fx.gid)
     os.chmod(plain, 0o750)  # chmod u-s of the installed 4750
     fx.conf(session_idle_timeout=3600, helper=plain)
-    # the helper's own sentence for exit 15 reaches the client
-    fault_says("helper not setuid: view", 6, ["no CAP_NET_ADMIN", "setuid", "exit 15"], "view", sid)
+    # the helper's own sentence for its exit code reaches the client
+    fault_says("helper not setuid: view", 6, ["no CAP_NET_ADMIN", "setuid", f"exit {proto().EXIT_NOPRIV}"], "view",
+               sid)
     wrong = os.path.join(fx.dir, "helper-wronggroup")
     shutil.copy(fx.helper, wrong)
     os.chown(wrong, 0, 0)

@@ -42,7 +42,7 @@ import time
 import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ctdtest import SAN_BUILD, T, Netns, need_root, parse_conntrack_xml  # noqa: E402
+from ctdtest import FRAME_HDR, SAN_BUILD, T, Netns, frame, need_root, parse_conntrack_xml, proto  # noqa: E402
 from ctdcgi import body_fault  # noqa: E402
 
 # ---- a raw HTTPS client: exact bytes out, the answer parsed ---------------------------------
@@ -449,16 +449,6 @@ for data in json.loads(sys.stdin.read()):
     out.append([os.waitstatus_to_exitcode(st), ans.hex()])
 print(json.dumps(out))
 """
-
-V = 1
-REQ_WHITELIST = {1, 2, 3, 4, 5}  # include/ctd_proto.h, the table in helper/request.c and helper/main.c
-REQ_COUNT, REQ_DESTROY = 2, 3
-RSP_COUNT, EXIT_TYPE = 67, 34
-
-
-def frame(typ, payload=b""):
-    return struct.pack("<IHH", len(payload), V, typ) + payload
-
 
 def target(flow):
     """struct ctd_target for a conntrack -L flow (destroy: value and mask 0)."""
@@ -1096,29 +1086,31 @@ def helper_whitelist(t, ns, d, H):
     build-tree helper; here the installed setuid helper, run as the web user, gets every other
     type that matters: 0, 6..70 (all answer types included), byte and sign boundaries, and a random
     sample of the rest of the 16-bit space."""
+    P = proto()
     rnd = random.Random(7)
     types = sorted(({0} | set(range(6, 71)) | {98, 100, 127, 128, 255, 256, 257, 0x7fff, 0x8000, 0xfffe, 0xffff} |
-                    {rnd.randrange(71, 0x10000) for _ in range(150)}) - REQ_WHITELIST - {64, 99})
+                    {rnd.randrange(71, 0x10000) for _ in range(150)}) - P.requests - {P.RSP_RECORDS, 99})
     frames = []
     for typ in types:
         frames.append(frame(typ))
-        frames.append(frame(typ, b"\0" * 24))  # the size of a dump request
+        frames.append(frame(typ, bytes(P.size["dump_req"])))
     t0 = time.monotonic()
     res = helper_frames(ns, d.helper, frames)
     secs = time.monotonic() - t0
-    bad = [(typ, rc) for typ, (rc, ans) in zip([x for x in types for _ in (0, 1)], res) if rc != EXIT_TYPE or ans]
+    bad = [(typ, rc) for typ, (rc, ans) in zip([x for x in types for _ in (0, 1)], res) if rc != P.EXIT_TYPE or ans]
     t.ok(f"installed setuid helper, run as the web user: {len(frames)} frames of {len(types)} types outside the "
-         f"whitelist each refused with exit {EXIT_TYPE} and no answer ({secs:.1f} s)", not bad, f"{bad[:10]}")
-    (rc, ans), = helper_frames(ns, d.helper, [frame(REQ_COUNT)])
+         f"whitelist each refused with exit {P.EXIT_TYPE} and no answer ({secs:.1f} s)", not bad, f"{bad[:10]}")
+    (rc, ans), = helper_frames(ns, d.helper, [frame(P.REQ_COUNT)])
     t.ok("control: a COUNT frame is served by the same helper (exit 0, a COUNT answer)",
-         rc == 0 and len(ans) >= 8 and struct.unpack_from("<IHH", ans)[2] == RSP_COUNT, f"rc {rc} {ans[:16].hex()}")
+         rc == 0 and len(ans) >= FRAME_HDR.size and FRAME_HDR.unpack_from(ans)[2] == P.RSP_COUNT,
+         f"rc {rc} {ans[:16].hex()}")
     # one request per process: a DESTROY smuggled after a COUNT is never read
     flows = {f["orig_src"]: f for f in ns.list()}
     victim = flows["10.70.0.1"]
-    destroy = frame(REQ_DESTROY, struct.pack("<II", 1, 0) + target(victim))
-    (rc, ans), = helper_frames(ns, d.helper, [frame(REQ_COUNT) + destroy])
+    destroy = frame(P.REQ_DESTROY, struct.pack("<II", 1, 0) + target(victim))
+    (rc, ans), = helper_frames(ns, d.helper, [frame(P.REQ_COUNT) + destroy])
     t.ok("a DESTROY sent after a COUNT in the same conversation is not read (exit 0, COUNT answered)",
-         rc == 0 and struct.unpack_from("<IHH", ans)[2] == RSP_COUNT, f"rc {rc}")
+         rc == 0 and FRAME_HDR.unpack_from(ans)[2] == P.RSP_COUNT, f"rc {rc}")
     t.eq("the entry that DESTROY named is still there", H.table, ct_state(ns))
     (rc, ans), = helper_frames(ns, d.helper, [destroy])
     gone = ct_state(ns)

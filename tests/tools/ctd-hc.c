@@ -14,6 +14,18 @@
  * count (benchmarks).  -T (first option): print "elapsed S s" for the hc_*
  * call alone on stderr; -Z: print "children=[PIDS]" (what is left unreaped
  * or running) on stderr after the call.  Exit 0, or 1 with "error: kind=K err=E msg" on stderr.
+ *
+ *   ctd-hc --proto-json
+ *
+ * prints the protocol's constants as one JSON object, values as the
+ * compiler sees them in include/ctd_proto.h and include/ctd_exit.h, for
+ * the python tests (tests/lib/ctdtest.py, proto()):
+ *   {"constants": {"CTD_PROTO_VERSION": 1, "CTD_FRAME_MAX": ..., ...},
+ *    "msg_types": {"CTD_REQ_DUMP": 1, ..., "CTD_RSP_RECORDS": 64, ...},
+ *    "record_flags", "dump_flags", "result_status", "error_codes",
+ *    "exit_codes": {"CTD_EXIT_OK": 0, ...}   (name -> value, each),
+ *    "sizes": {"ctd_record": 144, ...}       (sizeof each struct),
+ *    "exit_reasons": {"13": "caller not allowed", ...}}
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -24,7 +36,108 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctd_exit.h"
+#include "ctd_proto.h"
 #include "helper_client.h"
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --proto-json.  proto_names.h is made by the Makefile from the two
+ * headers: K(name) for each CTD_* constant, S(name) for each struct. */
+struct proto_row {
+	const char *name;
+	long long value;
+};
+
+static const struct proto_row proto_consts[] = {
+#define K(n) {#n, (long long)(n)},
+#define S(n)
+#include "proto_names.h"
+#undef K
+#undef S
+};
+
+static const struct proto_row proto_sizes[] = {
+#define K(n)
+#define S(n) {#n, (long long)sizeof(struct n)},
+#include "proto_names.h"
+#undef K
+#undef S
+};
+
+/* The JSON object a constant goes to: the first prefix it starts with. */
+static const struct {
+	const char *prefix, *group;
+} proto_groups[] = {
+	{"CTD_REQ_", "msg_types"},     {"CTD_RSP_", "msg_types"},	{"CTD_REC_", "record_flags"},
+	{"CTD_DUMP_F_", "dump_flags"}, {"CTD_RES_", "result_status"}, {"CTD_ERR_", "error_codes"},
+	{"CTD_EXIT_", "exit_codes"},   {"CTD_", "constants"},
+};
+
+static const char *proto_group_of(const char *name)
+{
+	for (size_t g = 0; g < N_OF(proto_groups); g++)
+		if (!strncmp(name, proto_groups[g].prefix, strlen(proto_groups[g].prefix)))
+			return proto_groups[g].group;
+	return "constants";
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+/* "key": {"NAME": value, ...} for the rows in group (NULL: all rows) */
+static void json_rows(const char *key, const struct proto_row *rows, size_t n, const char *group)
+{
+	const char *sep = "";
+
+	printf("\"%s\": {", key);
+	for (size_t i = 0; i < n; i++) {
+		if (group && strcmp(proto_group_of(rows[i].name), group))
+			continue;
+		printf("%s", sep);
+		json_string(rows[i].name);
+		printf(": %lld", rows[i].value);
+		sep = ", ";
+	}
+	printf("}, ");
+}
+
+static int proto_json(void)
+{
+	const char *sep = "";
+
+	printf("{");
+	for (size_t g = 0; g < N_OF(proto_groups); g++) {
+		size_t first = 0;
+
+		while (strcmp(proto_groups[first].group, proto_groups[g].group))
+			first++;
+		if (first == g) /* each group once, at its first prefix */
+			json_rows(proto_groups[g].group, proto_consts, N_OF(proto_consts), proto_groups[g].group);
+	}
+	json_rows("sizes", proto_sizes, N_OF(proto_sizes), NULL);
+	printf("\"exit_reasons\": {");
+	for (size_t i = 0; i < N_OF(proto_consts); i++) {
+		if (strcmp(proto_group_of(proto_consts[i].name), "exit_codes"))
+			continue;
+		printf("%s\"%lld\": ", sep, proto_consts[i].value);
+		json_string(proto_exit_reason((int)proto_consts[i].value));
+		sep = ", ";
+	}
+	printf("}}\n");
+	return fflush(stdout) ? 1 : 0;
+}
 
 static const char *const tcp_states[] = {"NONE",       "SYN_SENT", "SYN_RECV",	"ESTABLISHED", "FIN_WAIT",
 					 "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2"};
@@ -33,7 +146,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ctd-hc [-s SPEC] [-t SECONDS] dump [-m V/M] [-f 4|6] [-z Z] [-S V/M] [-q] | count | "
-		"destroy | mark V[/M] | timeout S\n");
+		"destroy | mark V[/M] | timeout S\n"
+		"       ctd-hc --proto-json\n");
 	exit(2);
 }
 
@@ -177,6 +291,8 @@ int main(int argc, char **argv)
 	int i = 1, timed = 0;
 	struct timespec c0, c1;
 
+	if (argc == 2 && !strcmp(argv[1], "--proto-json"))
+		return proto_json();
 	for (; i < argc && (!strcmp(argv[i], "-T") || !strcmp(argv[i], "-Z")); i++) {
 		if (argv[i][1] == 'T')
 			timed = 1;
