@@ -570,7 +570,8 @@ async function viewerSteps(page, errors) {
 	await shot(page, '11-viewer.png');
 	// hiding the controls is not the protection: the server refuses too
 	const code = await page.evaluate(async () => {
-		const c = new window.CtdXmlRpc.Client('/RPC2');
+		const X = await import(new URL('xmlrpc.js', location.href).href);
+		const c = new X.Client('/RPC2');
 		const s = await c.call('login');
 		try { await c.call('kill', s, ['1']); return 'no fault'; } catch (e) { return e.faultCode; }
 	});
@@ -583,14 +584,15 @@ async function viewerSteps(page, errors) {
 
 // The page's XML-RPC codec on answers ctd never sends but a broken or
 // hostile server might: each must be refused, not guessed at.  Run on a
-// blank page with apache/console/xmlrpc.js loaded from the checkout: Chrome
-// reports its own XML parse-error document (inline styles) as a CSP
-// violation, which would be noise in the console-error check of the real pages.
+// blank page with the ES module apache/console/xmlrpc.js imported from the
+// checkout: Chrome reports its own XML parse-error document (inline styles)
+// as a CSP violation, which would be noise in the console-error check of the
+// real pages.
 async function codecSteps(page) {
 	await page.goto('about:blank');
-	await page.addScriptTag({ content: fs.readFileSync(path.join(__dirname, '../../apache/console/xmlrpc.js'), 'utf8') });
-	const res = await page.evaluate(() => {
-		const X = window.CtdXmlRpc;
+	const src = fs.readFileSync(path.join(__dirname, '../../apache/console/xmlrpc.js'), 'utf8');
+	const res = await page.evaluate(async (js) => {
+		const X = await import('data:text/javascript;charset=utf-8,' + encodeURIComponent(js));
 		const wrap = (v) => '<?xml version="1.0"?><methodResponse><params><param><value>' + v +
 			'</value></param></params></methodResponse>';
 		const tryDecode = (body) => {
@@ -616,7 +618,7 @@ async function codecSteps(page) {
 			broken: tryDecode('<methodResponse><params>'),
 			call, nullErr,
 		};
-	});
+	}, src);
 	eq(res.i8.err, 'XmlRpcError', 'codec: <i8> is refused (ctd never sends it)');
 	eq(res.nil.err, 'XmlRpcError', 'codec: <nil/> is refused');
 	eq(res.big.err, 'XmlRpcError', 'codec: an <int> beyond i4 is refused');

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The filter form above the table: reads and checks what was typed, turns
+// it into view()'s filters struct, and says what is wrong next to the form.
+// The server is the judge of values; the form only rejects what cannot be
+// one.
+import { $ } from './dom.js';
+import { state, resetPage } from './state.js';
+import { parseU32, toI4 } from './format.js';
+import { load } from './view.js';
+
+const CHECKED = ['f-addr', 'f-port', 'f-mark'];	// inputs that can be invalid
+
+// Each check returns the filters it adds, or an error under the input's id.
+const TYPED = {
+	'f-addr': (a) => (/^[0-9A-Fa-f:.\/]+$/.test(a) ? { addr: a }
+		: 'Address: use a dotted quad, an IPv6 address or a CIDR'),
+	'f-port': (p) => (/^\d{1,5}$/.test(p) && Number(p) <= 65535 ? { [$('f-portdir').value]: Number(p) }
+		: 'Port: a number from 0 to 65535'),
+	'f-mark': (m) => {
+		const n = parseU32(m);
+		return n !== null ? { mark: toI4(n) } : 'Mark: a number from 0 to 4294967295 (or 0x hex)';
+	},
+};
+
+function readFilters() {
+	const f = {};
+	const err = [];
+	const proto = $('f-proto').value;
+	if (proto) f.orig_l4proto = Number(proto);
+	const fam = $('f-family').value;
+	if (fam) f.orig_l3proto = Number(fam);
+	for (const id of CHECKED) {
+		$(id).removeAttribute('aria-invalid');
+		const v = $(id).value.trim();
+		if (!v) continue;
+		const got = TYPED[id](v);
+		if (typeof got === 'string') {
+			err.push(got);
+			$(id).setAttribute('aria-invalid', 'true');
+		} else Object.assign(f, got);
+	}
+	const st = $('f-state').value;
+	if (st) f.tcp_state = st;
+	const u = $('f-user').value.trim();
+	if (u) f.username = u;
+	return { f, err };
+}
+
+function show(filters) {
+	state.filters = filters;
+	state.start = 0;
+	resetPage();
+	load();
+}
+
+function applyFilters(ev) {
+	if (ev) ev.preventDefault();
+	const { f, err } = readFilters();
+	const fe = $('filter-error');
+	if (err.length) {
+		fe.textContent = err.join('. ') + '.';
+		fe.hidden = false;
+		return;
+	}
+	fe.hidden = true;
+	fe.textContent = '';
+	show(f);
+}
+
+// Reset clears the inputs after this event; read the form after that.
+function clearFilters() {
+	setTimeout(() => {
+		for (const id of CHECKED) $(id).removeAttribute('aria-invalid');
+		$('filter-error').hidden = true;
+		show({});
+	}, 0);
+}
+
+export function initFilters() {
+	$('filters').addEventListener('submit', applyFilters);
+	$('filters').addEventListener('reset', clearFilters);
+}

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// How numbers, sizes, durations and times read on the page, and how a u32
+// an administrator types is parsed.  Pure functions: no page, no server.
+export const U32_MAX = 4294967295;
+
+function human(n, unit) {
+	const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
+	let v = Number(n) || 0, i = 0;
+	while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+	const s = i === 0 ? String(Math.round(v)) : v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0);
+	return s + ' ' + units[i] + unit;
+}
+export const bytes = (n) => human(n, 'B');
+export const rate = (n) => human(n, 'B/s');
+
+export function duration(s) {
+	s = Math.max(0, Math.floor(Number(s) || 0));
+	if (s < 60) return s + ' s';
+	if (s < 3600) return Math.floor(s / 60) + 'm ' + (s % 60) + 's';
+	if (s < 86400) return Math.floor(s / 3600) + 'h ' + Math.floor(s % 3600 / 60) + 'm';
+	return Math.floor(s / 86400) + 'd ' + Math.floor(s % 86400 / 3600) + 'h';
+}
+
+// ctd sends a mark >= 2^31 as its two's-complement negative i4.
+export const u32 = (n) => (Number(n) < 0 ? Number(n) + 4294967296 : Number(n));
+export const group = (n) => Number(n).toLocaleString('en-US');
+
+export function isoTime(unix) {
+	const d = new Date(unix * 1000);
+	const p = (x) => String(x).padStart(2, '0');
+	return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
+		p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+}
+
+// Parse a u32 as an administrator types it: decimal or 0x hex.
+export function parseU32(text) {
+	const t = String(text).trim();
+	let n;
+	if (/^0[xX][0-9a-fA-F]{1,8}$/.test(t)) n = parseInt(t, 16);
+	else if (/^\d{1,10}$/.test(t)) n = Number(t);
+	else return null;
+	return n <= U32_MAX ? n : null;
+}
+// ctd reads a negative i4 for a u32 field as the unsigned value.
+export const toI4 = (n) => (n > 2147483647 ? n - 4294967296 : n);
