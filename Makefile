@@ -150,13 +150,13 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ)/%,$(SRC_FUZZ))
 .PHONY: fuzz-build fuzz
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
-	tests/fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+	CTD_FUZZ_BUILD=$(CURDIR)/$(FUZZ) CTD_FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/test-fuzz.py
 
 # ---- dependencies ------------------------------------------------------------
 DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	libxmlrpc-core-c3-dev xmlrpc-api-utils libcap-dev libcap2-bin libsqlite3-dev sqlite3 \
 	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables procps openssl curl \
-	python3 php-cli php-xmlrpc php-curl clang libclang-rt-14-dev \
+	python3 php-cli php-xmlrpc php-curl clang clang-format libclang-rt-14-dev \
 	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc
 
 .PHONY: deps

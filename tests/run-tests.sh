@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# Run every test entry point, tests/*/test-* (any language), folder by
+# Run every test entry point, tests/*/test-* (python, on tests/lib/ctdtest.py), folder by
 # folder.  Each one ends its output with a line "N passed, N failed"
 # (", N skipped" may follow).  This script adds them up and ends with one
 # such line; it exits non-zero on any failure, or when a test exits

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""ctd end-to-end benchmarks (issue 6), run by tests/bench/run.sh (`make bench`).
+"""ctd end-to-end benchmarks, run by tests/bench/run.sh (`make bench`).
 
 Everything goes through the real demo Apache (tests/lib/ctddemo.py: TLS,
 Basic auth, mod_cgid, setuid helper) inside a private network namespace whose

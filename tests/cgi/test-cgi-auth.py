@@ -3,7 +3,8 @@
 """ctd.cgi, black box: login (REMOTE_USER and password_file), whoami, logout,
 sessions (unknown, expired idle/absolute, REMOTE_USER binding), roles,
 system.* introspection, multicall authorization, configuration faults (8),
-helper faults (6).  Oracle: DESIGN.md §2, §4, §5 and config.md."""
+helper faults (6).  Oracle: the README (API, Security model)
+and apache/ctd.conf.example."""
 import os
 import subprocess
 import sys

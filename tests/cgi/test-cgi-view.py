@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """ctd.cgi, black box: view — row fields against conntrack -L, every filter,
 every order_by, order_dir, paging edges, max_page, hide_networks, uid_mask /
-username, refresh and set_autorefresh semantics.  Oracle: DESIGN.md §2."""
+username, refresh and set_autorefresh semantics.  Oracle: conntrack -L, the README (API)."""
 import ipaddress
 import os
 import pwd
@@ -195,7 +195,7 @@ with Netns() as ns, Cgi(t, ns) as fx:
         for k in ("orig_rate", "repl_rate", "rate"):
             if not isinstance(r.get(k), float):
                 bad.append(f"id {i} {k} not a double: {r.get(k)!r}")
-    t.ok("every row field equals conntrack -L field by field, exactly the DESIGN keys, right types",
+    t.ok("every row field equals conntrack -L field by field, exactly the documented keys, right types",
          not bad, "; ".join(bad[:12]))
     by_sport = {r.get("orig_port_src"): r for r in rows.values() if "orig_port_src" in r}
     t.eq("mark 0xFFFFFFFF is sent as i4 -1", -1, by_sport.get(1003, {}).get("mark"))

@@ -89,7 +89,7 @@ PAGE = 50
 
 
 def _i4(v):
-    """A u32 as XML-RPC i4: values from 2^31 as their two's-complement negative (DESIGN 2)."""
+    """A u32 as XML-RPC i4: values from 2^31 as their two's-complement negative (cgi/value.c)."""
     return v - (1 << 32) if v >= 1 << 31 else v
 
 
@@ -280,7 +280,7 @@ class _Client:
         field = "mark" if self.rng.random() < 0.6 else "timeout"
         if field == "mark":
             value = self.rng.randrange(1, 1 << 32)
-            # DESIGN: a negative i4 means the unsigned value; a numeric string works too
+            # cgi/value.c: a negative i4 means the unsigned value; a numeric string works too
             value = str(value) if self.rng.random() < 0.2 else _i4(value)
         else:
             value = self.rng.randrange(300, 3600)

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Shared test harness for python tests.
+"""The test harness: every test entry point (tests/*/test-*) counts its
+checks with T and ends with its summary line, which tests/run-tests.sh adds up.
 
     from ctdtest import T, Netns, need_root
     t = T()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Issue 7, Load: many concurrent clients over HTTPS through the real demo
+"""Load: many concurrent clients over HTTPS through the real demo
 (Apache + ctd.cgi + setuid ctd-helper + SQLite) in a private namespace,
 mixing login/view/kill/change/refresh/set_autorefresh/logout/multicall,
 viewer clients included, while connections churn in the background.

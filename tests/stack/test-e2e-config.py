@@ -6,7 +6,7 @@ commented lines, uncommented alone, is accepted by the real ctd.cgi (a
 broken one would be fault 8); apache/ctd-site.conf (mpm_event + cgid, and
 prefork + cgi) and apache/ctd-site-suexec.conf pass `apache2 -t` with their
 modules; the demo's generated Apache configuration does too.
-Oracle: config.md (the key table), Apache's own parser."""
+Oracle: apache/ctd.conf.example (the key table), Apache's own parser."""
 import os
 import re
 import shutil

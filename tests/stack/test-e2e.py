@@ -8,7 +8,7 @@ php-curl, and the `xmlrpc` CLI (xmlrpc-c).  Once per helper mode (setuid,
 setcap, socket; CTD_E2E_MODES overrides), each in its own namespace.
 
 Oracle: `conntrack -L` inside the namespace, Apache's access log (which
-shows whether the CGI handler ran), DESIGN.md §2 and issue 5.
+shows whether the CGI handler ran), the README (API).
 """
 import atexit
 import json

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Hostile HTTP through the real Apache (issue 7): the demo (apache/demo.sh,
+"""Hostile HTTP through the real Apache: the demo (apache/demo.sh,
 setuid helper, TLS, Basic auth) in a private namespace with a small real
 table, and a list of bad requests sent over raw TLS sockets (so framing,
 headers and lengths are exactly what the case says).  Each case has its
@@ -175,7 +175,7 @@ class Raw:
 
 # ---- the state that must not change ----------------------------------------------------------
 
-# the demo's ctd.conf sets neither: DESIGN's defaults
+# the demo's ctd.conf sets neither: the defaults (apache/ctd.conf.example)
 IDLE_S, LIFETIME_S = 300, 8 * 3600
 
 BAD_LOG = ("Premature end of script headers", "End of script output before headers", "Segmentation",
@@ -359,8 +359,8 @@ class Hostile:
         self.table = table
         sess = self.sessions()
         gone = {hashlib.sha256(g.encode()).digest() for g in gone_sessions}
-        # rows already expired may be purged by any call that logs in or dumps (DESIGN §2 Sessions:
-        # "purged opportunistically"); every other row must stay exactly as it was
+        # rows already expired may be purged by any call that logs in or dumps (expired rows are
+        # purged opportunistically, cgi/session.c); every other row must stay exactly as it was
         now = time.time()
         expired = {h for h, (c, u) in self.sess_times.items() if now - u > IDLE_S or now - c > LIFETIME_S}
         before, after = set(self.sess), set(sess)
@@ -722,7 +722,7 @@ def run_cases(t, ns, d):
                                                                 decl=b"<?xml version='1.0' encoding='US-ASCII'?>")),
       fault=-503)
     # a UTF-8 byte order mark is legal XML, but this xmlrpc-c does not accept it: a clean library
-    # fault (no client we know sends one; see the report of issue 7)
+    # fault (no client we know sends one)
     C("UTF-8 byte order mark before <?xml", P(body=b"\xef\xbb\xbf" + w), fault=-503)
     C("comment and processing instruction before the call (legal XML: answered)",
       P(body=b"<?xml version='1.0'?><!-- hi --><?foo bar?>" + w.split(b"?>", 1)[1]),

@@ -69,9 +69,9 @@ static const struct proto_row proto_sizes[] = {
 static const struct {
 	const char *prefix, *group;
 } proto_groups[] = {
-	{"CTD_REQ_", "msg_types"},     {"CTD_RSP_", "msg_types"},	{"CTD_REC_", "record_flags"},
-	{"CTD_DUMP_F_", "dump_flags"}, {"CTD_RES_", "result_status"}, {"CTD_ERR_", "error_codes"},
-	{"CTD_EXIT_", "exit_codes"},   {"CTD_", "constants"},
+    {"CTD_REQ_", "msg_types"},	   {"CTD_RSP_", "msg_types"},	  {"CTD_REC_", "record_flags"},
+    {"CTD_DUMP_F_", "dump_flags"}, {"CTD_RES_", "result_status"}, {"CTD_ERR_", "error_codes"},
+    {"CTD_EXIT_", "exit_codes"},   {"CTD_", "constants"},
 };
 
 static const char *proto_group_of(const char *name)
@@ -124,7 +124,8 @@ static int proto_json(void)
 		while (strcmp(proto_groups[first].group, proto_groups[g].group))
 			first++;
 		if (first == g) /* each group once, at its first prefix */
-			json_rows(proto_groups[g].group, proto_consts, N_OF(proto_consts), proto_groups[g].group);
+			json_rows(proto_groups[g].group, proto_consts, N_OF(proto_consts),
+				  proto_groups[g].group);
 	}
 	json_rows("sizes", proto_sizes, N_OF(proto_sizes), NULL);
 	printf("\"exit_reasons\": {");
