@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // Browser test of ctd's web console (apache/console/) in real headless
 // Chromium (Debian's /usr/bin/chromium, driven by playwright-core) against
-// the real demo Apache + ctd.cgi + ctd-helper.  Run by tests/browser/test-console.sh,
+// the real demo Apache + ctd.cgi + ctd-helper.  Run by tests/browser/test-console.py,
 // inside the demo's network namespace (ip netns exec), so that both the
 // browser's 127.0.0.1:PORT and `conntrack` here are the namespace's own.
 // Every action's effect is checked in the kernel table with conntrack -L.
 //
-// Environment (set by tests/browser/test-console.sh):
+// Environment (set by tests/browser/test-console.py):
 //   CTD_URL                 https://127.0.0.1:PORT/ctd/
 //   CTD_ADMIN_PASSWORD      password of user admin (operator)
 //   CTD_VIEWER_PASSWORD     password of user viewer (viewer)
