@@ -14,6 +14,8 @@
 
 #include "ctd_cgi.h"
 #include "helper_client.h"
+#include "hide.h"
+#include "store.h"
 
 /* busy timeouts (30 s each, cgi/db.c) to wait for the database before an
  * audit result is lost: together still inside Apache's 75 s CGI timeout */
@@ -51,107 +53,53 @@ static void to_target(const struct ctd_record *r, struct ctd_target *t)
 	t->icmp_id = r->icmp_id;
 }
 
-static void hc_fault(xmlrpc_env *env, const struct hc_error *e)
-{
-	if (e->kind == HC_KERNEL)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(e->err));
-	else
-		ctd_fault(env, CTD_F_HELPER, "helper unavailable: %s", e->msg[0] ? e->msg : "no answer");
-}
-
 /* Writes n pending audit rows (committed) and returns the first row id. */
 static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *method,
 			 const struct ctd_record *recs, size_t n, const char *detail, int64_t *first)
 {
-	sqlite3_stmt *st;
-	double now = now_s();
-	char tup[200], idbuf[16];
-	size_t i;
+	struct audit_who who = {ctx->user, ctx->remote_addr};
 	int rc;
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(
-	    ctx->db,
-	    "INSERT INTO audit(time, user, remote_addr, method, conn_id, tuple, detail, result) "
-	    "VALUES (?1,?2,?3,?4,?5,?6,?7,'pending')",
-	    -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		tuple_text(&recs[i], tup, sizeof(tup));
-		snprintf(idbuf, sizeof(idbuf), "%u", recs[i].id);
-		sqlite3_bind_double(st, 1, now);
-		sqlite3_bind_text(st, 2, ctx->user, -1, SQLITE_STATIC);
-		if (ctx->remote_addr)
-			sqlite3_bind_text(st, 3, ctx->remote_addr, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 3);
-		sqlite3_bind_text(st, 4, method, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, idbuf, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 6, tup, -1, SQLITE_TRANSIENT);
-		if (detail)
-			sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, 7);
-		if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			goto fail;
-		}
-		if (i == 0)
-			*first = sqlite3_last_insert_rowid(ctx->db);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	return db_commit(env, ctx->db);
-fail:
+	if ((rc = store_audit_pending(ctx->db, &who, method, recs, n, detail, first)) == SQLITE_OK)
+		return db_commit(env, ctx->db);
 	db_fault(env, ctx->db, rc, "writing the audit log");
 	db_rollback(ctx->db);
 	return -1;
 }
 
-/* Completes audit rows first..first+n-1 with a result each (or one text). */
-static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, const struct ctd_result *res,
-		       const char *all)
-{
-	sqlite3_stmt *st;
-	char buf[160];
-	size_t i;
-	int rc, tries = 0;
+struct outcome {
+	int op;
+	const struct ctd_result *res; /* NULL: every row failed with `all` */
+	const char *all;
+	char buf[200];
+};
 
-	/* The helper has acted: one busy timeout is not a reason to leave the
-	 * rows 'pending' when other calls hold the database longer (64 clients
-	 * storing 100k-entry snapshots do) */
-	while (((rc = db_exec(ctx->db, "BEGIN IMMEDIATE")) & 0xff) == SQLITE_BUSY &&
-	       ++tries < AUDIT_DONE_TRIES)
-		;
-	if (rc != SQLITE_OK) {
+/* An audit row's result: "done", "not found", "error: <errno sentence>". */
+static const char *outcome_text(size_t i, void *arg)
+{
+	struct outcome *o = arg;
+
+	if (!o->res)
+		snprintf(o->buf, sizeof(o->buf), "failed: %s", o->all);
+	else if (o->res[i].status == CTD_RES_DONE)
+		return "done";
+	else if (o->res[i].status == CTD_RES_NOT_FOUND)
+		return "not found";
+	else {
+		memcpy(o->buf, "error: ", 7);
+		ct_errmsg(o->op, o->res[i].err, o->buf + 7, sizeof(o->buf) - 7);
+	}
+	return o->buf;
+}
+
+/* Completes audit rows first..first+n-1 with a result each (or one text). */
+static void audit_done(struct ctd_ctx *ctx, int64_t first, size_t n, struct outcome *o)
+{
+	if (store_audit_done(ctx->db, first, n, outcome_text, o, AUDIT_DONE_TRIES) != SQLITE_OK)
 		fprintf(stderr, "ctd.cgi: audit rows %lld.. left pending: %s\n", (long long)first,
 			sqlite3_errmsg(ctx->db));
-		return;
-	}
-	if (sqlite3_prepare_v2(ctx->db, "UPDATE audit SET result=?1 WHERE id=?2", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		db_rollback(ctx->db);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (all)
-			snprintf(buf, sizeof(buf), "failed: %s", all);
-		else if (res[i].status == CTD_RES_DONE)
-			snprintf(buf, sizeof(buf), "done");
-		else if (res[i].status == CTD_RES_NOT_FOUND)
-			snprintf(buf, sizeof(buf), "not found");
-		else
-			snprintf(buf, sizeof(buf), "error: %s", strerror(res[i].err));
-		sqlite3_bind_text(st, 1, buf, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, first + (int64_t)i);
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-	if (db_exec(ctx->db, "COMMIT") != SQLITE_OK)
-		db_rollback(ctx->db);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -186,8 +134,8 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
-		ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found: call view first, then use ids it returned",
-			  ids[0]);
+		ctd_fault(env, CTD_F_NOTFOUND,
+			  "connection %u not found: call view first, then use ids it returned", ids[0]);
 		return -1;
 	}
 	if (!(counts = calloc(n, sizeof(*counts))) || !(*recs = calloc(n, sizeof(**recs)))) {
@@ -195,31 +143,35 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		return -1;
 	}
-	if (snap_lookup(env, ctx, info.dump_id, ids, n, &all, &nall, counts) < 0)
+	if ((rc = store_dump_lookup(ctx->db, info.dump_id, ids, n, &all, &nall, counts)) != SQLITE_OK) {
+		db_fault(env, ctx->db, rc, "reading a snapshot");
 		goto fail;
+	}
 	for (i = 0; i < n; i++) {
 		uint32_t c, shown = 0;
 
 		for (c = 0; c < counts[i]; c++, j++)
-			if (!view_row_hidden(&ctx->cfg, &all[j])) {
+			if (!hide_row(&ctx->cfg, &all[j])) {
 				(*recs)[i] = all[j];
 				shown++;
 			}
 		if (!shown) {
-			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot%s", ids[i],
-				  what);
+			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot%s",
+				  ids[i], what);
 			goto fail;
 		}
 		if (shown > 1 && ++ambiguous <= AMBIGUOUS_LISTED)
-			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", len ? " " : "", ids[i]);
+			len +=
+			    (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", len ? " " : "", ids[i]);
 	}
 	if (ambiguous) {
-		ctd_fault(env, CTD_F_PARAM,
-			  "bad parameter '%s': %s %s%s %s two or more connections in this snapshot (a kernel "
-			  "connection id is a 32-bit hash, and in a big table a few live connections share one), "
-			  "so %s not say which one you mean%s",
-			  param, ambiguous > 1 ? "ids" : "id", list, ambiguous > AMBIGUOUS_LISTED ? " ..." : "",
-			  ambiguous > 1 ? "each name" : "names", ambiguous > 1 ? "they do" : "it does", what);
+		ctd_fault(
+		    env, CTD_F_PARAM,
+		    "bad parameter '%s': %s %s%s %s two or more connections in this snapshot (a kernel "
+		    "connection id is a 32-bit hash, and in a big table a few live connections share one), "
+		    "so %s not say which one you mean%s",
+		    param, ambiguous > 1 ? "ids" : "id", list, ambiguous > AMBIGUOUS_LISTED ? " ..." : "",
+		    ambiguous > 1 ? "each name" : "names", ambiguous > 1 ? "they do" : "it does", what);
 		goto fail;
 	}
 	free(all);
@@ -237,12 +189,16 @@ fail:
  * through the helper, each with an audit row written before and completed
  * after; res[] (n) gets one result per entry.  0, or -1 with a fault when
  * the helper failed (its rows then say so). */
-static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs, size_t n,
-		  uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
+static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs,
+		  size_t n, uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_target *targets = calloc(n, sizeof(*targets));
 	struct hc_error e;
+	int op = type == CTD_REQ_DESTROY       ? CT_OP_DESTROY
+		 : type == CTD_REQ_UPDATE_MARK ? CT_OP_MARK
+					       : CT_OP_TIMEOUT;
+	struct outcome o = {op, res, NULL, ""};
 	int64_t first = 0;
 	size_t k;
 	int rc = -1;
@@ -260,11 +216,13 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const str
 		goto out;
 	memset(&e, 0, sizeof(e));
 	if (hc_targets(&ht, type, targets, (uint32_t)n, res, &e) < 0) {
-		audit_done(ctx, first, n, NULL, e.msg[0] ? e.msg : "helper failed");
-		hc_fault(env, &e);
+		o.res = NULL;
+		o.all = e.msg[0] ? e.msg : "helper failed";
+		audit_done(ctx, first, n, &o);
+		ctd_helper_fault(env, &e, op);
 		goto out;
 	}
-	audit_done(ctx, first, n, res, NULL);
+	audit_done(ctx, first, n, &o);
 	rc = 0;
 out:
 	free(targets);
@@ -332,10 +290,11 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		else if (res[i].status == CTD_RES_ERROR && !firsterr)
 			firsterr = res[i].err ? res[i].err : EIO;
 	}
-	if (firsterr)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", strerror(firsterr),
-			  done, m);
-	else
+	if (firsterr) {
+		char msg[320];
+		ct_errmsg(CT_OP_DESTROY, firsterr, msg, sizeof(msg));
+		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s (%d of %d destroyed)", msg, done, m);
+	} else
 		ret = xmlrpc_int_new(env, done);
 out:
 	if (arr)
@@ -384,15 +343,8 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 		goto out;
 	if (res.status == CTD_RES_NOT_FOUND)
 		ctd_fault(env, CTD_F_NOTFOUND, "connection %u is gone", id);
-	else if (res.status != CTD_RES_DONE && !is_mark && res.err == EPERM)
-		/* ctnetlink can set IPS_FIXED_TIMEOUT but never clear it, and
-		 * refuses a new timeout while it is set */
-		ctd_fault(env, CTD_F_KERNEL,
-			  "kernel error: %s: the timeout of connection %u was already fixed by an earlier "
-			  "change, and the kernel refuses to change a fixed timeout again (kill it instead)",
-			  strerror(EPERM), id);
 	else if (res.status != CTD_RES_DONE)
-		ctd_fault(env, CTD_F_KERNEL, "kernel error: %s", strerror(res.err ? res.err : EIO));
+		ctd_kernel_fault(env, is_mark ? CT_OP_MARK : CT_OP_TIMEOUT, res.err);
 out:
 	if (vf)
 		xmlrpc_DECREF(vf);

@@ -46,6 +46,18 @@ enum ctd_fault {
 /* Sets env to fault `code` with a printf-style message (one line, no paths). */
 void ctd_fault(xmlrpc_env *env, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Conntrack operations, for errno sentences (cgi/fault.c). */
+enum ct_op { CT_OP_ANY, CT_OP_DUMP, CT_OP_COUNT, CT_OP_DESTROY, CT_OP_MARK, CT_OP_TIMEOUT };
+/* What err means for op, or NULL when strerror says it all. */
+const char *ct_errtext(int op, int err);
+/* "strerror: sentence" (or just strerror). */
+void ct_errmsg(int op, int err, char *out, size_t outlen);
+/* Fault 7 "kernel error: ..." for err during op. */
+void ctd_kernel_fault(xmlrpc_env *env, int op, int err);
+struct hc_error;
+/* Fault 7 for a kernel refusal the helper reported, else fault 6. */
+void ctd_helper_fault(xmlrpc_env *env, const struct hc_error *e, int op);
+
 /* ---- configuration (cgi/config.c, contract: DESIGN.md §5 and apache/ctd.conf.example) --------- */
 int ctd_read_small_file(const char *path, size_t max, char **out, size_t *len);
 enum ctd_role { CTD_ROLE_NONE = 0, CTD_ROLE_VIEWER = 1, CTD_ROLE_OPERATOR = 2 };
@@ -159,93 +171,14 @@ void auth_find_hash(const char *text, size_t len, const char *user, char *hash, 
 /* Same, on text already in memory (for tests and fuzzing). */
 int auth_password_text(const char *text, size_t len, const char *user, const char *password);
 
-/* ---- snapshots (cgi/snapshot.c) ---------------------------------------------- */
-/*
- * A snapshot is one dump of the whole table (hidden networks included, no
- * kernel-side filter), stored in SQLite as blobs of CTD_CHUNK_RECS struct
- * ctd_record sorted by id.  Once rates are known the record's start_ns slot
- * (not a row field) holds two floats: the original and reply rates.
- */
-struct snap_info {
-	int64_t dump_id;
-	double started; /* before the helper ran */
-	double time;	/* when the dump was complete: the snapshot time */
-	double interval;
-	bool accounting;
-	uint32_t count;
-};
-
-struct snap_table {
-	struct ctd_record *recs; /* sorted by id */
-	uint32_t n, cap;
-};
-
-static inline float *snap_rates(struct ctd_record *r)
-{
-	return (float *)(void *)&r->start_ns;
-}
-static inline const float *snap_rates_c(const struct ctd_record *r)
-{
-	return (const float *)(const void *)&r->start_ns;
-}
-
-/* Which dump the view of this session reads, dumping a fresh one when the
- * session asks for it.  If a fresh dump happened, *fresh holds its records
- * (caller frees with snap_free). */
-int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh);
-int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info); /* 0, 1 = none */
-int snap_load(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, struct snap_table *t);
-/* Every record of a dump whose id is one of ids[] (ascending, no repeats),
- * in id order, into *out (malloc'd, *nout of them; the caller frees it);
- * counts[i] = how many carry ids[i]: CTA_ID is a 32-bit hash, and two
- * live entries can share one (~100 pairs at 1M entries). */
-int snap_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *ids, size_t n,
-		struct ctd_record **out, size_t *nout, uint32_t *counts);
-/* Reads the records at positions pos[] (0-based, in id order) of a dump. */
-int snap_read_at(xmlrpc_env *env, struct ctd_ctx *ctx, int64_t dump_id, const uint32_t *pos, size_t n,
-		 struct ctd_record *out, bool *found);
-void snap_free(struct snap_table *t);
-/* Compute rates of cur (sorted by id) against prev (sorted by id). */
-void snap_rates_compute(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt,
-			double now, bool timestamps);
-void snap_sort_by_id(struct snap_table *t);
+/* ---- snapshots, filters, fields (their own headers) ------------------------------ */
+#include "field.h"
+#include "filter.h"
+#include "snapshot.h"
 
 /* ---- view (cgi/view.c) ---------------------------------------------------------- */
-struct view_filter {
-	uint32_t have; /* VF_* bits */
-	uint32_t id, mark, timeout;
-	uint16_t zone, port_src, port_dst;
-	uint8_t l3proto, l4proto, tcp_state;
-	struct ctd_cidr src4, dst4, src6, dst6, addr;
-	char username[CTD_USER_MAX];
-};
-#define VF_ID	   0x0001u
-#define VF_MARK	   0x0002u
-#define VF_TIMEOUT 0x0004u
-#define VF_ZONE	   0x0008u
-#define VF_L3	   0x0010u
-#define VF_L4	   0x0020u
-#define VF_SPORT   0x0040u
-#define VF_DPORT   0x0080u
-#define VF_STATE   0x0100u
-#define VF_USER	   0x0200u
-#define VF_SRC4	   0x0400u
-#define VF_DST4	   0x0800u
-#define VF_SRC6	   0x1000u
-#define VF_DST6	   0x2000u
-#define VF_ADDR	   0x4000u
-
-/* Parse the filters struct (or empty array).  Faults 3 naming the filter. */
-int view_parse_filters(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f);
-/* Index of an order_by name, or -1. */
+/* Index of an order_by name in ctd_fields, or -1. */
 int view_order_index(const char *name);
-/* Filter (hidden networks always applied) and order recs; *pos receives the
- * positions in view order (caller frees).  0 or -1 (no memory). */
-int view_order(const struct ctd_config *cfg, const struct view_filter *f, int order, bool desc,
-	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos);
-bool view_row_hidden(const struct ctd_config *cfg, const struct ctd_record *r);
-const char *tcp_state_name(uint8_t s);
-int tcp_state_parse(const char *name); /* -1 if unknown */
 xmlrpc_value *rpc_view_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params);
 
 /* ---- actions (cgi/actions.c) ------------------------------------------------------ */

@@ -5,10 +5,6 @@
 
 #include <stdint.h>
 
-struct radix_u32 {
-	uint32_t key, pos;
-};
-
 /* 12 bytes, unaligned: 1M of these (plus the sort's copy) must fit next to
  * a 1M-entry table within the CGI's memory budget. */
 struct radix_u64 {
@@ -17,7 +13,6 @@ struct radix_u64 {
 } __attribute__((packed));
 
 /* Stable ascending sorts by key; 0, or -1 when out of memory (a untouched). */
-int radix_sort_u32(struct radix_u32 *a, uint32_t n);
 int radix_sort_u64(struct radix_u64 *a, uint32_t n);
 
 #endif

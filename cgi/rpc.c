@@ -10,6 +10,7 @@
 #include <xmlrpc-c/server.h>
 
 #include "ctd_cgi.h"
+#include "store.h"
 
 sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx)
 {
@@ -31,7 +32,8 @@ static xmlrpc_value *m_login(xmlrpc_env *env, xmlrpc_value *params, void *srv, v
 	 * could otherwise make thousands of sessions, or try thousands of
 	 * passwords against the password file in one go. */
 	if (++ctx->logins > 1) {
-		ctd_fault(env, CTD_F_ROLE, "not permitted: one login per request (not several in a multicall)");
+		ctd_fault(env, CTD_F_ROLE,
+			  "not permitted: one login per request (not several in a multicall)");
 		return NULL;
 	}
 	if (ctx->remote_user) {
@@ -87,18 +89,10 @@ static xmlrpc_value *m_change(xmlrpc_env *env, xmlrpc_value *params, void *srv, 
 	return rpc_change_impl(env, srv, params);
 }
 
-static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, const char *sql, double value)
+/* A session setting (refresh, set_autorefresh) through store_session.c. */
+static int set_session(xmlrpc_env *env, struct ctd_ctx *ctx, int rc)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(ctx->db, sql, -1, &st, NULL);
-
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_double(st, 1, value); /* an INTEGER column keeps an integral value as one */
-		sqlite3_bind_int64(st, 2, ctx->sid);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "updating a session");
 		return -1;
 	}
@@ -110,8 +104,9 @@ static xmlrpc_value *m_refresh(xmlrpc_env *env, xmlrpc_value *params, void *srv,
 	(void)params, (void)call;
 	/* the next view takes a dump begun after now (its own, or another
 	 * session's: snapshot.c) */
-	if (set_session(env, srv, "UPDATE sessions SET want_refresh=1, refresh_after=?1 WHERE id=?2",
-			now_s()) < 0)
+	struct ctd_ctx *ctx = srv;
+
+	if (set_session(env, ctx, store_session_want_refresh(ctx->db, ctx->sid, now_s())) < 0)
 		return NULL;
 	return xmlrpc_bool_new(env, 1);
 }
@@ -132,7 +127,9 @@ static xmlrpc_value *m_set_autorefresh(xmlrpc_env *env, xmlrpc_value *params, vo
 			  CTD_AUTOREFRESH_MAX);
 		return NULL;
 	}
-	if (set_session(env, srv, "UPDATE sessions SET autorefresh=?1 WHERE id=?2", (double)x) < 0)
+	if (set_session(env, srv,
+			store_session_set_autorefresh(((struct ctd_ctx *)srv)->db,
+						      ((struct ctd_ctx *)srv)->sid, (int)x)) < 0)
 		return NULL;
 	return xmlrpc_bool_new(env, 1);
 }

@@ -51,11 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (env.fault_occurred)
 				break;
 			xmlrpc_env_init(&e2);
-			if (view_parse_filters(&e2, v, &f) < 0) {
+			if (filter_parse(&e2, v, &f) < 0) {
 				if (!e2.fault_occurred || e2.fault_code != CTD_F_PARAM)
 					abort();
-			} else if ((f.have & VF_STATE) && f.tcp_state > 9) {
-				abort();
+			} else {
+				for (u = 0; u < f.n; u++)
+					if (f.t[u].field >= ctd_nfields ||
+					    (ctd_fields[f.t[u].field].match == FM_STATE &&
+					     f.t[u].num >= CTD_TCP_STATES))
+						abort();
 			}
 			xmlrpc_env_clean(&e2);
 			if (val_int(&env, v, &x) == 0 && (x < -2147483648LL || x > 4294967295LL))

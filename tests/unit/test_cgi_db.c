@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "ctd_cgi.h"
+#include "store.h"
 
 static char dir[64], path[128];
 static xmlrpc_env env;
@@ -41,8 +42,7 @@ static void lookup_checks(struct ctd_ctx *ctx)
 	static const uint32_t want[] = {2, 7, 9000, 9004, 99999};
 	struct ctd_record *out = NULL;
 	uint32_t i, counts[5];
-	size_t nout = 0, c;
-	sqlite3_stmt *st;
+	size_t nout = 0;
 	int64_t dump;
 	bool ok = true;
 
@@ -53,37 +53,29 @@ static void lookup_checks(struct ctd_ctx *ctx)
 		recs[i].orig.src[2] = (uint8_t)(i >> 8);
 		recs[i].orig.src[3] = (uint8_t)i;
 	}
-	db_exec(ctx->db, "INSERT INTO dumps(time, interval, accounting, count, started) VALUES (1, 0, 1, 4100, 1)");
-	dump = sqlite3_last_insert_rowid(ctx->db);
-	sqlite3_prepare_v2(ctx->db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)",
-			   -1, &st, NULL);
-	for (c = 0; c < 2; c++) {
-		uint32_t first = c * CTD_CHUNK_RECS, n = c ? 4100 - CTD_CHUNK_RECS : CTD_CHUNK_RECS;
-
-		sqlite3_bind_int64(st, 1, dump);
-		sqlite3_bind_int64(st, 2, (int64_t)c);
-		sqlite3_bind_int64(st, 3, recs[first].id);
-		sqlite3_bind_int64(st, 4, n);
-		sqlite3_bind_blob(st, 5, &recs[first], (int)(n * sizeof(recs[0])), SQLITE_STATIC);
-		ok = ok && sqlite3_step(st) == SQLITE_DONE;
-		sqlite3_reset(st);
+	{
+		struct snap_info info = {.time = 1, .started = 1, .accounting = true};
+		ok = store_dump_insert(ctx->db, &info, recs, 4100) == SQLITE_OK;
+		dump = info.dump_id;
 	}
-	sqlite3_finalize(st);
 	CHECK(ok && CTD_CHUNK_RECS == 4096, "a dump of 4100 records stored in two chunks");
-	CHECK(snap_lookup(&env, ctx, dump, want, 5, &out, &nout, counts) == 0, "lookup of 5 ids");
-	CHECK(counts[0] == 1 && counts[1] == 0 && counts[2] == 3 && counts[3] == 2 && counts[4] == 0 && nout == 6,
-	      "an id names every entry that carries it, across the chunk end: counts %u %u %u %u %u, %zu records",
+	CHECK(store_dump_lookup(ctx->db, dump, want, 5, &out, &nout, counts) == SQLITE_OK, "lookup of 5 ids");
+	CHECK(counts[0] == 1 && counts[1] == 0 && counts[2] == 3 && counts[3] == 2 && counts[4] == 0 &&
+		  nout == 6,
+	      "an id names every entry that carries it, across the chunk end: counts %u %u %u %u %u, %zu "
+	      "records",
 	      counts[0], counts[1], counts[2], counts[3], counts[4], nout);
 	CHECK(nout == 6 && !memcmp(&out[0], &recs[1], sizeof(recs[0])) &&
 		  !memcmp(&out[1], &recs[4094], 3 * sizeof(recs[0])) &&
 		  !memcmp(&out[4], &recs[4098], 2 * sizeof(recs[0])),
 	      "... whole records, in id order");
 	free(out);
-	CHECK(snap_lookup(&env, ctx, dump, (const uint32_t[]){0}, 1, &out, &nout, counts) == 0 && nout == 1 &&
-		  counts[0] == 1 && out[0].orig.src[3] == 0,
+	CHECK(store_dump_lookup(ctx->db, dump, (const uint32_t[]){0}, 1, &out, &nout, counts) == SQLITE_OK &&
+		  nout == 1 && counts[0] == 1 && out[0].orig.src[3] == 0,
 	      "the first id of the first chunk");
 	free(out);
-	CHECK(snap_lookup(&env, ctx, dump + 1, want, 5, &out, &nout, counts) == 0 && nout == 0 && !out,
+	CHECK(store_dump_lookup(ctx->db, dump + 1, want, 5, &out, &nout, counts) == SQLITE_OK && nout == 0 &&
+		  !out,
 	      "a dump without chunks: nothing found");
 	reset();
 }

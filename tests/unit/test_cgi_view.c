@@ -7,6 +7,8 @@
 
 #include "check.h"
 #include "ctd_cgi.h"
+#include "order.h"
+#include "uname.h"
 
 static struct ctd_record R[8];
 static struct ctd_config cfg;
@@ -49,7 +51,11 @@ static const char *ids(const struct view_filter *f, const char *order, bool desc
 	size_t o = 0;
 
 	out[0] = '\0';
-	if (view_order(&cfg, f, view_order_index(order), desc, R, 8, &pos, &n) < 0)
+	struct field_ctx fc = {&cfg, uname_new()};
+	int rc = view_order(&fc, f, view_order_index(order), desc, R, 8, &pos, &n);
+
+	uname_free(fc.uc);
+	if (rc < 0)
 		return "ERR";
 	for (i = 0; i < n; i++)
 		o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%u", i ? "," : "", R[pos[i]].id);
@@ -69,7 +75,7 @@ static int filt(xmlrpc_value *v, struct view_filter *f)
 {
 	int rc;
 
-	rc = view_parse_filters(&env, v, f);
+	rc = filter_parse(&env, v, f);
 	last.fault_code = env.fault_occurred ? env.fault_code : 0;
 	snprintf(last.fault_string, sizeof(last.fault_string), "%s",
 		 env.fault_occurred ? env.fault_string : "");
@@ -117,17 +123,18 @@ int main(void)
 		  view_order_index("username") >= 0,
 	      "order_by names");
 
-	CHECK(filt(xmlrpc_array_new(&env), &f) == 0 && f.have == 0, "empty array = no filter");
+	CHECK(filt(xmlrpc_array_new(&env), &f) == 0 && f.n == 0, "empty array = no filter");
 	v = xmlrpc_build_value(&env, "(i)", 1);
 	CHECK(filt(v, &f) < 0 && last.fault_code == CTD_F_PARAM, "non-empty array refused");
 	CHECK(filt(xmlrpc_string_new(&env, "x"), &f) < 0, "string refused");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "bogus", 1), &f) < 0 &&
 		  strstr(last.fault_string, "bogus"),
 	      "unknown filter named: %s", last.fault_string);
-	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "mark", -2), &f) == 0 && f.mark == 0xfffffffeu,
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "mark", -2), &f) == 0 && f.t[0].num == 0xfffffffeu,
 	      "negative i4 mark");
 	CHECK(!strcmp(ids(&f, "id", false), "2"), "mark filter");
-	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "4294967294"), &f) == 0 && f.mark == 0xfffffffeu,
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "4294967294"), &f) == 0 &&
+		  f.t[0].num == 0xfffffffeu,
 	      "numeric string mark");
 	CHECK(filt(xmlrpc_build_value(&env, "{s:d}", "mark", 7.0), &f) == 0 &&
 		  !strcmp(ids(&f, "id", false), "3,6"),

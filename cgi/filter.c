@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * filter.c - parsing and matching the filters struct (filter.h).  Which
+ * names are filters and how each matches is the field table's `match`
+ * column (field.c): nothing here names a field.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "filter.h"
+#include "hide.h"
+
+/* An address filter: a string (address, or CIDR), or an int (an IPv4
+ * address in host order, as pyctd's clients send).  family 0: either. */
+static int addr_value(xmlrpc_env *env, xmlrpc_value *v, int family, struct ctd_cidr *out)
+{
+	char s[INET6_ADDRSTRLEN + 8];
+	uint32_t x;
+
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING) {
+		if (val_string(env, v, s, sizeof(s)) == 0 && cidr_parse(s, out) == 0) {
+			if (!family || out->family == family)
+				return 0;
+			/* "10" as a string could still be the host-order int form */
+			if (family != AF_INET || val_u32(env, v, &x) < 0)
+				return -1;
+		} else if (family == AF_INET6 || val_u32(env, v, &x) < 0) {
+			return -1;
+		}
+	} else if (family == AF_INET6 || val_u32(env, v, &x) < 0) {
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->family = AF_INET;
+	out->prefix = 32;
+	x = htonl(x);
+	memcpy(out->addr, &x, 4);
+	return 0;
+}
+
+static int term_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, struct filter_term *t)
+{
+	char s[32];
+	int st;
+
+	switch (fd->match) {
+	case FM_EQ:
+		return val_u32(env, v, &t->num) < 0 || t->num > fd->max ? -1 : 0;
+	case FM_STATE:
+		if (val_string(env, v, s, sizeof(s)) == 0)
+			st = tcp_state_parse(s);
+		else
+			st = val_u32(env, v, &t->num) == 0 && t->num < CTD_TCP_STATES ? (int)t->num : -1;
+		t->num = (uint32_t)st;
+		return st < 0 ? -1 : 0;
+	case FM_TEXT:
+		return val_string(env, v, t->text, sizeof(t->text));
+	case FM_CIDR:
+	case FM_ANYADDR:
+		return addr_value(env, v, fd->family, &t->cidr);
+	}
+	return -1;
+}
+
+/* One member of the struct: its name must be a filter, its value fit it. */
+static void parse_member(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, struct view_filter *f)
+{
+	const struct field *fd = NULL;
+	char key[64];
+
+	if (val_string(env, k, key, sizeof(key)) < 0 || !(fd = field_by_name(key)) || fd->match == FM_NONE) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': unknown filter '%.40s'",
+			  val_string(env, k, key, sizeof(key)) == 0 ? key : "?");
+		return;
+	}
+	if (f->n == FILTER_TERMS_MAX) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': at most %u filters", FILTER_TERMS_MAX);
+		return;
+	}
+	f->t[f->n].field = (uint16_t)field_index(fd);
+	if (term_value(env, fd, val, &f->t[f->n]) < 0)
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'filters.%s': value of the wrong kind or out of range", key);
+	else
+		f->n++;
+}
+
+int filter_parse(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
+{
+	int n, i;
+
+	memset(f, 0, sizeof(*f));
+	if (!v)
+		return 0;
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_ARRAY) {
+		/* PHP encodes an empty array() as <array>: no filter */
+		if (xmlrpc_array_size(env, v) == 0)
+			return 0;
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'filters': a struct of filters is expected, not an array");
+		return -1;
+	}
+	if (xmlrpc_value_type(v) != XMLRPC_TYPE_STRUCT) {
+		ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': a struct of filters is expected");
+		return -1;
+	}
+	n = xmlrpc_struct_size(env, v);
+	for (i = 0; i < n && !env->fault_occurred; i++) {
+		xmlrpc_value *k = NULL, *val = NULL;
+
+		xmlrpc_struct_read_member(env, v, (unsigned)i, &k, &val);
+		if (env->fault_occurred)
+			break;
+		parse_member(env, k, val, f);
+		xmlrpc_DECREF(k);
+		xmlrpc_DECREF(val);
+	}
+	return env->fault_occurred ? -1 : 0;
+}
+
+static bool addr_in(const struct ctd_cidr *c, const struct ctd_record *r, const struct fval *v)
+{
+	return v->cls && cidr_match(c, r->l3proto, v->addr);
+}
+
+static bool term_match(const struct field_ctx *fc, const struct filter_term *t, const struct ctd_record *r)
+{
+	const struct field *fd = &ctd_fields[t->field];
+	struct fval v = {0};
+	unsigned i;
+
+	if (fd->match == FM_ANYADDR) {
+		/* the four address fields follow orig_src in the table */
+		static const struct field *a;
+		if (!a)
+			a = field_by_name("orig_src");
+		for (i = 0; i < 4; i++) {
+			a[i].get(fc, r, &v);
+			if (addr_in(&t->cidr, r, &v))
+				return true;
+		}
+		return false;
+	}
+	fd->get(fc, r, &v);
+	switch (fd->match) {
+	case FM_EQ:
+	case FM_STATE:
+		return v.cls && v.num == t->num;
+	case FM_TEXT:
+		return v.text && strcmp(v.text, t->text) == 0;
+	case FM_CIDR:
+		return addr_in(&t->cidr, r, &v);
+	}
+	return false;
+}
+
+bool filter_match(const struct field_ctx *fc, const struct view_filter *f, const struct ctd_record *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!term_match(fc, &f->t[i], r))
+			return false;
+	return !hide_row(fc->cfg, r);
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * order.h - a view's filtered order: which records of a snapshot pass the
+ * filters, sorted by one field of the field table (field.h), ties broken
+ * by id, as positions into the id-sorted snapshot.
+ */
+#ifndef CTD_ORDER_H
+#define CTD_ORDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "filter.h"
+
+/* Filter (hidden networks always applied) and order recs (sorted by id) by
+ * ctd_fields[field]; *pos receives the positions in view order (caller
+ * frees).  0, or -1 when out of memory. */
+int view_order(const struct field_ctx *fc, const struct view_filter *f, int field, bool desc,
+	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos);
+
+#endif /* CTD_ORDER_H */

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * snapshot.h - dumps of the conntrack table as the CGI holds them: fetched
+ * from the helper, sorted by id, with rates against the previous dump.
+ * Stored by store_dump.c; read by view, kill and change.
+ */
+#ifndef CTD_SNAPSHOT_H
+#define CTD_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <xmlrpc-c/base.h>
+
+#include "ctd_proto.h"
+
+struct ctd_ctx;
+
+struct snap_info {
+	int64_t dump_id;
+	double started; /* before the helper ran */
+	double time;	/* when the dump was complete: the snapshot time */
+	double interval;
+	bool accounting;
+	uint32_t count;
+};
+
+struct snap_table {
+	struct ctd_record *recs; /* sorted by id */
+	uint32_t n, cap;
+};
+
+/* Once rates are known the record's start_ns slot (not a row field) holds
+ * two floats: the original and reply rates. */
+static inline float *snap_rates(struct ctd_record *r)
+{
+	return (float *)(void *)&r->start_ns;
+}
+static inline const float *snap_rates_c(const struct ctd_record *r)
+{
+	return (const float *)(const void *)&r->start_ns;
+}
+
+/* Which dump the view of this session reads, dumping a fresh one when the
+ * session asks for it.  If a fresh dump happened, *fresh holds its records
+ * (caller frees with snap_free). */
+int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh);
+/* The dump the session reads: 0, 1 = none, -1 fault. */
+int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info);
+void snap_free(struct snap_table *t);
+/* Room for want records (at most CTD_TABLE_MAX): 0 or -1. */
+int snap_grow(struct snap_table *t, uint32_t want);
+void snap_sort_by_id(struct snap_table *t);
+
+/* Rates, in two steps so a previous dump can be merged in parts (it is
+ * read from the database chunk by chunk): rates_init gives every record
+ * its first-seen rate; rates_merge then overwrites the rate of each record
+ * of cur found in prev[] (one id-sorted part of the previous dump, the
+ * parts given in order, *cursor starting at 0). */
+void snap_rates_init(struct snap_table *cur, double now, bool timestamps);
+void snap_rates_merge(struct snap_table *cur, uint32_t *cursor, const struct ctd_record *prev, size_t nprev,
+		      double dt);
+
+#endif /* CTD_SNAPSHOT_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * store.h - the storage layer: one file per table, each holding all of
+ * that table's SQL (sql/ has the schema).  Functions return an SQLite
+ * result code (SQLITE_OK, or SQLITE_ROW/SQLITE_DONE for "found"/"none")
+ * and never set faults: the caller knows what it was doing and turns a
+ * code into a sentence with db_fault().  Transactions are the caller's.
+ */
+#ifndef CTD_STORE_H
+#define CTD_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "ctd_proto.h"
+#include "snapshot.h"
+
+/* ---- store_session.c: sessions ------------------------------------------------ */
+struct session_row {
+	int64_t id;
+	char user[128];
+	bool bound; /* created under Apache auth: REMOTE_USER must match */
+	double created, last_used;
+};
+
+struct session_view {
+	bool want_refresh;
+	int autorefresh;
+	double refresh_after;
+};
+
+int store_session_insert(sqlite3 *db, const uint8_t hash[32], const char *user, bool bound, double now);
+int store_session_find(sqlite3 *db, const uint8_t hash[32], struct session_row *out); /* ROW / DONE */
+int store_session_touch(sqlite3 *db, int64_t sid, double now);
+int store_session_delete(sqlite3 *db, int64_t sid);
+/* Sessions idle since before idle_before or created before created_before. */
+int store_session_purge(sqlite3 *db, double idle_before, double created_before);
+int store_session_want_refresh(sqlite3 *db, int64_t sid, double after);
+int store_session_set_autorefresh(sqlite3 *db, int64_t sid, int seconds);
+int store_session_view(sqlite3 *db, int64_t sid, struct session_view *out);
+int store_session_dump(sqlite3 *db, int64_t sid, int64_t *dump_id); /* ROW / DONE (no dump) */
+/* Point the session at a dump (its cached order goes with the old one). */
+int store_session_use_dump(sqlite3 *db, int64_t sid, int64_t dump_id);
+/* The session's cached order, if its key is `key`: *total, and the
+ * positions [start, start+len) (malloc'd, *npos of them).  ROW hit, DONE miss. */
+int store_session_order_get(sqlite3 *db, int64_t sid, const char *key, uint32_t start, uint32_t len,
+			    uint32_t *total, uint32_t **pos, uint32_t *npos);
+int store_session_order_put(sqlite3 *db, int64_t sid, const char *key, const uint32_t *pos, uint32_t n);
+
+/* ---- store_dump.c: dumps and dump_chunks ------------------------------------------- */
+/* Insert a dump (info->dump_id set) and its records (sorted by id). */
+int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct ctd_record *recs, uint32_t n);
+int store_dump_info(sqlite3 *db, int64_t dump_id, struct snap_info *info); /* ROW / DONE */
+/* Newest dump begun (by_start) or complete after `after`.  ROW / DONE. */
+int store_dump_newest_after(sqlite3 *db, bool by_start, double after, struct snap_info *info);
+/* The newest dump of all (the rates base): ROW / DONE. */
+int store_dump_newest(sqlite3 *db, struct snap_info *info);
+/* Every record of a dump, into t (grown as needed). */
+int store_dump_load(sqlite3 *db, int64_t dump_id, struct snap_table *t);
+/* Calls fn with each chunk of a dump in id order (rates merge). */
+int store_dump_each_chunk(sqlite3 *db, int64_t dump_id,
+			  void (*fn)(const struct ctd_record *recs, size_t n, void *arg), void *arg);
+/* Every record whose id is one of ids[] (ascending, no repeats), in id
+ * order, into *out (malloc'd, *nout); counts[i] = how many carry ids[i]. */
+int store_dump_lookup(sqlite3 *db, int64_t dump_id, const uint32_t *ids, size_t n, struct ctd_record **out,
+		      size_t *nout, uint32_t *counts);
+/* The records at positions pos[] (0-based, id order); found[i] false for
+ * a position past the end. */
+int store_dump_read_at(sqlite3 *db, int64_t dump_id, const uint32_t *pos, size_t n, struct ctd_record *out,
+		       bool *found);
+/* Dumps no session reads any more, except the newest (the rates base). */
+int store_dump_purge(sqlite3 *db);
+
+/* ---- store_audit.c: audit --------------------------------------------------------- */
+struct audit_who {
+	const char *user;
+	const char *remote_addr; /* may be NULL */
+};
+
+/* n 'pending' rows (one per record), committed; *first = the first row id. */
+int store_audit_pending(sqlite3 *db, const struct audit_who *who, const char *method,
+			const struct ctd_record *recs, size_t n, const char *detail, int64_t *first);
+/* Rows first..first+n-1 get their results: result(i, arg) for row i.
+ * Waits up to `tries` busy timeouts for the write lock. */
+int store_audit_done(sqlite3 *db, int64_t first, size_t n, const char *(*result)(size_t i, void *arg),
+		     void *arg, int tries);
+
+#endif /* CTD_STORE_H */
