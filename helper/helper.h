@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * helper.h - internals of ctd-helper, the privileged half.  Read top to
- * bottom: startup.c (the trust decision), caps.c (capabilities),
- * request.c (frame decoding and validation, no privilege, fuzzed),
- * netlink.c (the conntrack operations), main.c (glue).
+ * bottom: startup.c (the trust decision, step by step), caps.c
+ * (capabilities), log.c (syslog and the fatal exit), request.c (the
+ * request whitelist, frame decoding and validation: no privilege,
+ * fuzzed), nlparse.c (the kernel's answers as data: no I/O, fuzzed),
+ * netlink.c (the conntrack operations: socket I/O), main.c (glue).
  */
 #ifndef CTD_HELPER_H
 #define CTD_HELPER_H
@@ -25,35 +27,68 @@
 
 /* ---- startup.c ---- */
 
-/* Run every start-up check in order; on any refusal log, print one line
- * on stderr and exit with its CTD_EXIT_* code.  Returns only on success. */
+/* Run every start-up step in order; on any refusal log, print one line
+ * on stderr and exit with the step's CTD_EXIT_* code.  Returns only on
+ * success. */
 void helper_startup(void);
 
+/* ---- log.c ---- */
+
+/* (Re)open syslog (LOG_AUTHPRIV, ident "ctd-helper"); ndelay opens its
+ * socket now rather than at the first line. */
+void helper_log_open(int ndelay);
+/* Start-up step n begins: log "step n: what" and remember n and its exit
+ * code for helper_refuse. */
+__attribute__((format(printf, 3, 4))) void helper_step(int n, int code, const char *fmt, ...);
+/* Refuse in the current step: log, print one line on stderr, exit with
+ * the step's code. */
+__attribute__((noreturn, format(printf, 1, 2))) void helper_refuse(const char *fmt, ...);
 /* Log one line to syslog (LOG_AUTHPRIV) and stderr, then exit(code). */
 __attribute__((noreturn, format(printf, 2, 3))) void helper_fatal(int code, const char *fmt, ...);
 
 /* ---- caps.c ---- */
 
-/* 1 if CAP_NET_ADMIN is in the permitted set. */
-int helper_cap_have_admin(void);
-/* Reduce to CAP_NET_ADMIN (+ what the uid change needs), drop to uid/gid,
- * prove root is gone, drop the bounding set, set NO_NEW_PRIVS.  Exits with
- * its own code on failure. */
-void helper_cap_drop(uid_t uid, gid_t gid);
-/* Raise / lower CAP_NET_ADMIN in the effective set around netlink calls. */
+/* 1 if cap is in the given set (CAP_PERMITTED, CAP_EFFECTIVE) of this
+ * process.  Values are libcap's cap_value_t / cap_flag_t. */
+int helper_cap_have(int cap, int set);
+/* Keep only caps[0..n) in the permitted set, and in the effective set
+ * only those already effective (eff) or none; inheritable empty.  0 or -1
+ * with errno. */
+int helper_cap_keep(const int *caps, int n, int eff);
+/* Drop every capability from the bounding set.  0 or -1 with errno. */
+int helper_cap_drop_bounding(void);
+/* 1 if the process holds exactly CAP_NET_ADMIN, permitted only. */
+int helper_cap_admin_only(void);
+/* Raise CAP_NET_ADMIN in the effective set around a netlink call: 0 or
+ * -errno.  Lowering it again never fails quietly: helper_fatal. */
 int helper_cap_raise(void);
-int helper_cap_lower(void);
+void helper_cap_lower(void);
 
 /* ---- request.c (no privilege, no I/O in decode: the fuzzer calls it) ---- */
+
+struct helper_request;
+
+/* One row per request type: this table (request.c) is the whole
+ * whitelist.  rule.type is the type; check validates a payload whose size
+ * the rule already accepted; run answers it on fd. */
+struct helper_req_def {
+	struct proto_type_rule rule;
+	const char *name;
+	int (*check)(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why);
+	int (*run)(int fd, const struct helper_request *rq);
+};
 
 struct helper_request {
 	uint16_t type;
 	uint32_t len;
+	const struct helper_req_def *def; /* its row of the whitelist */
 	struct ctd_dump_req dump;	  /* CTD_REQ_DUMP */
 	uint32_t ntargets;		  /* target requests */
 	const struct ctd_target *targets; /* points into the payload buffer */
 };
 
+/* The row of a request type, or NULL: not in the whitelist. */
+const struct helper_req_def *helper_req_find(uint16_t type);
 /* Check a header; returns 0 or a CTD_EXIT_* code with *why set. */
 int helper_check_header(const struct ctd_frame_hdr *h, const char **why);
 /* Validate the payload of a checked header; fills *rq.  0 or CTD_EXIT_*. */
@@ -63,6 +98,33 @@ int helper_check_payload(uint16_t type, const uint8_t *payload, uint32_t len, st
 int helper_decode_frame(const uint8_t *buf, size_t len, struct helper_request *rq, const char **why);
 /* Read one request frame from fd into buf (CTD_FRAME_MAX bytes). */
 int helper_read_request(int fd, uint8_t *buf, struct helper_request *rq, const char **why);
+
+/* ---- nlparse.c (pure: no I/O, no privilege; the fuzzer calls it) ---- */
+
+/* The answer to one request of a batch. */
+struct helper_nl_reply {
+	int err;     /* -1: none yet; else errno (0 = ok) */
+	uint32_t id; /* GET replies */
+	uint32_t status;
+};
+
+/* Receives each usable entry of a dump; nonzero stops the parse. */
+typedef int (*helper_nl_record_fn)(const struct ctd_record *r, void *data);
+
+/* An NLMSG_ERROR code as an errno: 0, 1..4095, or EPROTO for a code the
+ * kernel never sends (positive, below -4095, INT_MIN). */
+int helper_nl_errno(int32_t error);
+/* Parse one received dump chunk of len bytes (seq/portid: ours, 0 = any):
+ * fn for each entry.  1: more chunks follow; 0: the dump ended; -errno:
+ * the kernel's error, -EBADMSG for a message that runs past the buffer,
+ * -ECANCELED if fn stopped it. */
+int helper_nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, helper_nl_record_fn fn,
+			 void *data);
+/* Record the replies in one received buffer into rep[seq - base] for the
+ * k requests (only those still at err -1).  Returns how many were new, or
+ * -EBADMSG for a message that runs past the buffer. */
+int helper_nl_take_replies(const void *buf, size_t len, uint32_t base, uint32_t k,
+			   struct helper_nl_reply *rep);
 
 /* ---- netlink.c ---- */
 

@@ -65,8 +65,7 @@ int helper_nl_open(void)
 		int rcv = HELPER_NL_SOCKBUF;
 		setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
 	}
-	if (helper_cap_lower() != 0 && !err)
-		err = errno;
+	helper_cap_lower();
 	if (err)
 		return -err;
 	nl_portid = mnl_socket_get_portid(nl);
@@ -121,201 +120,6 @@ struct dump_state {
 	int peer_gone;
 };
 
-/*
- * Attribute parsing for the dump.  The records are filled straight from
- * the kernel's attributes instead of through libnetfilter_conntrack
- * objects: it halves the helper's user time, which is what makes the dump
- * faster than `conntrack -L`.  Every attribute is length-checked; one of
- * the wrong size counts as absent.
- */
-#define HELPER_ATTR_MAX 32u
-
-typedef const struct nlattr *attr_tab[HELPER_ATTR_MAX + 1];
-_Static_assert(CTA_MAX <= HELPER_ATTR_MAX && CTA_PROTO_MAX <= HELPER_ATTR_MAX, "attribute table too small");
-
-static void attr_walk(const void *data, size_t len, attr_tab tb)
-{
-	const char *p = data;
-
-	memset(tb, 0, sizeof(attr_tab));
-	while (len >= sizeof(struct nlattr)) {
-		const struct nlattr *a = (const struct nlattr *)(const void *)p;
-		size_t step;
-		uint16_t type = a->nla_type & NLA_TYPE_MASK;
-
-		if (a->nla_len < sizeof(*a) || a->nla_len > len)
-			return;
-		if (type <= HELPER_ATTR_MAX)
-			tb[type] = a;
-		step = NLA_ALIGN(a->nla_len);
-		if (step > len)
-			step = len;
-		p += step;
-		len -= step;
-	}
-}
-
-static const void *attr_data(const struct nlattr *a, size_t want)
-{
-	if (!a || a->nla_len != NLA_HDRLEN + want)
-		return NULL;
-	return (const char *)a + NLA_HDRLEN;
-}
-
-static void attr_nested(const struct nlattr *a, attr_tab tb)
-{
-	if (!a || a->nla_len < NLA_HDRLEN) {
-		memset(tb, 0, sizeof(attr_tab));
-		return;
-	}
-	attr_walk((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, tb);
-}
-
-static int get_u8(const struct nlattr *a, uint8_t *v)
-{
-	const void *d = attr_data(a, 1);
-	if (!d)
-		return 0;
-	memcpy(v, d, 1);
-	return 1;
-}
-
-static int get_be16(const struct nlattr *a, uint16_t *v)
-{
-	const void *d = attr_data(a, 2);
-	uint16_t x;
-	if (!d)
-		return 0;
-	memcpy(&x, d, 2);
-	*v = ntohs(x);
-	return 1;
-}
-
-static int get_be32(const struct nlattr *a, uint32_t *v)
-{
-	const void *d = attr_data(a, 4);
-	uint32_t x;
-	if (!d)
-		return 0;
-	memcpy(&x, d, 4);
-	*v = ntohl(x);
-	return 1;
-}
-
-static int get_be64(const struct nlattr *a, uint64_t *v)
-{
-	const void *d = attr_data(a, 8);
-	uint64_t x;
-	if (!d)
-		return 0;
-	memcpy(&x, d, 8);
-	*v = be64toh(x);
-	return 1;
-}
-
-/* CTA_TUPLE_ORIG / CTA_TUPLE_REPLY into t; ICMP fields of the original
- * direction into r.  Returns the L3 family seen, or 0. */
-static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struct nlattr *nest, int orig)
-{
-	attr_tab tup, ip, pr;
-	const void *d;
-	uint8_t l3 = 0;
-
-	attr_nested(nest, tup);
-	attr_nested(tup[CTA_TUPLE_IP], ip);
-	attr_nested(tup[CTA_TUPLE_PROTO], pr);
-	if ((d = attr_data(ip[CTA_IP_V4_SRC], 4)) != NULL) {
-		memcpy(t->src, d, 4);
-		l3 = AF_INET;
-	}
-	if ((d = attr_data(ip[CTA_IP_V4_DST], 4)) != NULL)
-		memcpy(t->dst, d, 4);
-	if ((d = attr_data(ip[CTA_IP_V6_SRC], 16)) != NULL) {
-		memcpy(t->src, d, 16);
-		l3 = AF_INET6;
-	}
-	if ((d = attr_data(ip[CTA_IP_V6_DST], 16)) != NULL)
-		memcpy(t->dst, d, 16);
-	if (orig)
-		get_u8(pr[CTA_PROTO_NUM], &r->l4proto);
-	get_be16(pr[CTA_PROTO_SRC_PORT], &t->sport);
-	get_be16(pr[CTA_PROTO_DST_PORT], &t->dport);
-	if (orig) {
-		int icmp = get_u8(pr[CTA_PROTO_ICMP_TYPE], &r->icmp_type);
-		get_u8(pr[CTA_PROTO_ICMP_CODE], &r->icmp_code);
-		get_be16(pr[CTA_PROTO_ICMP_ID], &r->icmp_id);
-		icmp |= get_u8(pr[CTA_PROTO_ICMPV6_TYPE], &r->icmp_type);
-		get_u8(pr[CTA_PROTO_ICMPV6_CODE], &r->icmp_code);
-		get_be16(pr[CTA_PROTO_ICMPV6_ID], &r->icmp_id);
-		if (icmp)
-			r->flags |= CTD_REC_HAS_ICMP;
-	}
-	return l3;
-}
-
-static int has_ports(uint8_t l4)
-{
-	return l4 == IPPROTO_TCP || l4 == IPPROTO_UDP || l4 == IPPROTO_UDPLITE || l4 == IPPROTO_SCTP ||
-	       l4 == IPPROTO_DCCP;
-}
-
-static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by, int *seen)
-{
-	attr_tab c;
-	uint32_t v32;
-
-	attr_nested(nest, c);
-	if (get_be64(c[CTA_COUNTERS_PACKETS], pk) ||
-	    (get_be32(c[CTA_COUNTERS32_PACKETS], &v32) && (*pk = v32, 1)))
-		*seen = 1;
-	if (!get_be64(c[CTA_COUNTERS_BYTES], by) && get_be32(c[CTA_COUNTERS32_BYTES], &v32))
-		*by = v32;
-}
-
-/* 0 if the message is not a usable entry. */
-static int record_from(struct ctd_record *r, const struct nlmsghdr *nlh)
-{
-	attr_tab tb;
-	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	int counted = 0;
-
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*nfg)))
-		return 0;
-	memset(r, 0, sizeof(*r));
-	attr_walk((const char *)nfg + NLMSG_ALIGN(sizeof(*nfg)),
-		  nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(*nfg))), tb);
-	if (!get_be32(tb[CTA_ID], &r->id) || !tb[CTA_TUPLE_ORIG])
-		return 0;
-	r->l3proto = tuple_from(r, &r->orig, tb[CTA_TUPLE_ORIG], 1);
-	if (!r->l3proto)
-		r->l3proto = nfg->nfgen_family;
-	tuple_from(r, &r->repl, tb[CTA_TUPLE_REPLY], 0);
-	get_be16(tb[CTA_ZONE], &r->zone);
-	if (has_ports(r->l4proto))
-		r->flags |= CTD_REC_HAS_PORTS;
-	if (r->l4proto == IPPROTO_TCP && tb[CTA_PROTOINFO]) {
-		attr_tab pi, tcp;
-		attr_nested(tb[CTA_PROTOINFO], pi);
-		attr_nested(pi[CTA_PROTOINFO_TCP], tcp);
-		if (get_u8(tcp[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
-			r->flags |= CTD_REC_HAS_TCP_STATE;
-	}
-	get_be32(tb[CTA_STATUS], &r->status);
-	get_be32(tb[CTA_TIMEOUT], &r->timeout);
-	get_be32(tb[CTA_MARK], &r->mark);
-	counters_from(tb[CTA_COUNTERS_ORIG], &r->orig_packets, &r->orig_bytes, &counted);
-	counters_from(tb[CTA_COUNTERS_REPLY], &r->repl_packets, &r->repl_bytes, &counted);
-	if (counted)
-		r->flags |= CTD_REC_HAS_COUNTERS;
-	if (tb[CTA_TIMESTAMP]) {
-		attr_tab ts;
-		attr_nested(tb[CTA_TIMESTAMP], ts);
-		if (get_be64(ts[CTA_TIMESTAMP_START], &r->start_ns))
-			r->flags |= CTD_REC_HAS_TIMESTAMP;
-	}
-	return 1;
-}
-
 /* The kernel filters mark, family and (on recent kernels) status; zone
  * only here.  Every filter is re-checked here, so an older kernel that
  * ignores a filter attribute still gives the right answer. */
@@ -345,25 +149,22 @@ static int flush_records(struct dump_state *st)
 	return 0;
 }
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+static int dump_cb(const struct ctd_record *r, void *data)
 {
 	struct dump_state *st = data;
-	struct ctd_record *r;
 
-	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
-		return MNL_CB_OK;
-	r = &st->recs[st->n];
-	if (!record_from(r, nlh) || !wanted(r, st->req))
-		return MNL_CB_OK;
+	if (!wanted(r, st->req))
+		return 0;
+	st->recs[st->n] = *r;
 	if (++st->n == CTD_RECORDS_PER_FRAME && flush_records(st) != 0)
-		return MNL_CB_ERROR;
-	return MNL_CB_OK;
+		return -1;
+	return 0;
 }
 
 int helper_op_dump(int fd, const struct helper_request *rq)
 {
 	static struct dump_state st;
-	static char buf[HELPER_NL_RCVBUF];
+	static char buf[HELPER_NL_RCVBUF] __attribute__((aligned(8)));
 	const struct ctd_dump_req *q = &rq->dump;
 	struct nfct_filter_dump *filter = NULL;
 	struct nlmsghdr *nlh;
@@ -412,13 +213,13 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 			err = errno;
 			break;
 		}
-		r = mnl_cb_run(buf, (size_t)n, seq, nl_portid, dump_cb, &st);
-		if (r == MNL_CB_STOP)
+		r = helper_nl_parse_dump(buf, (size_t)n, seq, nl_portid, dump_cb, &st);
+		if (r == 0)
 			break;
 		if (r < 0) {
 			if (st.peer_gone)
 				return CTD_EXIT_PEER;
-			err = errno ? errno : EIO;
+			err = -r;
 			break;
 		}
 	}
@@ -474,11 +275,6 @@ int helper_op_count(int fd, const struct helper_request *rq)
 
 /* ---- destroy / update ---- */
 
-static int is_icmp(uint8_t l3, uint8_t l4)
-{
-	return (l3 == AF_INET && l4 == IPPROTO_ICMP) || (l3 == AF_INET6 && l4 == IPPROTO_ICMPV6);
-}
-
 /* Put one ctnetlink request for target t at buf: the original tuple (via
  * the library) plus CTA_ZONE; the caller appends the rest. */
 static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const struct nf_conntrack *blank,
@@ -508,7 +304,7 @@ static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const
 		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, t->orig.src);
 		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, t->orig.dst);
 	}
-	if (is_icmp(t->l3proto, t->l4proto)) {
+	if (proto_is_icmp(t->l3proto, t->l4proto)) {
 		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, t->icmp_type);
 		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, t->icmp_code);
 		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(t->icmp_id));
@@ -523,54 +319,13 @@ static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const
 	return nlh;
 }
 
-struct reply {
-	int err;     /* -1: none yet; else errno (0 = ok) */
-	uint32_t id; /* GET replies */
-	uint32_t status;
-};
-
-/* Record the replies in one received buffer; returns how many were new. */
-static uint32_t take_replies(const char *buf, size_t len, uint32_t base, uint32_t k, struct reply *rep)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)(const void *)buf;
-	int left = (int)len;
-	uint32_t got = 0;
-
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		uint32_t idx = nlh->nlmsg_seq - base;
-		if (idx >= k || rep[idx].err != -1)
-			continue; /* not ours, or a second part */
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
-				continue;
-			rep[idx].err = -e->error;
-		} else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_NEW &&
-			   nlh->nlmsg_len >= NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)))) {
-			attr_tab tb;
-			attr_walk((const char *)mnl_nlmsg_get_payload(nlh) +
-				      NLMSG_ALIGN(sizeof(struct nfgenmsg)),
-				  nlh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg))), tb);
-			if (!get_be32(tb[CTA_ID], &rep[idx].id))
-				continue;
-			rep[idx].status = 0;
-			get_be32(tb[CTA_STATUS], &rep[idx].status);
-			rep[idx].err = 0;
-		} else {
-			continue;
-		}
-		got++;
-	}
-	return got;
-}
-
 /* Send k messages (len bytes at buf, seqs base..base+k-1) and collect one
  * reply per message into rep[].  Each reply is its own datagram, so they
  * are received many at a time (recvmmsg).  0 or -errno for the socket as
  * a whole. */
-static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct reply *rep)
+static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct helper_nl_reply *rep)
 {
-	static char rbuf[HELPER_NL_RECV_VEC][HELPER_NL_REPLY_MAX];
+	static char rbuf[HELPER_NL_RECV_VEC][HELPER_NL_REPLY_MAX] __attribute__((aligned(8)));
 	static struct mmsghdr mm[HELPER_NL_RECV_VEC];
 	static struct iovec iov[HELPER_NL_RECV_VEC];
 	static struct sockaddr_nl from[HELPER_NL_RECV_VEC];
@@ -606,7 +361,9 @@ static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, stru
 				continue;
 			if (mm[j].msg_hdr.msg_flags & MSG_TRUNC)
 				return -EMSGSIZE;
-			pending -= take_replies(rbuf[j], mm[j].msg_len, base, k, rep);
+			if ((r = helper_nl_take_replies(rbuf[j], mm[j].msg_len, base, k, rep)) < 0)
+				return r;
+			pending -= (uint32_t)r;
 		}
 	}
 	return 0;
@@ -631,7 +388,7 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 {
 	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
 	static struct ctd_result results[CTD_MAX_TARGETS];
-	static struct reply rep[HELPER_NL_BATCH];
+	static struct helper_nl_reply rep[HELPER_NL_BATCH];
 	struct ctd_target tg[HELPER_NL_BATCH];
 	struct nf_conntrack *ct = nfct_new(), *blank = nfct_new();
 	uint32_t done = 0, k, i;
@@ -701,7 +458,7 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 			}
 			nl_seq += m;
 			if (m > 0) {
-				static struct reply rep2[HELPER_NL_BATCH];
+				static struct helper_nl_reply rep2[HELPER_NL_BATCH];
 				if ((r = exchange(buf, (size_t)(p - buf), base2, m, rep2)) != 0)
 					return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack update");
 				for (i = 0; i < m; i++)

@@ -2,40 +2,15 @@
 /*
  * request.c - decode and validate the one request frame.  Runs after the
  * privilege drop, but it is still the part an attacker talks to first, so
- * every rule is explicit and anything unexpected is fatal.  No I/O in the
- * decode functions: tests/fuzz/fuzz_frame.c calls them directly.
+ * every rule is explicit and anything unexpected is fatal.  The table
+ * requests[] below is the whole whitelist.  No I/O in the decode
+ * functions: tests/fuzz/fuzz_frame.c calls them directly.
  */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "helper.h"
-
-/* The whitelist: request types and their exact size rules. */
-static const struct proto_type_rule req_rules[] = {
-    {CTD_REQ_DUMP, sizeof(struct ctd_dump_req), 0, 0, 0},
-    {CTD_REQ_COUNT, 0, 0, 0, 0},
-    {CTD_REQ_DESTROY, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
-    {CTD_REQ_UPDATE_MARK, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
-    {CTD_REQ_UPDATE_TIMEOUT, 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS},
-};
-
-int helper_check_header(const struct ctd_frame_hdr *h, const char **why)
-{
-	const struct proto_type_rule *rule;
-	int r;
-
-	r = proto_check_header(h, req_rules, sizeof(req_rules) / sizeof(req_rules[0]), &rule, why);
-	if (r == 0)
-		return 0;
-	if (h->version != CTD_PROTO_VERSION)
-		return CTD_EXIT_VERSION;
-	if (r == -EMSGSIZE)
-		return CTD_EXIT_TOOLONG;
-	if (r == -EPROTO)
-		return CTD_EXIT_TYPE;
-	return CTD_EXIT_SIZE;
-}
 
 static int zero_bytes(const uint8_t *p, size_t n)
 {
@@ -47,13 +22,11 @@ static int zero_bytes(const uint8_t *p, size_t n)
 	return 1;
 }
 
-static int is_icmp(uint8_t l3, uint8_t l4)
+static int check_dump(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why)
 {
-	return (l3 == AF_INET && l4 == 1) || (l3 == AF_INET6 && l4 == 58);
-}
+	const struct ctd_dump_req *d = &rq->dump;
 
-static int check_dump(const struct ctd_dump_req *d, const char **why)
-{
+	memcpy(&rq->dump, payload, sizeof(rq->dump));
 	if (d->flags & ~CTD_DUMP_F_ALL) {
 		*why = "unknown dump filter flag";
 		return CTD_EXIT_VALUE;
@@ -81,7 +54,13 @@ static int check_dump(const struct ctd_dump_req *d, const char **why)
 	return 0;
 }
 
-static int check_target(uint16_t type, const struct ctd_target *t, const char **why)
+static int check_count(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why)
+{
+	return 0; /* no payload: the size rule said so */
+}
+
+/* The tuple part of a target, the same for every target request. */
+static int check_tuple(const struct ctd_target *t, const char **why)
 {
 	if (t->l3proto != AF_INET && t->l3proto != AF_INET6) {
 		*why = "bad family in target";
@@ -91,7 +70,7 @@ static int check_target(uint16_t type, const struct ctd_target *t, const char **
 		*why = "IPv4 target address with bytes past the fourth";
 		return CTD_EXIT_VALUE;
 	}
-	if (is_icmp(t->l3proto, t->l4proto)) {
+	if (proto_is_icmp(t->l3proto, t->l4proto)) {
 		if (t->orig.sport || t->orig.dport) {
 			*why = "ports given for an ICMP target";
 			return CTD_EXIT_VALUE;
@@ -100,55 +79,124 @@ static int check_target(uint16_t type, const struct ctd_target *t, const char **
 		*why = "ICMP fields given for a non-ICMP target";
 		return CTD_EXIT_VALUE;
 	}
-	if (type == CTD_REQ_DESTROY && (t->value || t->mask)) {
-		*why = "value/mask given for destroy";
+	return 0;
+}
+
+/* A target list.  unused_value/unused_mask: the bits of value and mask
+ * this request does not use; a caller that sets them means something the
+ * request will not do, so it is refused rather than ignored. */
+static int check_targets(const uint8_t *payload, uint32_t len, struct helper_request *rq,
+			 uint32_t unused_value, uint32_t unused_mask, const char **why)
+{
+	struct ctd_targets_hdr th;
+	struct ctd_target t;
+	uint32_t i;
+	int r;
+
+	memcpy(&th, payload, sizeof(th));
+	/* the header's count must agree with the frame length exactly */
+	if (th.pad || th.count == 0 || th.count > CTD_MAX_TARGETS ||
+	    (uint64_t)th.count * sizeof(struct ctd_target) + sizeof(th) != len) {
+		*why = "target count disagrees with frame length";
 		return CTD_EXIT_VALUE;
 	}
-	if (type == CTD_REQ_UPDATE_TIMEOUT && t->mask) {
-		*why = "mask given for a timeout update";
-		return CTD_EXIT_VALUE;
+	rq->ntargets = th.count;
+	rq->targets = (const struct ctd_target *)(const void *)(payload + sizeof(th));
+	for (i = 0; i < th.count; i++) {
+		memcpy(&t, payload + sizeof(th) + (size_t)i * sizeof(t), sizeof(t));
+		if ((r = check_tuple(&t, why)) != 0)
+			return r;
+		if ((t.value & unused_value) || (t.mask & unused_mask)) {
+			*why =
+			    unused_value ? "value/mask given for destroy" : "mask given for a timeout update";
+			return CTD_EXIT_VALUE;
+		}
 	}
 	return 0;
+}
+
+static int check_destroy(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why)
+{
+	return check_targets(payload, len, rq, UINT32_MAX, UINT32_MAX, why);
+}
+
+static int check_update_mark(const uint8_t *payload, uint32_t len, struct helper_request *rq,
+			     const char **why)
+{
+	return check_targets(payload, len, rq, 0, 0, why);
+}
+
+static int check_update_timeout(const uint8_t *payload, uint32_t len, struct helper_request *rq,
+				const char **why)
+{
+	return check_targets(payload, len, rq, 0, UINT32_MAX, why);
+}
+
+/* Size rules: a fixed payload, or a ctd_targets_hdr and 1..CTD_MAX_TARGETS
+ * targets. */
+#define FIXED(type, size)                                                                                    \
+	{                                                                                                    \
+		(type), (size), 0, 0, 0                                                                      \
+	}
+#define TARGETS(type)                                                                                        \
+	{                                                                                                    \
+		(type), 0, sizeof(struct ctd_targets_hdr), sizeof(struct ctd_target), CTD_MAX_TARGETS        \
+	}
+
+/*
+ * The whitelist: every request the helper serves is one row, read by the
+ * header check (size rule), the payload check and main.c's dispatch (run).
+ * A type not here is refused before its payload is read (CTD_EXIT_TYPE).
+ */
+static const struct helper_req_def requests[] = {
+    {FIXED(CTD_REQ_DUMP, sizeof(struct ctd_dump_req)), "dump", check_dump, helper_op_dump},
+    {FIXED(CTD_REQ_COUNT, 0), "count", check_count, helper_op_count},
+    {TARGETS(CTD_REQ_DESTROY), "destroy", check_destroy, helper_op_targets},
+    {TARGETS(CTD_REQ_UPDATE_MARK), "update-mark", check_update_mark, helper_op_targets},
+    {TARGETS(CTD_REQ_UPDATE_TIMEOUT), "update-timeout", check_update_timeout, helper_op_targets},
+};
+
+const struct helper_req_def *helper_req_find(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++)
+		if (requests[i].rule.type == type)
+			return &requests[i];
+	return NULL;
+}
+
+int helper_check_header(const struct ctd_frame_hdr *h, const char **why)
+{
+	const struct helper_req_def *def = helper_req_find(h->type);
+	const struct proto_type_rule *rule;
+	int r;
+
+	/* version and length are checked before the type, whatever it is */
+	r = proto_check_header(h, def ? &def->rule : NULL, def ? 1 : 0, &rule, why);
+	if (r == 0)
+		return 0;
+	if (h->version != CTD_PROTO_VERSION)
+		return CTD_EXIT_VERSION;
+	if (r == -EMSGSIZE)
+		return CTD_EXIT_TOOLONG;
+	if (r == -EPROTO)
+		return CTD_EXIT_TYPE;
+	return CTD_EXIT_SIZE;
 }
 
 int helper_check_payload(uint16_t type, const uint8_t *payload, uint32_t len, struct helper_request *rq,
 			 const char **why)
 {
-	struct ctd_targets_hdr th;
-	uint32_t i;
-	int r;
-
 	memset(rq, 0, sizeof(*rq));
 	rq->type = type;
 	rq->len = len;
-	switch (type) {
-	case CTD_REQ_DUMP:
-		memcpy(&rq->dump, payload, sizeof(rq->dump));
-		return check_dump(&rq->dump, why);
-	case CTD_REQ_COUNT:
-		return 0;
-	case CTD_REQ_DESTROY:
-	case CTD_REQ_UPDATE_MARK:
-	case CTD_REQ_UPDATE_TIMEOUT:
-		memcpy(&th, payload, sizeof(th));
-		/* the header's count must agree with the frame length exactly */
-		if (th.pad || th.count == 0 || th.count > CTD_MAX_TARGETS ||
-		    (uint64_t)th.count * sizeof(struct ctd_target) + sizeof(th) != len) {
-			*why = "target count disagrees with frame length";
-			return CTD_EXIT_VALUE;
-		}
-		rq->ntargets = th.count;
-		rq->targets = (const struct ctd_target *)(const void *)(payload + sizeof(th));
-		for (i = 0; i < th.count; i++) {
-			struct ctd_target t;
-			memcpy(&t, payload + sizeof(th) + (size_t)i * sizeof(t), sizeof(t));
-			if ((r = check_target(type, &t, why)) != 0)
-				return r;
-		}
-		return 0;
+	rq->def = helper_req_find(type);
+	if (!rq->def) {
+		*why = "frame type not in whitelist";
+		return CTD_EXIT_TYPE;
 	}
-	*why = "frame type not in whitelist";
-	return CTD_EXIT_TYPE;
+	return rq->def->check(payload, len, rq, why);
 }
 
 int helper_decode_frame(const uint8_t *buf, size_t len, struct helper_request *rq, const char **why)

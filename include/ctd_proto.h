@@ -24,8 +24,10 @@
 #ifndef CTD_PROTO_H
 #define CTD_PROTO_H
 
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define CTD_PROTO_VERSION 1u
 
@@ -44,16 +46,16 @@
 #define CTD_ERRMSG_MAX 160u
 
 struct ctd_frame_hdr {
-	uint32_t len;     /* payload bytes after this header */
+	uint32_t len;	  /* payload bytes after this header */
 	uint16_t version; /* CTD_PROTO_VERSION */
-	uint16_t type;    /* enum ctd_msg_type */
+	uint16_t type;	  /* enum ctd_msg_type */
 };
 
 enum ctd_msg_type {
 	/* requests: CGI -> helper */
-	CTD_REQ_DUMP = 1,           /* payload: struct ctd_dump_req, exact */
-	CTD_REQ_COUNT = 2,          /* payload: empty (len 0) */
-	CTD_REQ_DESTROY = 3,        /* payload: struct ctd_targets_hdr + n targets */
+	CTD_REQ_DUMP = 1,	    /* payload: struct ctd_dump_req, exact */
+	CTD_REQ_COUNT = 2,	    /* payload: empty (len 0) */
+	CTD_REQ_DESTROY = 3,	    /* payload: struct ctd_targets_hdr + n targets */
 	CTD_REQ_UPDATE_MARK = 4,    /* same; target.value/mask = new mark, mask */
 	CTD_REQ_UPDATE_TIMEOUT = 5, /* same; target.value = seconds, mask unused (0) */
 
@@ -75,27 +77,34 @@ struct ctd_tuple {
 	uint16_t dport;
 };
 
+/* ICMP or ICMPv6: the tuple carries type/code/id, not ports. */
+static inline int proto_is_icmp(uint8_t l3proto, uint8_t l4proto)
+{
+	return (l3proto == AF_INET && l4proto == IPPROTO_ICMP) ||
+	       (l3proto == AF_INET6 && l4proto == IPPROTO_ICMPV6);
+}
+
 /* ctd_record.flags */
-#define CTD_REC_HAS_COUNTERS 0x01u  /* kernel sent CTA_COUNTERS_* */
+#define CTD_REC_HAS_COUNTERS  0x01u /* kernel sent CTA_COUNTERS_* */
 #define CTD_REC_HAS_TIMESTAMP 0x02u /* kernel sent CTA_TIMESTAMP_START */
 #define CTD_REC_HAS_TCP_STATE 0x04u /* tcp_state is meaningful */
-#define CTD_REC_HAS_ICMP 0x08u      /* icmp_* are meaningful */
-#define CTD_REC_HAS_PORTS 0x10u     /* ports are meaningful (TCP, UDP, UDPLite, SCTP, DCCP) */
+#define CTD_REC_HAS_ICMP      0x08u /* icmp_* are meaningful */
+#define CTD_REC_HAS_PORTS     0x10u /* ports are meaningful (TCP, UDP, UDPLite, SCTP, DCCP) */
 
 /* One conntrack entry as the dump streams it: fixed layout, no pointers. */
 struct ctd_record {
-	uint32_t id;      /* CTA_ID */
-	uint16_t zone;    /* CTA_ZONE, 0 if none */
-	uint8_t l3proto;  /* AF_INET (2) or AF_INET6 (10) */
-	uint8_t l4proto;  /* IPPROTO_* */
+	uint32_t id;	 /* CTA_ID */
+	uint16_t zone;	 /* CTA_ZONE, 0 if none */
+	uint8_t l3proto; /* AF_INET (2) or AF_INET6 (10) */
+	uint8_t l4proto; /* IPPROTO_* */
 	struct ctd_tuple orig;
 	struct ctd_tuple repl;
 	uint8_t icmp_type; /* original direction */
 	uint8_t icmp_code;
 	uint16_t icmp_id;
 	uint8_t tcp_state; /* TCP_CONNTRACK_* as in linux/netfilter/nf_conntrack_tcp.h */
-	uint8_t flags;     /* CTD_REC_* */
-	uint16_t pad0;     /* zero */
+	uint8_t flags;	   /* CTD_REC_* */
+	uint16_t pad0;	   /* zero */
 	uint32_t status;   /* IPS_* bits */
 	uint32_t timeout;  /* seconds left */
 	uint32_t mark;
@@ -108,11 +117,11 @@ struct ctd_record {
 };
 
 /* ctd_dump_req.flags: which kernel-side filters apply */
-#define CTD_DUMP_F_MARK 0x01u   /* (ct.mark & mark_mask) == mark */
+#define CTD_DUMP_F_MARK	  0x01u /* (ct.mark & mark_mask) == mark */
 #define CTD_DUMP_F_FAMILY 0x02u /* l3proto == family */
-#define CTD_DUMP_F_ZONE 0x04u   /* zone == zone */
+#define CTD_DUMP_F_ZONE	  0x04u /* zone == zone */
 #define CTD_DUMP_F_STATUS 0x08u /* (ct.status & status_mask) == status */
-#define CTD_DUMP_F_ALL 0x0fu
+#define CTD_DUMP_F_ALL	  0x0fu
 
 struct ctd_dump_req {
 	uint32_t flags;
@@ -122,7 +131,7 @@ struct ctd_dump_req {
 	uint32_t status_mask;
 	uint16_t zone;
 	uint8_t family; /* AF_INET, AF_INET6; 0 only if !(flags & F_FAMILY) */
-	uint8_t pad;    /* zero */
+	uint8_t pad;	/* zero */
 };
 
 /* The entry a destroy/update acts on: identified by tuple, zone and id, so
@@ -137,7 +146,7 @@ struct ctd_target {
 	uint8_t icmp_code;
 	uint16_t icmp_id;
 	uint32_t value; /* new mark, or new timeout in seconds */
-	uint32_t mask;  /* mark mask (0xffffffff to set the whole mark) */
+	uint32_t mask;	/* mark mask (0xffffffff to set the whole mark) */
 };
 
 /* Header of a target request; followed by exactly `count` struct
@@ -165,12 +174,12 @@ struct ctd_result {
 
 struct ctd_end {
 	uint32_t count; /* records sent (dump) or results sent (targets) */
-	int32_t err;    /* 0, or errno if the dump stopped early */
+	int32_t err;	/* 0, or errno if the dump stopped early */
 };
 
 struct ctd_count {
-	uint32_t count; /* entries in the table (nf_conntrack_count of the netns) */
-	uint32_t max;   /* nf_conntrack_max, 0 if unknown */
+	uint32_t count;	     /* entries in the table (nf_conntrack_count of the netns) */
+	uint32_t max;	     /* nf_conntrack_max, 0 if unknown */
 	uint32_t accounting; /* 1 if net.netfilter.nf_conntrack_acct is on */
 	uint32_t timestamp;  /* 1 if net.netfilter.nf_conntrack_timestamp is on */
 };
@@ -184,8 +193,8 @@ enum ctd_error_code {
 };
 
 struct ctd_error {
-	int32_t code; /* enum ctd_error_code */
-	int32_t err;  /* errno, 0 if none */
+	int32_t code;		  /* enum ctd_error_code */
+	int32_t err;		  /* errno, 0 if none */
 	char msg[CTD_ERRMSG_MAX]; /* NUL-terminated, for logs; never parsed */
 };
 
@@ -216,9 +225,9 @@ int proto_read_full(int fd, void *buf, size_t n);
  * sets *why to a static string naming the failed rule. */
 struct proto_type_rule {
 	uint16_t type;
-	uint32_t fixed;    /* exact payload size, or 0 with elem != 0 */
-	uint32_t base;     /* variable frames: leading header size */
-	uint32_t elem;     /* variable frames: element size */
+	uint32_t fixed;	   /* exact payload size, or 0 with elem != 0 */
+	uint32_t base;	   /* variable frames: leading header size */
+	uint32_t elem;	   /* variable frames: element size */
 	uint32_t max_elem; /* variable frames: most elements; at least 1 */
 };
 int proto_check_header(const struct ctd_frame_hdr *h, const struct proto_type_rule *rules, size_t nrules,

@@ -9,6 +9,7 @@ static const struct {
 	const char *why;
 } reasons[] = {
     {CTD_EXIT_OK, "success"},
+    {CTD_EXIT_CAPLIMIT, "could not limit its capabilities for start-up"},
     {CTD_EXIT_ENV, "could not rebuild its environment"},
     {CTD_EXIT_FDS, "could not make its file descriptors safe"},
     {CTD_EXIT_NOSOCK, "its request descriptor (fd 3) is not a Unix stream socket"},

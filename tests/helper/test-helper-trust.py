@@ -56,6 +56,9 @@ if pid == 0:
     os.dup2(b.fileno(), 3)
     nul = os.open("/dev/null", os.O_RDWR)
     os.dup2(nul, 0); os.dup2(nul, 1)
+    if len(sys.argv) > 4:  # stderr a regular file; SIGXFSZ as a C caller has it (python ignores it)
+        os.dup2(os.open(sys.argv[4], os.O_WRONLY | os.O_TRUNC), 2)
+        import signal; signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
     os.closerange(4, 4096)
     os.execve(helper, ["ctd-helper"], {})
 b.close()
@@ -193,6 +196,23 @@ try:
         r = ns.run("python3", "-c", f"import os\nos.execv('{suid}',['x'])", check=False)
         t.eq(f"fd 3 not a socket: exit {P.EXIT_NOSOCK}", P.EXIT_NOSOCK, r.returncode)
 
+        # ---- stderr a regular file (issue 13 item 6): RLIMIT_FSIZE 0, the caller's or the limits
+        # step's, makes the refusal line fail; SIGXFSZ must not kill the helper and eat its exit code ----
+        errfile = os.path.join(tmp, "helper-stderr")
+        open(errfile, "w").close()
+        os.chmod(errfile, 0o666)
+        for desc, pre, uid, data, want in (
+                ("a malformed request after start-up", [], None,
+                 frame(REQ_DUMP, dump_req(flags=P.DUMP_F_FAMILY, family=3)), P.EXIT_VALUE),
+                ("a refused caller under the caller's RLIMIT_FSIZE 0", ["prlimit", "--fsize=0:0"], 65534,
+                 frame(REQ_COUNT), P.EXIT_CALLER)):
+            r = ns.run(*pre, *as_user(uid), "python3", "-c", SPAWN, suid, data.hex(), "send", errfile, check=False)
+            try:
+                rc = json.loads(r.stdout.strip().splitlines()[-1])["rc"]
+            except (ValueError, IndexError):
+                rc = None
+            t.eq(f"stderr a regular file, {desc}: exit {want}, not killed by SIGXFSZ", want, rc)
+
         # ---- the process while it waits for its request ----
         p, pid = held(ns, suid, uid=33)
         check_status("setuid, www-data", pid, 33)
@@ -283,9 +303,9 @@ try:
         text = "\n".join(log)
         t.eq("syslog: a served request exits 0", 0, rc)
         t.ok("syslog: every start-up step logged, in order, as authpriv.info (<86>)",
-             all(any(m.startswith("<86>") and f"step {n}:" in m for m in log) for n in (1, 2, 3, 4, 5, 6)) and
-             [int(m.split("step ")[1][0]) for m in log if "step " in m] ==
-             sorted(int(m.split("step ")[1][0]) for m in log if "step " in m), text[:500])
+             all(any(m.startswith("<86>") and f"step {n}:" in m for m in log) for n in range(1, 14)) and
+             [int(m.split("step ")[1].split(":")[0]) for m in log if "step " in m] ==
+             sorted(int(m.split("step ")[1].split(":")[0]) for m in log if "step " in m), text[:500])
         t.ok("syslog: the request is logged", "request: dump" in text, text[:500])
         rc, log = syslog_run(ns, HELPER, frame(REQ_DUMP, dump_req(flags=P.DUMP_F_FAMILY, family=3)))
         t.ok("syslog: malformed frame refused with its reason as authpriv.err (<83>)",
@@ -296,7 +316,7 @@ try:
              rc == P.EXIT_CALLER and any(f"refused (exit {P.EXIT_CALLER})" in m and "uid 65534" in m for m in log),
              f"rc {rc}: {log[-1:]}")
         t.ok("syslog: the caller check is the last step a refused caller reaches",
-             not any("step 4" in m for m in log), "\n".join(log)[:300])
+             not any("step 6" in m for m in log), "\n".join(log)[:300])
 
         # ---- timeout: a caller that never sends ----
         p, pid = held(ns, HELPER)

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * fuzz_nlmsg - libFuzzer target for the helper's netlink answer parser
+ * (helper/nlparse.c): the input is one received buffer, fed both to the
+ * dump parser (records) and to the reply parser of a destroy/update
+ * batch.  Checks beyond "no crash": every record and reply obeys what
+ * netlink.c relies on, and a refusal is -EBADMSG or an errno.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helper.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Replies the target collects per input, as one batch of netlink.c. */
+#define FUZZ_BATCH 16u
+
+static int on_record(const struct ctd_record *r, void *data)
+{
+	unsigned *n = data;
+	const uint8_t known = CTD_REC_HAS_COUNTERS | CTD_REC_HAS_TIMESTAMP | CTD_REC_HAS_TCP_STATE |
+			      CTD_REC_HAS_ICMP | CTD_REC_HAS_PORTS;
+
+	if ((r->flags & ~known) || r->pad0)
+		abort();
+	/* a stop from the callback must end the parse: stop at the 100th */
+	return ++*n >= 100;
+}
+
+static void replies(const uint8_t *buf, size_t size)
+{
+	struct helper_nl_reply rep[FUZZ_BATCH];
+	uint32_t base = 0, i;
+	int n, answered = 0;
+
+	/* the first message's sequence number as the batch's base, so that
+	 * the replies in the input are "ours" */
+	if (size >= 12)
+		memcpy(&base, buf + 8, 4);
+	for (i = 0; i < FUZZ_BATCH; i++)
+		rep[i].err = -1;
+	n = helper_nl_take_replies(buf, size, base, FUZZ_BATCH, rep);
+	for (i = 0; i < FUZZ_BATCH; i++) {
+		if (rep[i].err < -1 || rep[i].err > 4095)
+			abort();
+		answered += rep[i].err != -1;
+	}
+	if (n != -EBADMSG && (n < 0 || n != answered))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned records = 0;
+	uint8_t *copy;
+	int r;
+
+	/* exact-size heap copy (malloc alignment, as the receive buffers)
+	 * so ASan sees any read past the buffer */
+	copy = malloc(size ? size : 1);
+	if (!copy)
+		return 0;
+	memcpy(copy, data, size);
+	r = helper_nl_parse_dump(copy, size, 0, 0, on_record, &records);
+	if (r > 1 || (r == -ECANCELED && records != 100) || (r < 0 && r < -4095))
+		abort();
+	replies(copy, size);
+	free(copy);
+	return 0;
+}
