@@ -87,6 +87,10 @@ struct ctd_config {
 	struct ctd_role_entry roles[CTD_ROLES_MAX];
 	size_t nroles;
 	int default_role;
+	/* limits against hostile callers (README "Security model") */
+	unsigned max_multicall;		/* calls in one system.multicall */
+	unsigned max_sessions_per_user; /* live sessions; a new login evicts the oldest */
+	unsigned max_dumps;		/* stored dumps */
 };
 
 void cfg_defaults(struct ctd_config *c);
@@ -145,7 +149,10 @@ struct ctd_ctx {
 	int64_t sid;
 	char user[CTD_USER_MAX];
 	int role;
-	unsigned logins; /* login calls in this request (system.multicall) */
+	/* what this HTTP request has spent, over all calls of a multicall */
+	unsigned logins;    /* login calls */
+	uint32_t rows;	    /* rows returned (at most cfg.max_page) */
+	int64_t fresh_dump; /* the one fresh dump it made or took, 0 if none */
 };
 
 sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx);

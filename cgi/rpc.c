@@ -194,6 +194,27 @@ int rpc_method_role(const char *name)
 }
 
 /*
+ * xmlrpc-c holds every result of a multicall until the whole response is
+ * serialized: ~4,000 views in one 1 MiB body would hold tens of GB.  So a
+ * multicall is refused whole, before any call runs, above max_multicall
+ * calls (the calls' rows are budgeted too: view.c).
+ */
+static void multicall_check(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+{
+	xmlrpc_value *calls = rpc_param(env, params, 0);
+	int n = calls && xmlrpc_value_type(calls) == XMLRPC_TYPE_ARRAY ? xmlrpc_array_size(env, calls) : 0;
+
+	if (calls)
+		xmlrpc_DECREF(calls);
+	if (!env->fault_occurred && n > (int)ctx->cfg.max_multicall)
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'calls': system.multicall takes at most %u calls (max_multicall), "
+			  "this one "
+			  "has %d; nothing was run",
+			  ctx->cfg.max_multicall, n);
+}
+
+/*
  * Authorization, in one place: runs before every method, including each
  * call inside system.multicall, so a multicall cannot smuggle a kill past
  * a viewer's role or a dead session.
@@ -216,6 +237,10 @@ static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, v
 	/* the library's shutdown method must never be reachable by a client */
 	if (strcmp(name, "system.shutdown") == 0) {
 		ctd_fault(env, CTD_F_ROLE, "not permitted: system.shutdown");
+		return;
+	}
+	if (strcmp(name, "system.multicall") == 0) {
+		multicall_check(env, ctx, params);
 		return;
 	}
 	m = method_of(name);

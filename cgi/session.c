@@ -67,7 +67,11 @@ int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
 	session_purge(ctx);
-	rc = store_session_insert(ctx->db, hash, user, ctx->remote_user != NULL, now_s());
+	/* K logins could otherwise pin K snapshots (disk) and K sessions: a
+	 * new login evicts the user's session created longest ago */
+	rc = store_session_evict(ctx->db, user, ctx->cfg.max_sessions_per_user - 1);
+	if (rc == SQLITE_OK)
+		rc = store_session_insert(ctx->db, hash, user, ctx->remote_user != NULL, now_s());
 	if (rc == SQLITE_OK)
 		return db_commit(env, ctx->db) < 0 ? -1 : 0; /* checkpoints: db.c's WAL hook */
 	db_fault(env, ctx->db, rc, "creating a session");

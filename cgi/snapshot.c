@@ -244,6 +244,8 @@ static int store_fresh(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_t
 	rc = store_dump_insert(ctx->db, info, t->recs, t->n);
 	if (rc == SQLITE_OK)
 		rc = store_session_use_dump(ctx->db, ctx->sid, info->dump_id);
+	if (rc == SQLITE_OK)
+		rc = store_dump_cap(ctx->db, ctx->cfg.max_dumps);
 	/* no purge here: freeing the previous dump's pages is the next dump's
 	 * background work (housekeeping below), off the response path */
 	if (rc == SQLITE_OK)
@@ -382,8 +384,10 @@ int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info 
 /*
  * Point the session at the newest dump that is fresh enough for it: begun
  * after `after` (want) or complete after `after` (autorefresh).  Chosen and
- * taken in one transaction, so a purge cannot free it in between.
- * 1 taken, 0 none, -1 fault.
+ * taken in one transaction, so a purge cannot free it in between.  When
+ * this request already made or took a fresh dump, that one is taken (one
+ * request, one dump at most: a multicall of [refresh, view] x N must not
+ * dump N times).  1 taken, 0 none, -1 fault.
  */
 static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, double after,
 		       struct snap_info *info)
@@ -392,7 +396,10 @@ static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, doub
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = store_dump_newest_after(ctx->db, by_start, after, info);
+	if (ctx->fresh_dump)
+		rc = store_dump_info(ctx->db, ctx->fresh_dump, info);
+	else
+		rc = store_dump_newest_after(ctx->db, by_start, after, info);
 	if (rc == SQLITE_DONE) {
 		db_rollback(ctx->db);
 		return 0;
@@ -458,8 +465,11 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	/* what "fresh" means for this session: begun after its last login or
 	 * refresh, or else complete within the last autorefresh seconds */
 	after = sv.want_refresh ? sv.refresh_after : now_s() - sv.autorefresh;
-	if ((rc = take_shared(env, ctx, sv.want_refresh, after, info)) != 0)
+	if ((rc = take_shared(env, ctx, sv.want_refresh, after, info)) != 0) {
+		if (rc > 0)
+			ctx->fresh_dump = info->dump_id;
 		return rc < 0 ? -1 : 0;
+	}
 	lock = dump_lock(ctx);
 	/* someone may have dumped while we waited */
 	rc = lock >= 0 ? take_shared(env, ctx, sv.want_refresh, after, info) : 0;
@@ -467,5 +477,8 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 		rc = do_dump(env, ctx, info, fresh);
 	if (lock >= 0)
 		close(lock);
-	return rc < 0 ? -1 : 0;
+	if (rc < 0)
+		return -1;
+	ctx->fresh_dump = info->dump_id;
+	return 0;
 }

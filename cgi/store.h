@@ -35,6 +35,8 @@ int store_session_insert(sqlite3 *db, const uint8_t hash[32], const char *user, 
 int store_session_find(sqlite3 *db, const uint8_t hash[32], struct session_row *out); /* ROW / DONE */
 int store_session_touch(sqlite3 *db, int64_t sid, double now);
 int store_session_delete(sqlite3 *db, int64_t sid);
+/* The user's sessions beyond the `keep` created last go. */
+int store_session_evict(sqlite3 *db, const char *user, unsigned keep);
 /* Sessions idle since before idle_before or created before created_before. */
 int store_session_purge(sqlite3 *db, double idle_before, double created_before);
 int store_session_want_refresh(sqlite3 *db, int64_t sid, double after);
@@ -72,6 +74,9 @@ int store_dump_read_at(sqlite3 *db, int64_t dump_id, const uint32_t *pos, size_t
 		       bool *found);
 /* Dumps no session reads any more, except the newest (the rates base). */
 int store_dump_purge(sqlite3 *db);
+/* At most max dumps: older ones go, and the sessions that read them move
+ * to the newest (their next view shows its snapshot_time). */
+int store_dump_cap(sqlite3 *db, unsigned max);
 
 /* ---- store_audit.c: audit --------------------------------------------------------- */
 struct audit_who {

@@ -179,6 +179,33 @@ int store_dump_purge(sqlite3 *db)
 	return rc;
 }
 
+int store_dump_cap(sqlite3 *db, unsigned max)
+{
+	static const char *const sql[] = {
+	    "CREATE TEMP TABLE IF NOT EXISTS dropped(id INTEGER PRIMARY KEY)",
+	    "DELETE FROM temp.dropped",
+	    "INSERT INTO temp.dropped SELECT id FROM dumps ORDER BY id DESC LIMIT -1 OFFSET ?1",
+	    "UPDATE sessions SET dump_id=(SELECT max(id) FROM dumps), sort_key=NULL, sort_idx=NULL, "
+	    "sort_total=NULL WHERE dump_id IN (SELECT id FROM temp.dropped)",
+	    "DELETE FROM dump_chunks WHERE dump_id IN (SELECT id FROM temp.dropped)",
+	    "DELETE FROM dumps WHERE id IN (SELECT id FROM temp.dropped)",
+	};
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < sizeof(sql) / sizeof(sql[0]) && rc == SQLITE_OK; i++) {
+		if ((rc = sqlite3_prepare_v2(db, sql[i], -1, &st, NULL)) != SQLITE_OK)
+			break;
+		if (sqlite3_bind_parameter_count(st) == 1)
+			sqlite3_bind_int64(st, 1, max);
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
 /* ---- random access ------------------------------------------------------------ */
 /* A dump's chunk directory in memory, one blob handle moved from chunk to
  * chunk. */

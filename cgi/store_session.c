@@ -78,6 +78,23 @@ int store_session_delete(sqlite3 *db, int64_t sid)
 	return exec_sid(db, "DELETE FROM sessions WHERE id=?2", sid, 0);
 }
 
+int store_session_evict(sqlite3 *db, const char *user, unsigned keep)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE user=?1 "
+				    "ORDER BY created DESC, id DESC LIMIT -1 OFFSET ?2)",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, user, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, keep);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int store_session_purge(sqlite3 *db, double idle_before, double created_before)
 {
 	sqlite3_stmt *st;

@@ -123,6 +123,25 @@ static void order_key(const struct ctd_config *cfg, const struct view_req *q, in
 		snprintf(out + 2 * i, 3, "%02x", h[i]);
 }
 
+/*
+ * All the calls of one request (a multicall) return at most max_page rows
+ * together: xmlrpc-c keeps every answer in memory until the response is
+ * written, so a viewer could otherwise make one request hold gigabytes.
+ * A call whose page would cross the budget is refused whole.
+ */
+static int spend_rows(xmlrpc_env *env, struct ctd_ctx *ctx, uint32_t n)
+{
+	if (n > ctx->cfg.max_page - ctx->rows) {
+		ctd_fault(env, CTD_F_PARAM,
+			  "bad parameter 'length': the calls of one request return at most %u rows together "
+			  "(max_page); %u are spent and this page has %u",
+			  ctx->cfg.max_page, ctx->rows, n);
+		return -1;
+	}
+	ctx->rows += n;
+	return 0;
+}
+
 static void append_row(xmlrpc_env *env, xmlrpc_value *table, const struct field_ctx *fc,
 		       const struct ctd_record *r)
 {
@@ -143,7 +162,10 @@ static int page_from_cache(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 	uint32_t i;
 	int rc = SQLITE_NOMEM;
 
-	if (recs && found && (rc = store_dump_read_at(ctx->db, dump_id, pos, n, recs, found)) == SQLITE_OK)
+	if (spend_rows(env, ctx, n) < 0)
+		rc = SQLITE_OK;
+	else if (recs && found &&
+		 (rc = store_dump_read_at(ctx->db, dump_id, pos, n, recs, found)) == SQLITE_OK)
 		for (i = 0; i < n && !env->fault_occurred; i++)
 			if (found[i])
 				append_row(env, table, fc, &recs[i]);
@@ -169,6 +191,11 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 	/* positions in the id-sorted snapshot stay right even where the kernel
 	 * gave two entries one id; a failure only loses the shortcut */
 	store_session_order_put(ctx->db, ctx->sid, key, pos, *total);
+	i = (uint32_t)(q->start < *total ? q->start : *total);
+	if (spend_rows(env, ctx, *total - i < q->length ? *total - i : q->length) < 0) {
+		free(pos);
+		return -1;
+	}
 	for (i = (uint32_t)(q->start < *total ? q->start : *total);
 	     i < *total && i - q->start < q->length && !env->fault_occurred; i++)
 		append_row(env, table, fc, &t->recs[pos[i]]);
