@@ -28,6 +28,9 @@
 #   DEMO_SKIP_BUILD=1           reuse the binaries already installed in DEMO_DIR
 #   DEMO_EXTRA_CONF=file        Apache configuration included after the site
 #                               (the benchmark adds a second vhost with it)
+#   DEMO_RLIMIT_MEM=bytes|max   the CGI's address-space limit instead of the
+#                               site file's (max for an ASan build of ctd.cgi)
+#   DEMO_RLIMIT_CPU=secs|max    the CGI's CPU-time limit instead of the site's
 #
 # Passwords: random ones are printed once, when they are made; later starts
 # keep them (set DEMO_*_PASSWORD, or delete $DEMO_DIR/etc/htpasswd, for new
@@ -262,6 +265,9 @@ ServerSignature Off
 TraceEnable off
 Timeout 75
 KeepAlive On
+# >= 65 s: clients polling every 10-60 s keep their connection (the site
+# file says the same for its vhost)
+KeepAliveTimeout 65
 StartServers 1
 ServerLimit 2
 ThreadsPerChild 16
@@ -279,6 +285,8 @@ Define CTD_HTPASSWD $ETC/htpasswd
 Define CTD_CERT $ETC/tls/cert.pem
 Define CTD_KEY $ETC/tls/key.pem
 Define CTD_LOGDIR $LOGDIR
+${DEMO_RLIMIT_MEM:+Define CTD_RLIMIT_MEM $DEMO_RLIMIT_MEM}
+${DEMO_RLIMIT_CPU:+Define CTD_RLIMIT_CPU $DEMO_RLIMIT_CPU}
 Include $TOP/apache/ctd-site.conf
 EOF
 	if [ -n "${DEMO_EXTRA_CONF:-}" ]; then

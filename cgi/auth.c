@@ -80,8 +80,36 @@ int auth_password_text(const char *text, size_t len, const char *user, const cha
 	return ok ? 0 : -1;
 }
 
+/* Copies s for a log line: at most max input bytes, every byte outside
+ * printable ASCII (and '\\', '"') as \xNN, "..." when cut.  out must hold
+ * 4 * max + 4 bytes. */
+static void log_safe(char *out, const char *s, size_t max)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; s && s[i] && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\' || c == '"') {
+			*out++ = '\\';
+			*out++ = 'x';
+			*out++ = hex[c >> 4];
+			*out++ = hex[c & 15];
+		} else {
+			*out++ = (char)c;
+		}
+	}
+	if (s && s[i]) {
+		memcpy(out, "...", 3);
+		out += 3;
+	}
+	*out = '\0';
+}
+
 int auth_password(xmlrpc_env *env, const char *file, const char *user, const char *password)
 {
+	char safe_user[4 * 64 + 4], safe_addr[4 * 64 + 4];
 	char *buf;
 	size_t got;
 	int rc;
@@ -96,7 +124,18 @@ int auth_password(xmlrpc_env *env, const char *file, const char *user, const cha
 	rc = auth_password_text(buf, got, user, password);
 	explicit_bzero(buf, got);
 	free(buf);
-	if (rc < 0)
+	/*
+	 * Password guessing against the password file shows in Apache's error
+	 * log (one line per failure, for fail2ban and the like).  The name is
+	 * the client's: escaped and cut, so it cannot forge log lines (a
+	 * newline), hide in terminal escapes or fill the log.
+	 */
+	if (rc < 0) {
+		log_safe(safe_user, user, 64);
+		log_safe(safe_addr, getenv("REMOTE_ADDR"), 64);
+		fprintf(stderr, "ctd.cgi: failed login (password file) for user \"%s\" from %s\n", safe_user,
+			safe_addr[0] ? safe_addr : "unknown address");
 		ctd_fault(env, CTD_F_AUTH, "authentication failed: wrong user or password");
+	}
 	return rc;
 }

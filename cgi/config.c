@@ -16,7 +16,7 @@
  * | max_page             | 1000 (1..100000)       |
  * | password_file        | none                   |
  * | roles                | none                   |
- * | default_role         | operator               |
+ * | default_role         | viewer                 |
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -42,7 +42,16 @@ void cfg_defaults(struct ctd_config *c)
 	c->session_idle_timeout = 300;
 	c->session_lifetime = 28800;
 	c->max_page = 1000;
-	c->default_role = CTD_ROLE_OPERATOR;
+	c->max_multicall = 32;
+	c->max_sessions_per_user = 16;
+	c->max_dumps = 4;
+	/*
+	 * Fail closed: a name that matches no `roles` entry may not act.
+	 * Apache's REMOTE_USER is the name as the client typed it under some
+	 * backends (LDAP matches uid case-insensitively, with trailing blanks):
+	 * `BOB` or `bob ` would otherwise turn the viewer bob into an operator.
+	 */
+	c->default_role = CTD_ROLE_VIEWER;
 	cidr_parse("127.0.0.0/8", &c->hide[0]);
 	cidr_parse("::1/128", &c->hide[1]);
 	c->nhide = 2;

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <xmlrpc-c/server.h>
 
 #include "ctd_cgi.h"
+#include "xmlscan.h"
 
 static void http_error(int code, const char *reason, const char *extra_hdr, const char *text)
 {
@@ -57,7 +59,15 @@ int main(void)
 	xmlrpc_env env;
 	unsigned long long n;
 	char *body, *end;
+	unsigned depth;
 
+	/*
+	 * The database (sessions' token hashes, the audit log, stored dumps of
+	 * the whole table) is created by this process: Apache's umask (often
+	 * 022) would leave it and its -wal/-shm files readable by every local
+	 * user.  077 keeps them to the user the CGI runs as.
+	 */
+	umask(077);
 	if (!method || strcmp(method, "POST") != 0) {
 		http_error(405, "Method Not Allowed", "Allow: POST\r\n", "XML-RPC needs POST\n");
 		return 0;
@@ -106,6 +116,24 @@ int main(void)
 	    has_ci(body, (size_t)n, "<!ENTITY")) {
 		http_error(400, "Bad Request", NULL,
 			   "DTDs, entities and non-UTF-8/Latin-1 encodings are refused\n");
+		free(body);
+		return 0;
+	}
+	/*
+	 * xmlrpc-c builds the whole tree before its own nesting limit applies
+	 * and frees it recursively: ~200,000 nested elements crash ctd.cgi
+	 * (stack overflow) before any session is checked.  Count the nesting
+	 * first, in one flat pass (cgi/xmlscan.c).
+	 */
+	switch (xml_scan_depth(body, (size_t)n, CTD_XML_DEPTH_MAX, &depth)) {
+	case XML_SCAN_OK:
+		break;
+	case XML_SCAN_DEEP:
+		http_error(400, "Bad Request", NULL, "XML nested deeper than 64 elements is refused\n");
+		free(body);
+		return 0;
+	case XML_SCAN_BAD:
+		http_error(400, "Bad Request", NULL, "malformed XML markup is refused\n");
 		free(body);
 		return 0;
 	}

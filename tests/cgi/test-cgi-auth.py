@@ -166,10 +166,10 @@ with Netns() as ns, Cgi(t, ns) as fx:
     fx.expect_ok("operator may view", "view", sa, check=lambda v: v.get("total") == 2)
     fx.expect_ok("operator may change mark", "change", sa, "mark", ids[0], 42, check=lambda v: v is True)
     t.eq("operator's change is in conntrack -L", 42, ct_ext(ns).get(int(ids[0]), {}).get("mark"))
-    fx.conf(roles="bob:viewer")
+    fx.conf(roles="bob:viewer", default_role=None)
     sc2 = fx.login("carol")
-    fx.expect_ok("without default_role, carol is an operator (default operator)", "whoami", sc2,
-                 remote_user="carol", check=lambda v: v.get("role") == "operator")
+    fx.expect_ok("without default_role, carol is a viewer (default viewer: fail closed)", "whoami", sc2,
+                 remote_user="carol", check=lambda v: v.get("role") == "viewer")
     fx.conf(roles="bob:operator", default_role="viewer")
     sb2 = fx.login("bob")
     fx.expect_ok("roles bob:operator -> whoami operator", "whoami", sb2, remote_user="bob",

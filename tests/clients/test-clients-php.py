@@ -45,7 +45,8 @@ os.chmod(f"{D}/ctd-helper", 0o4750)
 os.mkdir(f"{D}/state", 0o700)
 os.chown(f"{D}/state", 33, 33)
 with open(f"{D}/ctd.conf", "w") as f:
-    f.write(f"database = {D}/state/ctd.db\nhelper = {D}/ctd-helper\n")
+    # admin changes and kills: an operator (default_role is viewer)
+    f.write(f"database = {D}/state/ctd.db\nhelper = {D}/ctd-helper\ndefault_role = operator\n")
 os.chmod(f"{D}/ctd.conf", 0o644)
 
 

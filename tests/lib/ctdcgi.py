@@ -161,7 +161,8 @@ class Cgi:
         """Write ctd.conf: database + helper + the given keys (None drops a key).
         raw: write exactly this text instead."""
         if raw is None:
-            keys = {"database": self.db, "helper": self.helper}
+            # default_role is viewer (fail closed); these tests act as users roles does not name
+            keys = {"database": self.db, "helper": self.helper, "default_role": "operator"}
             keys.update(kw)
             raw = "# ctd.conf written by tests/lib/ctdcgi.py\n"
             for k, v in keys.items():

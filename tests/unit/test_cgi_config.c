@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests: ctd.conf parsing, CIDR parsing and matching, roles. */
+/* Unit tests: ctd.conf parsing, CIDR parsing and matching, roles, and the
+ * pre-parse nesting scan of request bodies (cgi/xmlscan.c). */
 #include <arpa/inet.h>
 #include <stdlib.h>
 
 #include "check.h"
 #include "ctd_cgi.h"
+#include "xmlscan.h"
 
 static struct ctd_config c;
 static char err[320];
@@ -27,14 +29,108 @@ static bool in(const char *cidr, const char *addr)
 	return cidr_match(&n, fam, a);
 }
 
+/* The scan's answer for s; *deepest through d. */
+static enum xml_scan scan(const char *s, unsigned *d)
+{
+	return xml_scan_depth(s, strlen(s), CTD_XML_DEPTH_MAX, d);
+}
+
+/* n nested <v> elements, with `inner` in the innermost one, in a fresh buffer. */
+static char *nested(unsigned n, const char *inner)
+{
+	size_t len = n * 7 + strlen(inner) + 1;
+	char *b = malloc(len), *p = b;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		p = memcpy(p, "<v>", 3), p += 3;
+	p += sprintf(p, "%s", inner);
+	for (i = 0; i < n; i++)
+		p = memcpy(p, "</v>", 4), p += 4;
+	*p = '\0';
+	return b;
+}
+
+static void test_xmlscan(void)
+{
+	char *b;
+	unsigned d;
+
+	/* what sits in the innermost of 64 nested elements, and whether the body passes */
+	static const struct {
+		const char *inner;
+		enum xml_scan want;
+		const char *what;
+	} cases[] = {
+	    {"1", XML_SCAN_OK, "64 nested elements pass"},
+	    {"<x>", XML_SCAN_DEEP, "65 nested elements refused"},
+	    {"<x/>", XML_SCAN_OK, "<x/> inside 64 opens nothing"},
+	    {"<x a='/'/>", XML_SCAN_OK, "self-closing with '/' in an attribute value"},
+	    {"<x a=\"/\">", XML_SCAN_DEEP, "'/' at the end of a value does not close the tag"},
+	    {"<x a='>'>", XML_SCAN_DEEP, "'>' in an attribute value does not end the tag"},
+	    {"<x/ >", XML_SCAN_DEEP, "'/ >' counts as opening (the safe side)"},
+	    {"<!-- <a><b><c> --><![CDATA[<a><b>]]><?pi <a><b>?>", XML_SCAN_OK,
+	     "tags inside comments, CDATA, PIs are not counted"},
+	    {"</v></v><v><v><v>", XML_SCAN_DEEP, "closing early and reopening is counted"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		b = nested(64, cases[i].inner);
+		CHECK(scan(b, &d) == cases[i].want && d == (cases[i].want == XML_SCAN_OK ? 64u : 65u),
+		      "%s (deepest %u)", cases[i].what, d);
+		free(b);
+	}
+	CHECK(scan("</a></a></a><a><a>", &d) == XML_SCAN_OK && d == 2,
+	      "end tags with nothing open are ignored, not counted below zero (deepest %u)", d);
+	{
+		char *inner = nested(65, "1"), *pre = malloc(strlen(inner) + 4 * 100 + 1);
+
+		memset(pre, 0, 4 * 100 + 1);
+		for (d = 0; d < 100; d++)
+			memcpy(pre + 4 * d, "</v>", 4);
+		strcat(pre, inner);
+		CHECK(scan(pre, &d) == XML_SCAN_DEEP && d == 65, "100 stray end tags first cannot buy depth");
+		free(inner);
+		free(pre);
+	}
+	CHECK(scan("<a b\"c\"><d><e>", &d) == XML_SCAN_BAD, "a quote outside a value refused");
+	CHECK(scan("<a b='<c>'>", &d) == XML_SCAN_BAD, "'<' in a value refused");
+	CHECK(scan("<a <b>", &d) == XML_SCAN_BAD, "'<' in a tag refused");
+	CHECK(scan("<!ELEMENT a ANY>", &d) == XML_SCAN_BAD, "a declaration refused");
+	CHECK(scan("<a><b><!-- never closed <c><d>", &d) == XML_SCAN_OK && d == 2,
+	      "unterminated comment ends the scan");
+	CHECK(scan("<a><b", &d) == XML_SCAN_OK && d == 1, "truncated tag ends the scan");
+	CHECK(scan("1 < 2 <= 3 <", &d) == XML_SCAN_OK && d == 0, "'<' before a non-name is text");
+	CHECK(scan("", &d) == XML_SCAN_OK && d == 0, "empty body");
+	{
+		/* the crash of issue 13: ~349,000 levels in 1 MiB */
+		size_t len = 1024 * 1024, k;
+		char *big = malloc(len);
+
+		for (k = 0; k + 3 <= len; k += 3)
+			memcpy(big + k, "<a>", 3);
+		CHECK(xml_scan_depth(big, k, CTD_XML_DEPTH_MAX, &d) == XML_SCAN_DEEP && d == 65,
+		      "1 MiB of nested <a> refused at 65");
+		free(big);
+	}
+}
+
 int main(void)
 {
 	struct ctd_cidr n;
 
 	CHECK(parse("") == 0 && c.helper_timeout == 60 && c.session_idle_timeout == 300 &&
 		  c.session_lifetime == 28800 && c.max_page == 1000 && c.uid_mask == 0 && c.nhide == 2 &&
-		  c.default_role == CTD_ROLE_OPERATOR && !c.password_file[0],
-	      "defaults");
+		  c.default_role == CTD_ROLE_VIEWER && !c.password_file[0],
+	      "defaults (default_role viewer: fail closed)");
+	CHECK(parse("roles = bob:viewer, alice:operator\n") == 0 &&
+		  cfg_role_of(&c, "alice") == CTD_ROLE_OPERATOR &&
+		  cfg_role_of(&c, "BOB") == CTD_ROLE_VIEWER && cfg_role_of(&c, "bob ") == CTD_ROLE_VIEWER &&
+		  cfg_role_of(&c, "ALICE") == CTD_ROLE_VIEWER,
+	      "a name roles does not list exactly (BOB, 'bob ', ALICE) is a viewer by default");
+	CHECK(parse("default_role = operator\n") == 0 && cfg_role_of(&c, "eve") == CTD_ROLE_OPERATOR,
+	      "default_role = operator restores pyctd's behaviour");
 	CHECK(!strcmp(c.database, CTD_STATEDIR "/ctd.db") && !strcmp(c.helper, CTD_HELPER_PATH),
 	      "default paths");
 	CHECK(
@@ -100,5 +196,6 @@ int main(void)
 	CHECK(in("::1/128", "::1") && !in("::1/128", "::2"), "v6 host");
 	CHECK(in("2001:db8::/32", "2001:db8:ffff::1") && !in("2001:db8::/32", "2001:db9::1"), "v6 /32");
 	CHECK(!in("127.0.0.0/8", "::ffff:127.0.0.1"), "v4 net does not match v6 address");
+	test_xmlscan();
 	return CHECK_DONE();
 }
