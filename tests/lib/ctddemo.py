@@ -14,6 +14,10 @@ running inside a private network namespace.
 Apache listens on 127.0.0.1 *inside the namespace*: clients must run there
 (InNetns for this process, `ip netns exec` for children).  Demo.start()
 returns the demo.sh result; a failed start raises DemoError with its output.
+
+CTD_DEMO_TOP=<checkout> (or Demo(top=...)) runs that checkout's apache/demo.sh,
+which builds and installs that checkout: a test run against older code, e.g.
+a `git worktree add` of the commit before a fix.
 """
 import ctypes
 import os
@@ -28,7 +32,6 @@ import xmlrpc.client
 
 from ctdtest import OUT, TOP
 
-DEMO = os.path.join(TOP, "apache", "demo.sh")
 _libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
 
@@ -69,8 +72,10 @@ class Demo:
     """One demo instance in its own directory under /var/tmp (removed by
     stop()), on a random port unless given.  extra: more DEMO_* variables."""
 
-    def __init__(self, ns, mode="setuid", port=None, log_name="demo", **extra):
+    def __init__(self, ns, mode="setuid", port=None, log_name="demo", top=None, **extra):
         self.ns = ns
+        self.top = os.path.abspath(top or os.environ.get("CTD_DEMO_TOP") or TOP)
+        self.demo_sh = os.path.join(self.top, "apache", "demo.sh")
         self.mode = mode
         self.port = port or random.randrange(20000, 60000)
         self.dir = tempfile.mkdtemp(prefix="ctd-demo.", dir="/var/tmp")
@@ -92,7 +97,7 @@ class Demo:
         self.url = f"https://127.0.0.1:{self.port}/RPC2"
 
     def run(self, cmd, **extra):
-        r = subprocess.run([DEMO, cmd], env=dict(self.env, **extra), capture_output=True, text=True,
+        r = subprocess.run([self.demo_sh, cmd], env=dict(self.env, **extra), capture_output=True, text=True,
                            timeout=900)
         self.log.write(f"$ demo.sh {cmd} {extra}\n{r.stdout}{r.stderr}(exit {r.returncode})\n")
         self.log.flush()
