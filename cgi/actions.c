@@ -12,10 +12,16 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "ctd_cgi.h"
+#include "actions.h"
+#include "ctd_errtext.h"
+#include "ctx.h"
+#include "db.h"
+#include "fault.h"
 #include "helper_client.h"
 #include "hide.h"
+#include "snapshot.h"
 #include "store.h"
+#include "value.h"
 
 /* busy timeouts (30 s each, cgi/db.c) to wait for the database before an
  * audit result is lost: together still inside Apache's 75 s CGI timeout */

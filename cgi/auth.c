@@ -13,7 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctd_cgi.h"
+#include "auth.h"
+#include "bounds.h"
+#include "config.h"
+#include "fault.h"
+#include "util.h"
 
 /* Finds user's hash; also copies the first usable hash into dummy, so an
  * unknown user costs the same crypt as a known one. */

@@ -28,7 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "config.h"
 
 #define MAX_PAGE_LIMIT 100000u
 #define TIMEOUT_LIMIT  31536000u /* one year: anything above is a typo */

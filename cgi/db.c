@@ -7,7 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
+#include "db.h"
+#include "fault.h"
 
 /* The numbered migrations in sql/, embedded at build time so the binary
  * and the files shipped in share/ctd/sql can never disagree. */
@@ -22,9 +23,14 @@ __asm__(".section .rodata\n"
 	"ctd_sql_002:\n"
 	".incbin \"sql/002-shared-dumps.sql\"\n"
 	".byte 0\n"
+	".global ctd_sql_003\n"
+	".type ctd_sql_003, @object\n"
+	"ctd_sql_003:\n"
+	".incbin \"sql/003-compact-dumps.sql\"\n"
+	".byte 0\n"
 	".previous\n");
 
-static const char *const migrations[] = {ctd_sql_001, ctd_sql_002};
+static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* Every call writes (its session's last use); a fresh view of a 100k table
  * holds the write lock while it stores ~14 MB, and 64 clients queue behind
@@ -202,6 +208,22 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/* A database made before auto_vacuum was set never gives space back:
+ * convert it once (VACUUM rewrites the file; a busy database just waits
+ * for the next call). */
+static void vacuum_upgrade(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int mode = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		mode = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (mode == 0 && db_exec(db, "PRAGMA auto_vacuum=INCREMENTAL") == SQLITE_OK)
+		db_exec(db, "VACUUM");
+}
+
 sqlite3 *db_open(xmlrpc_env *env, const char *path)
 {
 	sqlite3 *db = NULL;
@@ -227,6 +249,10 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	 * new file (before WAL).  journal_mode answers a row; WAL stays once
 	 * set.  A read-only or corrupt file fails here first. */
 	if ((rc = db_exec(db, "PRAGMA page_size=65536")) != SQLITE_OK ||
+	    /* dumps come and go by the hundred megabytes: give the space
+	     * back (housekeeping runs incremental_vacuum); a new file only,
+	     * an older one is converted once below */
+	    (rc = db_exec(db, "PRAGMA auto_vacuum=INCREMENTAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA journal_mode=WAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA journal_size_limit=67108864")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
@@ -243,5 +269,6 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 		sqlite3_close(db);
 		return NULL;
 	}
+	vacuum_upgrade(db);
 	return db;
 }

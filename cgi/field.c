@@ -8,8 +8,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "ctd_cgi.h"
+#include "config.h"
 #include "field.h"
+#include "snapshot.h"
 #include "uname.h"
 
 /* ---- TCP states ------------------------------------------------------------ */

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "fault.h"
 #include "filter.h"
 #include "hide.h"
+#include "value.h"
 
 /* An address filter: a string (address, or CIDR), or an int (an IPv4
  * address in host order, as pyctd's clients send).  family 0: either. */

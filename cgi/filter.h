@@ -12,7 +12,8 @@
 
 #include <xmlrpc-c/base.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "config.h"
 #include "field.h"
 
 /* Most terms one filters struct may hold. */

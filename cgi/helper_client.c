@@ -14,31 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctd_errtext.h"
 #include "ctd_exit.h"
 #include "helper_client.h"
 
 #define HC_SOCKET_PREFIX "unix:"
-/* Largest data frame we buffer: a RECORDS frame. */
-#define HC_RECORDS_MAX (CTD_RECORDS_PER_FRAME * sizeof(struct ctd_record))
 
 struct hc_conn {
 	int fd;
 	pid_t pid; /* -1 in socket mode */
 	long long deadline_ms;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 __attribute__((format(printf, 4, 5))) static int fail(struct hc_error *e, int kind, int err, const char *fmt,
 						      ...)
@@ -88,7 +79,7 @@ static int hc_open(const struct hc_target *t, struct hc_conn *c, struct hc_error
 
 	c->fd = -1;
 	c->pid = -1;
-	c->deadline_ms = now_ms() + (long long)(t->timeout_s ? t->timeout_s : 30) * 1000;
+	c->deadline_ms = proto_now_ms() + (long long)(t->timeout_s ? t->timeout_s : 30) * 1000;
 	if (!t->spec || !*t->spec)
 		return fail(e, HC_UNAVAILABLE, EINVAL, "no helper configured");
 
@@ -151,7 +142,7 @@ static int hc_close(struct hc_conn *c, int kill_now)
 			status = -1; /* SIGCHLD ignored by our parent: reaped already */
 			break;
 		}
-		if (w == 0 && now_ms() >= c->deadline_ms) {
+		if (w == 0 && proto_now_ms() >= c->deadline_ms) {
 			kill(c->pid, SIGKILL);
 			while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
 				;
@@ -186,92 +177,6 @@ static int hc_gone(struct hc_conn *c, struct hc_error *e, const char *what)
 	return fail(e, HC_UNAVAILABLE, EPIPE, "helper closed the connection while %s", what);
 }
 
-/* Wait for fd to be ready for ev until the deadline; 0, or -ETIMEDOUT. */
-static int hc_wait(struct hc_conn *c, short ev)
-{
-	for (;;) {
-		long long left = c->deadline_ms - now_ms();
-		struct pollfd p = {.fd = c->fd, .events = ev};
-		int r;
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -errno;
-	}
-}
-
-static int hc_send(struct hc_conn *c, uint16_t type, const void *payload, uint32_t len)
-{
-	struct ctd_frame_hdr h = {.len = len, .version = CTD_PROTO_VERSION, .type = type};
-	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
-	struct msghdr m;
-	size_t total = sizeof(h) + len, sent = 0;
-
-	while (sent < total) {
-		ssize_t w;
-		int r;
-
-		memset(&m, 0, sizeof(m));
-		m.msg_iov = iov;
-		m.msg_iovlen = len ? 2 : 1;
-		/* MSG_NOSIGNAL: a dead helper must not SIGPIPE the CGI */
-		w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				return -errno;
-			if ((r = hc_wait(c, POLLOUT)) != 0)
-				return r;
-			continue;
-		}
-		sent += (size_t)w;
-		/* advance the iovecs */
-		while (w > 0) {
-			struct iovec *v = iov[0].iov_len ? &iov[0] : &iov[1];
-			size_t step = (size_t)w < v->iov_len ? (size_t)w : v->iov_len;
-			v->iov_base = (char *)v->iov_base + step;
-			v->iov_len -= step;
-			w -= (ssize_t)step;
-		}
-		if (iov[0].iov_len == 0 && len) {
-			iov[0] = iov[1];
-			iov[1].iov_len = 0;
-			len = 0; /* only one iovec left */
-		}
-	}
-	return 0;
-}
-
-/* Read exactly n bytes before the deadline; -EPIPE on EOF. */
-static int hc_read(struct hc_conn *c, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = read(c->fd, (char *)buf + got, n - got);
-		int w;
-
-		if (r > 0) {
-			got += (size_t)r;
-			continue;
-		}
-		if (r == 0)
-			return -EPIPE;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		if ((w = hc_wait(c, POLLIN)) != 0)
-			return w;
-	}
-	return 0;
-}
-
 static int hc_io_fail(struct hc_conn *c, struct hc_error *e, int r, const char *what)
 {
 	if (r == -ETIMEDOUT) {
@@ -281,57 +186,114 @@ static int hc_io_fail(struct hc_conn *c, struct hc_error *e, int r, const char *
 	return hc_gone(c, e, what);
 }
 
-/* Read one answer frame header, checked against the types valid here. */
-static int hc_header(struct hc_conn *c, const struct proto_type_rule *rules, size_t n,
-		     struct ctd_frame_hdr *h, struct hc_error *e)
+/* Read n payload bytes of the current frame before the deadline. */
+static int hc_read(struct hc_conn *c, void *buf, size_t n, struct hc_error *e, const char *what)
 {
-	const struct proto_type_rule *rule;
-	const char *why;
-	int r;
+	int r = proto_read_until(c->fd, buf, n, c->deadline_ms);
 
-	if ((r = hc_read(c, h, sizeof(*h))) != 0)
-		return hc_io_fail(c, e, r, "answering");
-	if (proto_check_header(h, rules, n, &rule, &why) != 0) {
-		hc_close(c, 1);
-		return fail(e, HC_PROTOCOL, EPROTO, "malformed answer from the helper: %s", why);
-	}
-	return 0;
-}
-
-static const char *errno_sentence(int err)
-{
-	switch (err) {
-	case EPERM:
-		return "the helper lacks CAP_NET_ADMIN";
-	case ENOENT:
-		return "no such conntrack entry";
-	case EPROTONOSUPPORT:
-	case EAFNOSUPPORT:
-		return "conntrack netlink is not available (module nf_conntrack_netlink not loaded?)";
-	case ENOMEM:
-	case ENOBUFS:
-		return "the kernel ran out of memory";
-	case EBUSY:
-		return "the entry is busy";
-	default:
-		return strerror(err);
-	}
+	return r ? hc_io_fail(c, e, r, what) : 0;
 }
 
 /* An ERROR frame ends any request: read it and turn it into *e. */
-static int hc_error_frame(struct hc_conn *c, struct hc_error *e)
+static int hc_error_frame(struct hc_conn *c, struct hc_error *e, int op)
 {
 	struct ctd_error er;
-	int r;
+	char msg[256];
 
-	if ((r = hc_read(c, &er, sizeof(er))) != 0)
-		return hc_io_fail(c, e, r, "sending an error");
+	if (hc_read(c, &er, sizeof(er), e, "sending an error") != 0)
+		return -1;
 	hc_close(c, 0);
 	er.msg[sizeof(er.msg) - 1] = 0;
-	if (er.code == CTD_ERR_KERNEL)
-		return fail(e, HC_KERNEL, er.err, "operation failed: %s (%s)", errno_sentence(er.err),
-			    strerror(er.err));
-	return fail(e, HC_PROTOCOL, er.err, "helper error %d: %s", er.code, er.msg);
+	if (er.code != CTD_ERR_KERNEL)
+		return fail(e, HC_PROTOCOL, er.err, "helper error %d: %s", er.code, er.msg);
+	ct_errmsg(op, er.err, msg, sizeof(msg));
+	return fail(e, HC_KERNEL, er.err, "operation failed: %s", msg);
+}
+
+/*
+ * One conversation, the same for every request: send the request frame,
+ * then read answer frames (each checked against `rules`, which name the
+ * data frame, the final frame and ERROR) until the final one, whose
+ * payload goes to fin.  Data frames go to on_data, which reads their
+ * payload.  0, or -1 with *e set; the helper is always reaped.
+ */
+struct hc_talk {
+	int op; /* CT_OP_*: for the errno's sentence */
+	const struct proto_type_rule *rules;
+	size_t nrules;
+	uint16_t fin_type;
+	void *fin;
+	size_t fin_len;
+	int (*on_data)(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e);
+	void *arg;
+	const char *what; /* "dumping", "answering" */
+};
+
+static int hc_converse(const struct hc_target *t, uint16_t type, const void *payload, uint32_t len,
+		       const struct hc_talk *k, struct hc_error *e)
+{
+	const struct proto_type_rule *rule;
+	struct ctd_frame_hdr h;
+	struct hc_conn c;
+	const char *why;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if (hc_open(t, &c, e) != 0)
+		return -1;
+	if ((r = proto_send_until(c.fd, type, payload, len, c.deadline_ms)) != 0)
+		return hc_io_fail(&c, e, r, "reading the request");
+	for (;;) {
+		if (hc_read(&c, &h, sizeof(h), e, k->what) != 0)
+			return -1;
+		if (proto_check_header(&h, k->rules, k->nrules, &rule, &why) != 0) {
+			hc_close(&c, 1);
+			return fail(e, HC_PROTOCOL, EPROTO, "malformed answer from the helper: %s", why);
+		}
+		if (h.type == CTD_RSP_ERROR)
+			return hc_error_frame(&c, e, k->op);
+		if (h.type == k->fin_type) {
+			if (hc_read(&c, k->fin, k->fin_len, e, k->what) != 0)
+				return -1;
+			hc_close(&c, 0);
+			return 0;
+		}
+		if (k->on_data(&c, &h, k->arg, e) != 0)
+			return -1;
+	}
+}
+
+#define HC_ERROR_RULE                                                                                        \
+	{                                                                                                    \
+		CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0                                             \
+	}
+#define HC_END_RULE                                                                                          \
+	{                                                                                                    \
+		CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0                                                 \
+	}
+
+struct dump_talk {
+	hc_record_cb cb;
+	void *arg;
+	uint32_t seen;
+};
+
+static int dump_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e)
+{
+	static struct ctd_record recs[CTD_RECORDS_PER_FRAME];
+	struct dump_talk *d = arg;
+	uint32_t i;
+
+	if (hc_read(c, recs, h->len, e, "dumping") != 0)
+		return -1;
+	for (i = 0; i < h->len / sizeof(struct ctd_record); i++) {
+		d->seen++;
+		if (d->cb && d->cb(&recs[i], d->arg) != 0) {
+			hc_close(c, 1);
+			return fail(e, HC_ABORTED, 0, "dump stopped by the caller");
+		}
+	}
+	return 0;
 }
 
 int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record_cb cb, void *arg,
@@ -339,73 +301,69 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 {
 	static const struct proto_type_rule rules[] = {
 	    {CTD_RSP_RECORDS, 0, 0, sizeof(struct ctd_record), CTD_RECORDS_PER_FRAME},
-	    {CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
-	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    HC_END_RULE,
+	    HC_ERROR_RULE,
 	};
-	static struct ctd_record recs[CTD_RECORDS_PER_FRAME];
-	struct hc_conn c;
-	struct ctd_frame_hdr h;
-	uint32_t seen = 0;
-	int r;
+	struct dump_talk d = {cb, arg, 0};
+	struct ctd_end end;
+	struct hc_talk k = {CT_OP_DUMP, rules, 3, CTD_RSP_END, &end, sizeof(end), dump_data, &d, "dumping"};
+	char msg[256];
 
-	memset(e, 0, sizeof(*e));
-	if (hc_open(t, &c, e) != 0)
+	if (hc_converse(t, CTD_REQ_DUMP, req, sizeof(*req), &k, e) != 0)
 		return -1;
-	if ((r = hc_send(&c, CTD_REQ_DUMP, req, sizeof(*req))) != 0)
-		return hc_io_fail(&c, e, r, "reading the dump request");
-	for (;;) {
-		if (hc_header(&c, rules, 3, &h, e) != 0)
-			return -1;
-		if (h.type == CTD_RSP_ERROR)
-			return hc_error_frame(&c, e);
-		if (h.type == CTD_RSP_END) {
-			struct ctd_end end;
-			if ((r = hc_read(&c, &end, sizeof(end))) != 0)
-				return hc_io_fail(&c, e, r, "ending the dump");
-			hc_close(&c, 0);
-			if (end.err)
-				return fail(e, HC_KERNEL, end.err, "dump stopped early: %s",
-					    errno_sentence(end.err));
-			if (end.count != seen)
-				return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u",
-					    seen, end.count);
-			return 0;
-		}
-		if ((r = hc_read(&c, recs, h.len)) != 0)
-			return hc_io_fail(&c, e, r, "dumping");
-		for (uint32_t i = 0; i < h.len / sizeof(struct ctd_record); i++) {
-			seen++;
-			if (cb && cb(&recs[i], arg) != 0) {
-				hc_close(&c, 1);
-				return fail(e, HC_ABORTED, 0, "dump stopped by the caller");
-			}
-		}
+	if (end.err) {
+		ct_errmsg(CT_OP_DUMP, end.err, msg, sizeof(msg));
+		return fail(e, HC_KERNEL, end.err, "dump stopped early: %s", msg);
 	}
+	if (end.count != d.seen)
+		return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u", d.seen,
+			    end.count);
+	return 0;
 }
 
 int hc_count(const struct hc_target *t, struct ctd_count *out, struct hc_error *e)
 {
 	static const struct proto_type_rule rules[] = {
 	    {CTD_RSP_COUNT, sizeof(struct ctd_count), 0, 0, 0},
-	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    HC_ERROR_RULE,
 	};
-	struct hc_conn c;
-	struct ctd_frame_hdr h;
-	int r;
+	struct hc_talk k = {CT_OP_COUNT, rules, 2, CTD_RSP_COUNT, out, sizeof(*out), NULL, NULL, "counting"};
 
-	memset(e, 0, sizeof(*e));
-	if (hc_open(t, &c, e) != 0)
+	return hc_converse(t, CTD_REQ_COUNT, NULL, 0, &k, e);
+}
+
+struct targets_talk {
+	const struct ctd_target *targets;
+	struct ctd_result *results;
+	uint32_t n, got;
+};
+
+static int targets_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e)
+{
+	struct targets_talk *tt = arg;
+	uint32_t i, k = h->len / sizeof(struct ctd_result);
+
+	/* bounded by what we asked for: never write past results[n] */
+	if (k > tt->n - tt->got) {
+		hc_close(c, 1);
+		return fail(e, HC_PROTOCOL, EPROTO, "helper sent more results than targets");
+	}
+	if (hc_read(c, tt->results + tt->got, h->len, e, "answering") != 0)
 		return -1;
-	if ((r = hc_send(&c, CTD_REQ_COUNT, NULL, 0)) != 0)
-		return hc_io_fail(&c, e, r, "reading the count request");
-	if (hc_header(&c, rules, 2, &h, e) != 0)
-		return -1;
-	if (h.type == CTD_RSP_ERROR)
-		return hc_error_frame(&c, e);
-	if ((r = hc_read(&c, out, sizeof(*out))) != 0)
-		return hc_io_fail(&c, e, r, "counting");
-	hc_close(&c, 0);
+	for (i = tt->got; i < tt->got + k; i++)
+		if (tt->results[i].id != tt->targets[i].id || tt->results[i].status > CTD_RES_ERROR) {
+			hc_close(c, 1);
+			return fail(e, HC_PROTOCOL, EPROTO, "helper result %u does not match its target", i);
+		}
+	tt->got += k;
 	return 0;
+}
+
+static int target_op(uint16_t type)
+{
+	return type == CTD_REQ_DESTROY	     ? CT_OP_DESTROY
+	       : type == CTD_REQ_UPDATE_MARK ? CT_OP_MARK
+					     : CT_OP_TIMEOUT;
 }
 
 int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target *targets, uint32_t n,
@@ -413,13 +371,14 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 {
 	static const struct proto_type_rule rules[] = {
 	    {CTD_RSP_RESULTS, 0, 0, sizeof(struct ctd_result), CTD_MAX_TARGETS},
-	    {CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0},
-	    {CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0},
+	    HC_END_RULE,
+	    HC_ERROR_RULE,
 	};
 	struct ctd_targets_hdr th = {.count = n, .pad = 0};
-	struct hc_conn c;
-	struct ctd_frame_hdr h;
-	uint32_t got = 0;
+	struct targets_talk tt = {targets, results, n, 0};
+	struct ctd_end end;
+	struct hc_talk k = {target_op(type), rules,	   3,	CTD_RSP_END, &end,
+			    sizeof(end),     targets_data, &tt, "answering"};
 	size_t len;
 	char *buf;
 	int r;
@@ -430,47 +389,15 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 	if (n == 0 || n > CTD_MAX_TARGETS)
 		return fail(e, HC_PROTOCOL, EINVAL, "between 1 and %u targets per request", CTD_MAX_TARGETS);
 	len = sizeof(th) + (size_t)n * sizeof(*targets);
-	buf = malloc(len);
-	if (!buf)
+	if (!(buf = malloc(len)))
 		return fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
 	memcpy(buf, &th, sizeof(th));
 	memcpy(buf + sizeof(th), targets, (size_t)n * sizeof(*targets));
-	if (hc_open(t, &c, e) != 0) {
-		free(buf);
-		return -1;
-	}
-	r = hc_send(&c, type, buf, (uint32_t)len);
+	r = hc_converse(t, type, buf, (uint32_t)len, &k, e);
 	free(buf);
 	if (r != 0)
-		return hc_io_fail(&c, e, r, "reading the request");
-	for (;;) {
-		if (hc_header(&c, rules, 3, &h, e) != 0)
-			return -1;
-		if (h.type == CTD_RSP_ERROR)
-			return hc_error_frame(&c, e);
-		if (h.type == CTD_RSP_END) {
-			struct ctd_end end;
-			if ((r = hc_read(&c, &end, sizeof(end))) != 0)
-				return hc_io_fail(&c, e, r, "ending the request");
-			hc_close(&c, 0);
-			if (end.count != n || got != n)
-				return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", got,
-					    n);
-			return 0;
-		}
-		/* bounded by what we asked for: never write past results[n] */
-		if (h.len / sizeof(struct ctd_result) > n - got) {
-			hc_close(&c, 1);
-			return fail(e, HC_PROTOCOL, EPROTO, "helper sent more results than targets");
-		}
-		if ((r = hc_read(&c, results + got, h.len)) != 0)
-			return hc_io_fail(&c, e, r, "answering");
-		for (uint32_t i = got; i < got + h.len / sizeof(struct ctd_result); i++)
-			if (results[i].id != targets[i].id || results[i].status > CTD_RES_ERROR) {
-				hc_close(&c, 1);
-				return fail(e, HC_PROTOCOL, EPROTO,
-					    "helper result %u does not match its target", i);
-			}
-		got += h.len / sizeof(struct ctd_result);
-	}
+		return -1;
+	if (end.count != n || tt.got != n)
+		return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", tt.got, n);
+	return 0;
 }

@@ -20,8 +20,8 @@ enum hc_error_kind {
 	HC_OK = 0,
 	HC_UNAVAILABLE = 1, /* could not start/reach the helper, it refused us, or it died (fault 6) */
 	HC_PROTOCOL = 2,    /* malformed or unexpected answer (fault 6) */
-	HC_KERNEL = 3,      /* the kernel refused the operation; err = errno (fault 7) */
-	HC_ABORTED = 4,     /* the record callback asked to stop */
+	HC_KERNEL = 3,	    /* the kernel refused the operation; err = errno (fault 7) */
+	HC_ABORTED = 4,	    /* the record callback asked to stop */
 };
 
 struct hc_error {

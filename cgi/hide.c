@@ -4,7 +4,7 @@
  * view, a kill or a change sees: loopback connections (the default) are
  * the web server talking to itself, and killing them cuts ctd's own feet.
  */
-#include "ctd_cgi.h"
+#include "config.h"
 #include "hide.h"
 
 bool hide_row(const struct ctd_config *cfg, const struct ctd_record *r)

@@ -14,7 +14,10 @@
 
 #include <xmlrpc-c/server.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "config.h"
+#include "ctx.h"
+#include "rpc.h"
 #include "xmlscan.h"
 
 static void http_error(int code, const char *reason, const char *extra_hdr, const char *text)

@@ -9,8 +9,19 @@
 
 #include <xmlrpc-c/server.h>
 
-#include "ctd_cgi.h"
+#include "actions.h"
+#include "auth.h"
+#include "bounds.h"
+#include "config.h"
+#include "ctx.h"
+#include "db.h"
+#include "fault.h"
+#include "rpc.h"
+#include "session.h"
 #include "store.h"
+#include "util.h"
+#include "value.h"
+#include "view.h"
 
 sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx)
 {

@@ -10,8 +10,12 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "ctd_cgi.h"
+#include "ctx.h"
+#include "db.h"
+#include "fault.h"
+#include "session.h"
 #include "store.h"
+#include "util.h"
 
 #define TOKEN_BYTES 32
 #define TOKEN_HEX   (2 * TOKEN_BYTES)

@@ -29,10 +29,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "ctd_errtext.h"
+#include "ctx.h"
+#include "db.h"
+#include "fault.h"
 #include "helper_client.h"
 #include "radix.h"
+#include "session.h"
+#include "snapshot.h"
 #include "store.h"
+#include "util.h"
 
 void snap_free(struct snap_table *t)
 {
@@ -280,6 +287,8 @@ static void *housekeeping_run(void *arg)
 			db_purge(db, hk->idle, hk->lifetime);
 			if (db_exec(db, "COMMIT") != SQLITE_OK)
 				db_rollback(db);
+			/* the pages of the dumps just freed go back to the file system */
+			db_exec(db, "PRAGMA incremental_vacuum");
 		}
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}

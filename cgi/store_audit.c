@@ -6,8 +6,10 @@
  */
 #include <stdio.h>
 
-#include "ctd_cgi.h"
+#include "actions.h"
+#include "db.h"
 #include "store.h"
+#include "util.h"
 
 static void bind_row(sqlite3_stmt *st, const struct audit_who *who, const char *method,
 		     const struct ctd_record *r, const char *detail, double now)

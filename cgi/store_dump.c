@@ -1,16 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * store_dump.c - all SQL of the dumps and dump_chunks tables (store.h).
- * A dump's records are stored sorted by id as blobs of CTD_CHUNK_RECS;
- * an id is found by a binary search over the chunks that reads only a few
- * bytes of each blob, and a page by reading just its records, so paging,
- * kill and change never read the whole table.
+ * A dump's records are stored sorted by id, CTD_CHUNK_RECS to a blob in
+ * the compact form of reccodec.h (an offset table, then variable-length
+ * records); an id is found by a binary search over the chunks that reads
+ * only a few bytes of each blob, and a page by reading just its records,
+ * so paging, kill and change never read the whole table.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "db.h"
+#include "reccodec.h"
+#include "snapshot.h"
 #include "store.h"
+
+_Static_assert(CTD_CHUNK_RECS <= RECCODEC_MAX_RECS, "a chunk fits the codec");
+
+/* A codec error on stored data is a damaged database. */
+static int codec_rc(int r)
+{
+	return r == 0 ? SQLITE_OK : r == -ENOSPC || r == -ENOMEM ? SQLITE_NOMEM : SQLITE_CORRUPT;
+}
 
 /* A dumps row (d.) as the columns below, into a snap_info. */
 #define DUMP_COLUMNS "d.id, d.time, d.interval, d.accounting, d.count, d.started"
@@ -82,61 +95,60 @@ static int insert_row(sqlite3 *db, struct snap_info *info, uint32_t n)
 
 int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct ctd_record *recs, uint32_t n)
 {
-	sqlite3_stmt *st;
+	size_t cap = reccodec_bound(CTD_CHUNK_RECS), len = 0;
+	sqlite3_stmt *st = NULL;
 	uint32_t i;
+	void *buf;
 	int rc = insert_row(db, info, n);
 
 	if (rc != SQLITE_OK)
 		return rc;
+	if (!(buf = malloc(cap)))
+		return SQLITE_NOMEM;
 	rc = sqlite3_prepare_v2(
 	    db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)", -1, &st,
 	    NULL);
-	if (rc != SQLITE_OK)
-		return rc;
 	for (i = 0; i < n && rc == SQLITE_OK; i += CTD_CHUNK_RECS) {
 		uint32_t k = n - i < CTD_CHUNK_RECS ? n - i : CTD_CHUNK_RECS;
+		if ((rc = codec_rc(reccodec_encode(&recs[i], k, buf, cap, &len))) != SQLITE_OK)
+			break;
 		sqlite3_bind_int64(st, 1, info->dump_id);
 		sqlite3_bind_int64(st, 2, i / CTD_CHUNK_RECS);
 		sqlite3_bind_int64(st, 3, recs[i].id);
 		sqlite3_bind_int64(st, 4, k);
-		sqlite3_bind_blob(st, 5, &recs[i], (int)(k * sizeof(struct ctd_record)), SQLITE_STATIC);
+		sqlite3_bind_blob(st, 5, buf, (int)len, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	free(buf);
 	return rc;
 }
 
 int store_dump_each_chunk(sqlite3 *db, int64_t dump_id,
 			  void (*fn)(const struct ctd_record *recs, size_t n, void *arg), void *arg)
 {
-	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq", -1,
-				    &st, NULL);
+	struct ctd_record *buf = malloc(CTD_CHUNK_RECS * sizeof(*buf));
+	sqlite3_stmt *st = NULL;
+	uint32_t got;
+	int rc = buf ? sqlite3_prepare_v2(db, "SELECT n, data FROM dump_chunks WHERE dump_id=?1 ORDER BY seq",
+					  -1, &st, NULL)
+		     : SQLITE_NOMEM;
 
-	if (rc != SQLITE_OK)
-		return rc;
 	sqlite3_bind_int64(st, 1, dump_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int n = sqlite3_column_int(st, 0);
 		const void *data = sqlite3_column_blob(st, 1);
 		int bytes = sqlite3_column_bytes(st, 1);
-		struct ctd_record *buf;
 
-		if (n <= 0 || (size_t)bytes != (size_t)n * sizeof(struct ctd_record)) {
+		rc = codec_rc(reccodec_decode_all(data, (size_t)bytes, buf, CTD_CHUNK_RECS, &got));
+		if (rc == SQLITE_OK && got != (uint32_t)n)
 			rc = SQLITE_CORRUPT;
-			break;
-		}
-		/* blob memory is not aligned for the struct: copy out */
-		if (!(buf = malloc((size_t)bytes))) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		memcpy(buf, data, (size_t)bytes);
-		fn(buf, (size_t)n, arg);
-		free(buf);
+		if (rc == SQLITE_OK)
+			fn(buf, got, arg);
 	}
+	free(buf);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
@@ -185,8 +197,8 @@ int store_dump_cap(sqlite3 *db, unsigned max)
 	    "CREATE TEMP TABLE IF NOT EXISTS dropped(id INTEGER PRIMARY KEY)",
 	    "DELETE FROM temp.dropped",
 	    "INSERT INTO temp.dropped SELECT id FROM dumps ORDER BY id DESC LIMIT -1 OFFSET ?1",
-	    "UPDATE sessions SET dump_id=(SELECT max(id) FROM dumps), sort_key=NULL, sort_idx=NULL, "
-	    "sort_total=NULL WHERE dump_id IN (SELECT id FROM temp.dropped)",
+	    ("UPDATE sessions SET dump_id=(SELECT max(id) FROM dumps), sort_key=NULL, sort_idx=NULL, "
+	     "sort_total=NULL WHERE dump_id IN (SELECT id FROM temp.dropped)"),
 	    "DELETE FROM dump_chunks WHERE dump_id IN (SELECT id FROM temp.dropped)",
 	    "DELETE FROM dumps WHERE id IN (SELECT id FROM temp.dropped)",
 	};
@@ -255,9 +267,10 @@ static int chunks_open(sqlite3 *db, int64_t dump_id, struct chunk_reader *cr)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* len bytes of record k of chunk c (both in range) */
-static int chunks_read(struct chunk_reader *cr, size_t c, uint32_t k, void *out, int len)
+/* The bytes [start, end) of record k of chunk c (k in range). */
+static int chunks_span(struct chunk_reader *cr, size_t c, uint32_t k, uint32_t *start, uint32_t *end)
 {
+	uint8_t two[8];
 	int rc;
 
 	if (cr->open_row != cr->dir[c].rowid) {
@@ -268,7 +281,38 @@ static int chunks_read(struct chunk_reader *cr, size_t c, uint32_t k, void *out,
 			return rc;
 		cr->open_row = cr->dir[c].rowid;
 	}
-	return sqlite3_blob_read(cr->blob, out, len, (int)(k * sizeof(struct ctd_record)));
+	if ((rc = sqlite3_blob_read(cr->blob, two, sizeof(two), (int)reccodec_span_pos(k))) != SQLITE_OK)
+		return rc;
+	return codec_rc(
+	    reccodec_span(two, cr->dir[c].n, (size_t)sqlite3_blob_bytes(cr->blob), k, start, end));
+}
+
+/* The id of record k of chunk c: its first four bytes. */
+static int chunks_id(struct chunk_reader *cr, size_t c, uint32_t k, uint32_t *id)
+{
+	uint32_t start, end;
+	uint8_t b[4];
+	int rc = chunks_span(cr, c, k, &start, &end);
+
+	if (rc == SQLITE_OK && end - start < sizeof(b))
+		rc = SQLITE_CORRUPT;
+	if (rc == SQLITE_OK && (rc = sqlite3_blob_read(cr->blob, b, sizeof(b), (int)start)) == SQLITE_OK)
+		*id = reccodec_rec_id(b);
+	return rc;
+}
+
+/* Record k of chunk c, decoded. */
+static int chunks_rec(struct chunk_reader *cr, size_t c, uint32_t k, struct ctd_record *out)
+{
+	uint8_t buf[RECCODEC_REC_MAX];
+	uint32_t start, end;
+	int rc = chunks_span(cr, c, k, &start, &end);
+
+	if (rc == SQLITE_OK && end - start > sizeof(buf))
+		rc = SQLITE_CORRUPT;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_blob_read(cr->blob, buf, (int)(end - start), (int)start);
+	return rc == SQLITE_OK ? codec_rc(reccodec_decode_one(buf, end - start, out)) : rc;
 }
 
 static int chunks_close(struct chunk_reader *cr, int rc)
@@ -300,7 +344,7 @@ static int find_run(struct chunk_reader *cr, uint32_t id, size_t *c, uint32_t *k
 	rhi = *c < cr->ndir ? cr->dir[*c].n : 0;
 	while (rlo < rhi && rc == SQLITE_OK) {
 		uint32_t mid = rlo + (rhi - rlo) / 2;
-		if ((rc = chunks_read(cr, *c, mid, &x, sizeof(x))) != SQLITE_OK)
+		if ((rc = chunks_id(cr, *c, mid, &x)) != SQLITE_OK)
 			break;
 		if (x < id)
 			rlo = mid + 1;
@@ -346,11 +390,11 @@ int store_dump_lookup(sqlite3 *db, int64_t dump_id, const uint32_t *ids, size_t 
 					break;
 				k = 0;
 			}
-			if ((rc = chunks_read(&cr, c, k, &id, sizeof(id))) != SQLITE_OK || id != ids[i])
+			if ((rc = chunks_id(&cr, c, k, &id)) != SQLITE_OK || id != ids[i])
 				break;
 			if ((rc = append(out, nout, &cap, n)) != SQLITE_OK)
 				break;
-			rc = chunks_read(&cr, c, k, &(*out)[*nout], sizeof(**out));
+			rc = chunks_rec(&cr, c, k, &(*out)[*nout]);
 			(*nout)++;
 			counts[i]++;
 			k++;
@@ -381,7 +425,7 @@ int store_dump_read_at(sqlite3 *db, int64_t dump_id, const uint32_t *pos, size_t
 		/* every chunk but the last is full; anything else is stale */
 		if (c >= cr.ndir || k >= cr.dir[c].n)
 			continue;
-		rc = chunks_read(&cr, c, k, &out[i], sizeof(out[i]));
+		rc = chunks_rec(&cr, c, k, &out[i]);
 		found[i] = rc == SQLITE_OK;
 	}
 	return chunks_close(&cr, rc);

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
 #include "store.h"
 
 /* Run a statement taking (?1 double or int64 value, ?2 session id). */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
 #include "uname.h"
 
 #define SLOTS (2u * UNAME_LOOKUPS_MAX) /* load factor <= 1/2 */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
+#include "value.h"
 
 #define NUMSTR_MAX 32u
 

@@ -11,11 +11,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctd_cgi.h"
+#include "bounds.h"
+#include "config.h"
+#include "ctx.h"
+#include "db.h"
+#include "fault.h"
+#include "field.h"
+#include "filter.h"
 #include "order.h"
 #include "row.h"
+#include "snapshot.h"
 #include "store.h"
 #include "uname.h"
+#include "util.h"
+#include "value.h"
+#include "view.h"
 
 struct view_req {
 	struct view_filter f;

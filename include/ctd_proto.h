@@ -213,12 +213,20 @@ _Static_assert(sizeof(struct ctd_targets_hdr) + CTD_MAX_TARGETS * sizeof(struct 
 
 /* proto_* return 0 on success or a negative errno; they never allocate. */
 
-/* Write one whole frame (header + payload), retrying short writes and EINTR. */
+/* Write one whole frame (header + payload), retrying short writes and
+ * EINTR; on a socket without SIGPIPE (a dead peer is -EPIPE, not a signal). */
 int proto_send(int fd, uint16_t type, const void *payload, uint32_t len);
 
 /* Read exactly n bytes; -EPIPE on clean EOF before the first byte,
  * -EPROTO on EOF in the middle. */
 int proto_read_full(int fd, void *buf, size_t n);
+
+/* The same on a non-blocking fd, waiting at most until deadline_ms
+ * (proto_now_ms() clock; -ETIMEDOUT past it).  The CGI's side uses these:
+ * a stalled helper must not hold a request past its timeout. */
+int proto_send_until(int fd, uint16_t type, const void *payload, uint32_t len, long long deadline_ms);
+int proto_read_until(int fd, void *buf, size_t n, long long deadline_ms);
+long long proto_now_ms(void); /* CLOCK_MONOTONIC, ms */
 
 /* Check a received header against the rules above, given the table of
  * types this side accepts.  Returns 0 or -EPROTO / -EMSGSIZE / -EBADMSG and

@@ -1,27 +1,73 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* proto.c - framing shared by ctd.cgi and ctd-helper (see ctd_proto.h). */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctd_proto.h"
 
-int proto_send(int fd, uint16_t type, const void *payload, uint32_t len)
+/* No deadline: block as long as it takes. */
+#define PROTO_FOREVER (-1LL)
+
+long long proto_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until fd is ready for ev, or the deadline passes: 0 or -errno. */
+static int wait_ready(int fd, short ev, long long deadline_ms)
+{
+	for (;;) {
+		long long left = deadline_ms == PROTO_FOREVER ? 60000 : deadline_ms - proto_now_ms();
+		struct pollfd p = {.fd = fd, .events = ev};
+		int r;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = poll(&p, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* One write of what is left; MSG_NOSIGNAL on sockets: a dead peer must
+ * not kill the writer with SIGPIPE. */
+static ssize_t write_some(int fd, struct iovec *v, int n)
+{
+	struct msghdr m = {.msg_iov = v, .msg_iovlen = (size_t)n};
+	ssize_t w = sendmsg(fd, &m, MSG_NOSIGNAL);
+
+	return w < 0 && errno == ENOTSOCK ? writev(fd, v, n) : w;
+}
+
+int proto_send_until(int fd, uint16_t type, const void *payload, uint32_t len, long long deadline_ms)
 {
 	struct ctd_frame_hdr h = {.len = len, .version = CTD_PROTO_VERSION, .type = type};
 	struct iovec iov[2] = {{&h, sizeof(h)}, {(void *)payload, len}};
-	int n = len ? 2 : 1;
+	int n = len ? 2 : 1, r;
 	struct iovec *v = iov;
 
 	if (len > CTD_FRAME_MAX)
 		return -EMSGSIZE;
 	while (n > 0) {
-		ssize_t w = writev(fd, v, n);
+		ssize_t w = write_some(fd, v, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			if (errno != EAGAIN)
+				return -errno;
+			if ((r = wait_ready(fd, POLLOUT, deadline_ms)) != 0)
+				return r;
+			continue;
 		}
 		/* advance past what was written, across iovecs */
 		while (n > 0 && (size_t)w >= v->iov_len) {
@@ -37,22 +83,37 @@ int proto_send(int fd, uint16_t type, const void *payload, uint32_t len)
 	return 0;
 }
 
-int proto_read_full(int fd, void *buf, size_t n)
+int proto_send(int fd, uint16_t type, const void *payload, uint32_t len)
+{
+	return proto_send_until(fd, type, payload, len, PROTO_FOREVER);
+}
+
+int proto_read_until(int fd, void *buf, size_t n, long long deadline_ms)
 {
 	size_t got = 0;
+	int r;
 
 	while (got < n) {
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+		ssize_t k = read(fd, (char *)buf + got, n - got);
+		if (k > 0) {
+			got += (size_t)k;
+			continue;
 		}
-		if (r == 0)
+		if (k == 0)
 			return got == 0 ? -EPIPE : -EPROTO;
-		got += (size_t)r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		if ((r = wait_ready(fd, POLLIN, deadline_ms)) != 0)
+			return r;
 	}
 	return 0;
+}
+
+int proto_read_full(int fd, void *buf, size_t n)
+{
+	return proto_read_until(fd, buf, n, PROTO_FOREVER);
 }
 
 int proto_check_header(const struct ctd_frame_hdr *h, const struct proto_type_rule *rules, size_t nrules,

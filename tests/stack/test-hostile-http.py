@@ -934,8 +934,12 @@ def run_cases(t, ns, d):
         b"<value><struct><member><name>methodName</name><value>whoami</value></member><member><name>params"
         b"</name><value><array><data><value>" + sidb + b"</value></data></array></value></member></struct>"
         b"</value>") * n_mc + b"</data></array></value>"])
-    C(f"multicall of {n_mc} whoami calls ({len(body)} bytes, the most that fits 1 MiB)", P(body=body),
-      ok=lambda v: len(v) == n_mc and all(x == [{"user": "admin", "role": "operator"}] for x in v))
+    # max_multicall (32): a bigger multicall is refused whole, nothing run
+    C(f"multicall of {n_mc} whoami calls ({len(body)} bytes, the most that fits 1 MiB) -> fault 3 (max_multicall)",
+      P(body=body), fault=3)
+    C("multicall of 32 whoami calls (max_multicall): every one answered",
+      P(body=mc([("whoami", (sid,))] * 32)),
+      ok=lambda v: len(v) == 32 and all(x == [{"user": "admin", "role": "operator"}] for x in v))
     C("viewer's multicall: login, view, kill, change, another's whoami, system.shutdown -> per-call faults",
       P(body=mc([("login", ()), ("view", (vsid,)), ("kill", (vsid, [tcp4])), ("change", (vsid, "mark", tcp4, 9)),
                  ("whoami", (sid,)), ("system.shutdown", ())]), user="viewer"),
@@ -954,8 +958,10 @@ def run_cases(t, ns, d):
       [x.get("faultCode") if isinstance(x, dict) else None for x in v[1:]] == [4, 4],
       new_sessions=[("admin", 1)])
     n_lg = 5000
-    C(f"multicall of login x {n_lg}: still one session", P(body=mc([("login", ())] * n_lg)),
-      ok=lambda v: len(v) == n_lg and len(v[0][0]) == 64 and
+    C(f"multicall of login x {n_lg}: fault 3 (max_multicall), no session", P(body=mc([("login", ())] * n_lg)),
+      fault=3)
+    C("multicall of login x 32: still one session", P(body=mc([("login", ())] * 32)),
+      ok=lambda v: len(v) == 32 and len(v[0][0]) == 64 and
       all(isinstance(x, dict) and x.get("faultCode") == 4 for x in v[1:]),
       new_sessions=[("admin", 1)])
 

@@ -96,7 +96,7 @@ int main(void)
 	db = db_open(&env, path);
 	reset();
 	CHECK(db && !code, "new database created");
-	CHECK(scalar(db, "PRAGMA user_version") == 2, "schema version 2 (both migrations)");
+	CHECK(scalar(db, "PRAGMA user_version") == 3, "schema version 3 (every migration)");
 	CHECK(
 	    scalar(db, "SELECT count(*) FROM pragma_table_info('dumps') WHERE name='started'") == 1 &&
 		scalar(db, "SELECT count(*) FROM pragma_table_info('sessions') WHERE name='refresh_after'") ==
@@ -107,10 +107,11 @@ int main(void)
 	      "tables from sql/001-initial.sql");
 	CHECK(strstr(ctd_sql_001, "CREATE TABLE audit") != NULL, "embedded SQL is the sql/ file");
 	CHECK(scalar(db, "PRAGMA page_size") == 65536, "64 KiB pages");
+	CHECK(scalar(db, "PRAGMA auto_vacuum") == 2, "incremental auto_vacuum: freed dumps give space back");
 	sqlite3_close(db);
 	db = db_open(&env, path);
 	reset();
-	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 2, "reopen: no second migration");
+	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 3, "reopen: no second migration");
 
 	/* sessions */
 	memset(&ctx, 0, sizeof(ctx));
@@ -181,22 +182,26 @@ int main(void)
 	reset();
 
 	/* a database of schema version 1 (the first release) is migrated in
-	 * place and keeps its rows */
+	 * place; its dumps are in the old record form, which migration 3
+	 * drops (sessions take a fresh dump), its other rows stay */
 	snprintf(cmd, sizeof(cmd), "%s/v1.db", dir);
-	CHECK(
-	    sqlite3_open(cmd, &db) == SQLITE_OK &&
-		sqlite3_exec(db, ctd_sql_001, NULL, NULL, NULL) == SQLITE_OK &&
-		sqlite3_exec(db,
-			     "PRAGMA user_version = 1; INSERT INTO dumps(time, interval, accounting, count) "
-			     "VALUES (1, 0, 1, 0)",
-			     NULL, NULL, NULL) == SQLITE_OK,
-	    "a version-1 database made from sql/001 alone");
+	CHECK(sqlite3_open(cmd, &db) == SQLITE_OK &&
+		  sqlite3_exec(db, ctd_sql_001, NULL, NULL, NULL) == SQLITE_OK &&
+		  sqlite3_exec(
+		      db,
+		      "PRAGMA user_version = 1; INSERT INTO dumps(time, interval, accounting, count) "
+		      "VALUES (1, 0, 1, 0); INSERT INTO audit(time, user, method, conn_id, tuple, result) "
+		      "VALUES (1, 'alice', 'kill', '1', 't', 'done')",
+		      NULL, NULL, NULL) == SQLITE_OK,
+	      "a version-1 database made from sql/001 alone");
 	sqlite3_close(db);
 	db = db_open(&env, cmd);
-	CHECK(db && !env.fault_occurred && scalar(db, "PRAGMA user_version") == 2 &&
-		  scalar(db, "SELECT count(*) FROM dumps WHERE time = 1 AND started = 0") == 1,
-	      "version 1 -> 2 on open, the old dump row kept (%s)",
+	CHECK(db && !env.fault_occurred && scalar(db, "PRAGMA user_version") == 3 &&
+		  scalar(db, "SELECT count(*) FROM dumps") == 0 &&
+		  scalar(db, "SELECT count(*) FROM audit WHERE user = 'alice'") == 1,
+	      "version 1 -> 3 on open: the old-form dump dropped, the audit row kept (%s)",
 	      env.fault_occurred ? env.fault_string : "");
+	CHECK(db && scalar(db, "PRAGMA auto_vacuum") == 2, "... and converted to incremental auto_vacuum");
 	sqlite3_close(db);
 	reset();
 
