@@ -4,19 +4,9 @@
  * contract is here; an unknown or duplicate key or a bad value is an error
  * naming the file's basename and the line (never the full path: the error
  * text ends up in a fault string a client sees).
- *
- * | key                  | default               |
- * | database             | CTD_STATEDIR/ctd.db    |
- * | helper               | CTD_HELPER_PATH        |
- * | helper_timeout       | 60                     |
- * | session_idle_timeout | 300                    |
- * | session_lifetime     | 28800                  |
- * | uid_mask             | 0                      |
- * | hide_networks        | 127.0.0.0/8, ::1/128   |
- * | max_page             | 1000 (1..100000)       |
- * | password_file        | none                   |
- * | roles                | none                   |
- * | default_role         | viewer                 |
+
+ * The keys are keys[] below, their defaults cfg_defaults(); every key is
+ * in apache/ctd.conf.example with its default.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -223,26 +213,50 @@ static int add_role(struct ctd_config *c, const char *item, char *why, size_t wh
 	return 0;
 }
 
-enum cfg_key {
-	K_DATABASE,
-	K_HELPER,
-	K_HELPER_TIMEOUT,
-	K_IDLE,
-	K_LIFETIME,
-	K_UID_MASK,
-	K_HIDE,
-	K_MAX_PAGE,
-	K_PASSWORD_FILE,
-	K_ROLES,
-	K_DEFAULT_ROLE,
-	K_COUNT
+/* ---- the keys ------------------------------------------------------------------ */
+enum key_kind {
+	KK_PATH,     /* absolute path */
+	KK_HELPER,   /* absolute path, or unix:<absolute path> */
+	KK_OPTPATH,  /* absolute path, or empty for none */
+	KK_UINT,     /* unsigned number in [min, max] (hex too, where allowed) */
+	KK_NETWORKS, /* list of addresses / CIDR (may be empty) */
+	KK_ROLES,    /* list of user:role (may be empty) */
+	KK_ROLE,     /* viewer | operator */
 };
 
-static const char *const key_names[K_COUNT] = {
-    "database",		"helper",   "helper_timeout", "session_idle_timeout",
-    "session_lifetime", "uid_mask", "hide_networks",  "max_page",
-    "password_file",	"roles",    "default_role",
+/* One line per key: adding a key is a line here, a field in struct
+ * ctd_config and its default above (every key is also in
+ * apache/ctd.conf.example). */
+static const struct key {
+	const char *name;
+	uint8_t kind;
+	bool hex;
+	size_t off;  /* of the field in struct ctd_config */
+	size_t size; /* KK_*PATH: the buffer's size */
+	unsigned long long min, max;
+	const char *what; /* KK_UINT: what the number is, for the error */
+} keys[] = {
+#define PATH(k, n) k, false, offsetof(struct ctd_config, n), sizeof(((struct ctd_config *)0)->n)
+#define NUM(n)	   offsetof(struct ctd_config, n), sizeof(((struct ctd_config *)0)->n)
+    {"database", PATH(KK_PATH, database), 0, 0, NULL},
+    {"helper", PATH(KK_HELPER, helper), 0, 0, NULL},
+    {"helper_timeout", KK_UINT, false, NUM(helper_timeout), 1, TIMEOUT_LIMIT, "a number of seconds"},
+    {"session_idle_timeout", KK_UINT, false, NUM(session_idle_timeout), 1, TIMEOUT_LIMIT,
+     "a number of seconds"},
+    {"session_lifetime", KK_UINT, false, NUM(session_lifetime), 1, TIMEOUT_LIMIT, "a number of seconds"},
+    {"uid_mask", KK_UINT, true, NUM(uid_mask), 0, 0xffffffffull, "a 32-bit number (decimal or 0x hex)"},
+    {"hide_networks", KK_NETWORKS, false, 0, 0, 0, 0, NULL},
+    {"max_page", KK_UINT, false, NUM(max_page), 1, MAX_PAGE_LIMIT, "a number of rows"},
+    {"password_file", PATH(KK_OPTPATH, password_file), 0, 0, NULL},
+    {"roles", KK_ROLES, false, 0, 0, 0, 0, NULL},
+    {"default_role", KK_ROLE, false, NUM(default_role), 0, 0, NULL},
+    {"max_multicall", KK_UINT, false, NUM(max_multicall), 1, 1000, "a number of calls"},
+    {"max_sessions_per_user", KK_UINT, false, NUM(max_sessions_per_user), 1, 10000, "a number of sessions"},
+    {"max_dumps", KK_UINT, false, NUM(max_dumps), 1, 100, "a number of stored dumps"},
+#undef PATH
+#undef NUM
 };
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static int set_path(char *dst, size_t dstlen, const char *key, const char *v, char *why, size_t whylen)
 {
@@ -258,63 +272,59 @@ static int set_path(char *dst, size_t dstlen, const char *key, const char *v, ch
 	return 0;
 }
 
-static int set_key(struct ctd_config *c, int k, char *v, char *why, size_t whylen)
+/* A number into its field (unsigned, uint32_t or int: all 4 bytes). */
+static int set_uint(struct ctd_config *c, const struct key *k, const char *v, char *why, size_t whylen)
 {
 	unsigned long long x;
+	uint32_t u;
 
-	switch (k) {
-	case K_DATABASE:
-		return set_path(c->database, sizeof(c->database), "database", v, why, whylen);
-	case K_HELPER:
+	if (parse_uint(v, k->max, &x, k->hex) < 0 || x < k->min) {
+		if (k->hex)
+			snprintf(why, whylen, "%s must be %s", k->name, k->what);
+		else
+			snprintf(why, whylen, "%s must be %s, %llu..%llu", k->name, k->what, k->min, k->max);
+		return -1;
+	}
+	u = (uint32_t)x;
+	memcpy((char *)c + k->off, &u, sizeof(u));
+	return 0;
+}
+
+static int set_key(struct ctd_config *c, const struct key *k, char *v, char *why, size_t whylen)
+{
+	char *dst = (char *)c + k->off;
+	int role;
+
+	switch (k->kind) {
+	case KK_HELPER:
 		if (strncmp(v, "unix:", 5) == 0) {
-			if (set_path(c->helper, sizeof(c->helper), "helper socket", v + 5, why, whylen) < 0)
+			if (set_path(dst, k->size, "helper socket", v + 5, why, whylen) < 0)
 				return -1;
-			snprintf(c->helper, sizeof(c->helper), "%s", v);
+			snprintf(dst, k->size, "%s", v);
 			return 0;
 		}
-		return set_path(c->helper, sizeof(c->helper), "helper", v, why, whylen);
-	case K_HELPER_TIMEOUT:
-	case K_IDLE:
-	case K_LIFETIME:
-		if (parse_uint(v, TIMEOUT_LIMIT, &x, false) < 0 || x == 0) {
-			snprintf(why, whylen, "%s must be a number of seconds, 1..%u", key_names[k],
-				 TIMEOUT_LIMIT);
-			return -1;
+		/* fall through */
+	case KK_PATH:
+		return set_path(dst, k->size, k->name, v, why, whylen);
+	case KK_OPTPATH:
+		if (!*v) {
+			dst[0] = '\0';
+			return 0;
 		}
-		if (k == K_HELPER_TIMEOUT)
-			c->helper_timeout = (unsigned)x;
-		else if (k == K_IDLE)
-			c->session_idle_timeout = (unsigned)x;
-		else
-			c->session_lifetime = (unsigned)x;
-		return 0;
-	case K_UID_MASK:
-		if (parse_uint(v, 0xffffffffull, &x, true) < 0) {
-			snprintf(why, whylen, "uid_mask must be a 32-bit number (decimal or 0x hex)");
-			return -1;
-		}
-		c->uid_mask = (uint32_t)x;
-		return 0;
-	case K_HIDE:
+		return set_path(dst, k->size, k->name, v, why, whylen);
+	case KK_UINT:
+		return set_uint(c, k, v, why, whylen);
+	case KK_NETWORKS:
 		c->nhide = 0;
 		return each_item(v, add_hide, c, why, whylen);
-	case K_MAX_PAGE:
-		if (parse_uint(v, MAX_PAGE_LIMIT, &x, false) < 0 || x == 0) {
-			snprintf(why, whylen, "max_page must be 1..%u", MAX_PAGE_LIMIT);
-			return -1;
-		}
-		c->max_page = (unsigned)x;
-		return 0;
-	case K_PASSWORD_FILE:
-		return set_path(c->password_file, sizeof(c->password_file), "password_file", v, why, whylen);
-	case K_ROLES:
+	case KK_ROLES:
 		return each_item(v, add_role, c, why, whylen);
-	case K_DEFAULT_ROLE:
-		c->default_role = role_parse(v);
-		if (c->default_role == CTD_ROLE_NONE) {
-			snprintf(why, whylen, "default_role must be viewer or operator");
+	case KK_ROLE:
+		if ((role = role_parse(v)) == CTD_ROLE_NONE) {
+			snprintf(why, whylen, "%s must be viewer or operator", k->name);
 			return -1;
 		}
+		memcpy(dst, &role, sizeof(role));
 		return 0;
 	}
 	return -1;
@@ -335,7 +345,7 @@ static char *trim(char *s)
 int cfg_parse(struct ctd_config *c, const char *text, size_t len, const char *name, char *err, size_t errlen)
 {
 	char line[CTD_CONF_LINE_MAX + 1];
-	bool seen[K_COUNT] = {false};
+	bool seen[N_KEYS] = {false};
 	size_t pos = 0;
 	unsigned lineno = 0;
 	char why[200];
@@ -380,27 +390,25 @@ int cfg_parse(struct ctd_config *c, const char *text, size_t len, const char *na
 		*eq = '\0';
 		v = trim(eq + 1);
 		k = trim(k);
-		for (key = 0; key < K_COUNT; key++)
-			if (strcmp(k, key_names[key]) == 0)
+		for (key = 0; key < (int)N_KEYS; key++)
+			if (strcmp(k, keys[key].name) == 0)
 				break;
-		if (key == K_COUNT) {
+		if (key == (int)N_KEYS) {
 			snprintf(err, errlen, "%s:%u: unknown key '%.64s'", name, lineno, k);
 			return -1;
 		}
 		if (seen[key]) {
-			snprintf(err, errlen, "%s:%u: duplicate key '%s'", name, lineno, key_names[key]);
+			snprintf(err, errlen, "%s:%u: duplicate key '%s'", name, lineno, keys[key].name);
 			return -1;
 		}
 		seen[key] = true;
-		if (!*v && key != K_HIDE && key != K_ROLES && key != K_PASSWORD_FILE) {
-			snprintf(err, errlen, "%s:%u: %s needs a value", name, lineno, key_names[key]);
+		/* lists and the optional password file may be empty */
+		if (!*v && keys[key].kind != KK_NETWORKS && keys[key].kind != KK_ROLES &&
+		    keys[key].kind != KK_OPTPATH) {
+			snprintf(err, errlen, "%s:%u: %s needs a value", name, lineno, keys[key].name);
 			return -1;
 		}
-		if (!*v && key == K_PASSWORD_FILE) {
-			c->password_file[0] = '\0';
-			continue;
-		}
-		if (set_key(c, key, v, why, sizeof(why)) < 0) {
+		if (set_key(c, &keys[key], v, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s:%u: %s", name, lineno, why);
 			return -1;
 		}

@@ -197,5 +197,18 @@ int main(void)
 	CHECK(in("2001:db8::/32", "2001:db8:ffff::1") && !in("2001:db8::/32", "2001:db9::1"), "v6 /32");
 	CHECK(!in("127.0.0.0/8", "::ffff:127.0.0.1"), "v4 net does not match v6 address");
 	test_xmlscan();
+	/* the limits of the security model: defaults, bounds, a line each */
+	CHECK(parse("") == 0 && c.max_multicall == 32 && c.max_sessions_per_user == 16 && c.max_dumps == 4,
+	      "limit defaults: 32 calls, 16 sessions, 4 dumps");
+	CHECK(parse("max_multicall = 5\nmax_sessions_per_user = 2\nmax_dumps = 1\n") == 0 &&
+		  c.max_multicall == 5 && c.max_sessions_per_user == 2 && c.max_dumps == 1,
+	      "limits set");
+	CHECK(parse("max_multicall = 0\n") < 0 &&
+		  !strcmp(err, "ctd.conf:1: max_multicall must be a number of calls, 1..1000"),
+	      "max_multicall 0 refused: %s", err);
+	CHECK(parse("\nmax_dumps = 101\n") < 0 && strstr(err, "ctd.conf:2: max_dumps must be"),
+	      "max_dumps above 100: %s", err);
+	CHECK(parse("max_sessions_per_user = -1\n") < 0 && strstr(err, "max_sessions_per_user must be"),
+	      "negative: %s", err);
 	return CHECK_DONE();
 }
