@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * value.c - forgiving conversions of XML-RPC inputs (DESIGN §2): an integer
+ * value.c - forgiving conversions of XML-RPC inputs (README, API): an integer
  * parameter also takes a numeric string or an integral double, and a
  * negative i4 for a u32 field means the unsigned value.  Anything else is
  * refused; the caller turns -1 into fault 3 naming the parameter.

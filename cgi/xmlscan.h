@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * xmlscan.h - the pre-parse scan of a request body: element nesting,
- * counted in one pass before xmlrpc-c builds a tree (DESIGN §8).
+ * counted in one pass before xmlrpc-c builds a tree (README, Security model).
  */
 #ifndef CTD_XMLSCAN_H
 #define CTD_XMLSCAN_H

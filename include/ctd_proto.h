@@ -35,7 +35,7 @@
  * CTD_MAX_TARGETS entries must fit. */
 #define CTD_FRAME_MAX (2u * 1024u * 1024u)
 
-/* Most entries one destroy/update request may name (DESIGN: kill takes at
+/* Most entries one destroy/update request may name (README API: kill takes at
  * most 10,000 ids per call). */
 #define CTD_MAX_TARGETS 10000u
 

@@ -196,7 +196,7 @@ try:
         r = ns.run("python3", "-c", f"import os\nos.execv('{suid}',['x'])", check=False)
         t.eq(f"fd 3 not a socket: exit {P.EXIT_NOSOCK}", P.EXIT_NOSOCK, r.returncode)
 
-        # ---- stderr a regular file (issue 13 item 6): RLIMIT_FSIZE 0, the caller's or the limits
+        # ---- stderr a regular file : RLIMIT_FSIZE 0, the caller's or the limits
         # step's, makes the refusal line fail; SIGXFSZ must not kill the helper and eat its exit code ----
         errfile = os.path.join(tmp, "helper-stderr")
         open(errfile, "w").close()

@@ -760,7 +760,7 @@ def run_cases(t, ns, d):
     def nest_arrays(n):
         return b"<value><array><data>" * n + b"<value><i4>1</i4></value>" + b"</data></array></value>" * n
 
-    # the pre-parse scan refuses element nesting deeper than 64 (DESIGN 8); n arrays nest 3n + 5
+    # the pre-parse scan refuses element nesting deeper than 64 (README, Security model); n arrays nest 3n + 5
     # elements here, so xmlrpc-c's own limit (32 values) is never reached through HTTP
     C("10,000 nested arrays", P(body=raw_call(b"view", [s(sidb), nest_arrays(10000)])), http=400, cgi=True)
     C("10,000 nested structs", P(body=raw_call(b"login", [

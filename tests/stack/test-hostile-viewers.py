@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Hostile viewers and odd clients through the real Apache (issue 13, items
-2, 4, 8, 9 and the Apache limits of item 1): the demo (apache/demo.sh,
+"""Hostile viewers and odd clients through the real Apache (README,
+Security model: fail-closed roles, nesting, keep-alive, cross-site
+requests, failed logins, the CGI's rlimits): the demo (apache/demo.sh,
 setuid helper, TLS, Basic auth) in a private namespace with a small real
 table.  Oracle: README "Security model" and the site file's comments.
 

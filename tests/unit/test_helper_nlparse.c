@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* helper/nlparse.c: a real ctnetlink dump becomes the records `conntrack
- * -L` shows, and the two inputs of issue 13 item 5 are refused without
+ * -L` shows, and the two hostile inputs (a length past 2^31, an error of INT_MIN) are refused without
  * reading past the buffer (a nlmsg_len of 2^31, which libmnl's int
  * comparison lets through) or undefined behaviour (an NLMSG_ERROR code
  * of INT_MIN).  The ASan+UBSan build of this test is the oracle for
