@@ -102,8 +102,10 @@ static int cmp_desc(const void *x, const void *y)
 /* One 64-bit key (presence in the top bit), stable radix sort: equal keys
  * keep the snapshot's id order. */
 static int order_narrow(const struct field_ctx *fc, const struct view_filter *f, const struct field *fd,
-			bool desc, const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+			bool desc, const struct snap_table *t, uint32_t **pos, uint32_t *npos)
 {
+	uint32_t n = t->n;
+	struct ctd_record r;
 	void *mem = malloc((n ? n : 1) * sizeof(struct radix_u64));
 	struct radix_u64 *keys = mem;
 	uint32_t i, nk = 0, *out;
@@ -113,9 +115,9 @@ static int order_narrow(const struct field_ctx *fc, const struct view_filter *f,
 	if (!keys)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (filter_match(fc, f, &recs[i])) {
+		if (snap_get(t, i, &r), filter_match(fc, f, &r)) {
 			uint64_t v;
-			make_key(fc, fd, &recs[i], &k);
+			make_key(fc, fd, &r, &k);
 			v = ((uint64_t)(k.cls != 0) << 63) | (k.a & ~(1ull << 63));
 			keys[nk].key = desc ? ~v : v;
 			keys[nk].pos = i;
@@ -128,9 +130,9 @@ static int order_narrow(const struct field_ctx *fc, const struct view_filter *f,
 	}
 	if (by_id && desc)
 		for (i = 0; i < nk / 2; i++) {
-			struct radix_u64 t = keys[i];
+			struct radix_u64 x = keys[i];
 			keys[i] = keys[nk - 1 - i];
-			keys[nk - 1 - i] = t;
+			keys[nk - 1 - i] = x;
 		}
 	/* positions overwrite the keys in place: pos[i] lies at or before key i */
 	out = mem;
@@ -144,16 +146,17 @@ static int order_narrow(const struct field_ctx *fc, const struct view_filter *f,
 }
 
 static int order_wide(const struct field_ctx *fc, const struct view_filter *f, const struct field *fd,
-		      bool desc, const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+		      bool desc, const struct snap_table *t, uint32_t **pos, uint32_t *npos)
 {
+	uint32_t i, nk = 0, n = t->n;
 	struct skey *keys = malloc((n ? n : 1) * sizeof(*keys));
-	uint32_t i, nk = 0;
+	struct ctd_record r;
 
 	if (!keys)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (filter_match(fc, f, &recs[i])) {
-			make_key(fc, fd, &recs[i], &keys[nk]);
+		if (snap_get(t, i, &r), filter_match(fc, f, &r)) {
+			make_key(fc, fd, &r, &keys[nk]);
 			keys[nk].pos = i;
 			nk++;
 		}
@@ -167,7 +170,7 @@ static int order_wide(const struct field_ctx *fc, const struct view_filter *f, c
 }
 
 int view_order(const struct field_ctx *fc, const struct view_filter *f, int field, bool desc,
-	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos)
+	       const struct snap_table *t, uint32_t **pos, uint32_t *npos)
 {
 	const struct field *fd;
 
@@ -177,6 +180,6 @@ int view_order(const struct field_ctx *fc, const struct view_filter *f, int fiel
 		return -1;
 	fd = &ctd_fields[field];
 	if (fd->kind == FK_ADDR || fd->kind == FK_TEXT)
-		return order_wide(fc, f, fd, desc, recs, n, pos, npos);
-	return order_narrow(fc, f, fd, desc, recs, n, pos, npos);
+		return order_wide(fc, f, fd, desc, t, pos, npos);
+	return order_narrow(fc, f, fd, desc, t, pos, npos);
 }

@@ -11,11 +11,12 @@
 #include <stdint.h>
 
 #include "filter.h"
+#include "snapshot.h"
 
-/* Filter (hidden networks always applied) and order recs (sorted by id) by
- * ctd_fields[field]; *pos receives the positions in view order (caller
- * frees).  0, or -1 when out of memory. */
+/* Filter (hidden networks always applied) and order the records of t (by
+ * id) by ctd_fields[field]; *pos receives their positions in view order
+ * (caller frees).  0, or -1 when out of memory. */
 int view_order(const struct field_ctx *fc, const struct view_filter *f, int field, bool desc,
-	       const struct ctd_record *recs, uint32_t n, uint32_t **pos, uint32_t *npos);
+	       const struct snap_table *t, uint32_t **pos, uint32_t *npos);
 
 #endif /* CTD_ORDER_H */

@@ -218,6 +218,11 @@ static uint8_t *enc_rec(uint8_t *p, const struct ctd_record *r)
 	return p;
 }
 
+size_t reccodec_encode_one(const struct ctd_record *r, void *out)
+{
+	return (size_t)(enc_rec(out, r) - (uint8_t *)out);
+}
+
 int reccodec_encode(const struct ctd_record *recs, uint32_t n, void *out, size_t cap, size_t *len)
 {
 	uint8_t *base = out, *p;

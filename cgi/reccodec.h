@@ -78,6 +78,11 @@ static inline size_t reccodec_bound(uint32_t n)
  * cap must be at least reccodec_bound(n): then no field needs a check. */
 int reccodec_encode(const struct ctd_record *recs, uint32_t n, void *out, size_t cap, size_t *len);
 
+/* One record alone (no header, no offset table) into out, which has room
+ * for RECCODEC_REC_MAX bytes; returns its length.  reccodec_decode_one()
+ * reads it back.  (The CGI keeps a fresh dump in memory this way.) */
+size_t reccodec_encode_one(const struct ctd_record *r, void *out);
+
 /* ---- whole blob in memory: every call checks the header and both ends
  * of the offset table (so a truncated blob is refused at any k), then the
  * span of the record it touches ---- */

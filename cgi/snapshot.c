@@ -36,6 +36,7 @@
 #include "fault.h"
 #include "helper_client.h"
 #include "radix.h"
+#include "reccodec.h"
 #include "session.h"
 #include "snapshot.h"
 #include "store.h"
@@ -43,126 +44,153 @@
 
 void snap_free(struct snap_table *t)
 {
-	free(t->recs);
-	t->recs = NULL;
-	t->n = t->cap = 0;
+	free(t->arena);
+	free(t->start);
+	free(t->order);
+	free(t->rates);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Grow p (elements of size sz, *cap of them) to hold at least want. */
+static int grow_array(void **p, uint64_t *cap, uint64_t want, size_t sz, uint64_t limit)
+{
+	uint64_t c = *cap + *cap / 2 + 4096;
+	void *q;
+
+	if (want <= *cap)
+		return 0;
+	if (want > limit)
+		return -1;
+	if (c < want)
+		c = want;
+	if (c > limit)
+		c = limit;
+	/* large blocks are mmap'd by glibc, so realloc moves pages, not bytes */
+	if (!(q = realloc(*p, (size_t)(c * sz))))
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
 }
 
 int snap_grow(struct snap_table *t, uint32_t want)
 {
-	struct ctd_record *p;
-	uint64_t cap;
+	uint64_t cap = t->cap, acap = t->acap;
+	void *start = t->start, *arena = t->arena;
+	int rc;
 
-	if (want <= t->cap)
-		return 0;
-	if (want > CTD_TABLE_MAX)
+	/* room for want starts (+1 for the end), and bytes for typical records */
+	rc = grow_array(&start, &cap, (uint64_t)want + 1, sizeof(uint32_t), (uint64_t)CTD_TABLE_MAX + 1);
+	t->start = start;
+	t->cap = (uint32_t)(cap ? cap - 1 : 0);
+	if (rc < 0)
 		return -1;
-	cap = (uint64_t)t->cap + t->cap / 2 + 4096;
-	if (cap < want)
-		cap = want;
-	if (cap > CTD_TABLE_MAX)
-		cap = CTD_TABLE_MAX;
-	/* large blocks are mmap'd by glibc, so realloc moves pages, not bytes */
-	p = realloc(t->recs, (size_t)cap * sizeof(*p));
-	if (!p)
-		return -1;
-	t->recs = p;
-	t->cap = (uint32_t)cap;
-	return 0;
+	rc = grow_array(&arena, &acap, (uint64_t)want * 48, 1, UINT32_MAX);
+	t->arena = arena;
+	t->acap = acap;
+	return rc;
 }
 
-static int on_record(const struct ctd_record *rec, void *arg)
+int snap_append(struct snap_table *t, const struct ctd_record *r)
 {
-	struct snap_table *t = arg;
+	uint64_t acap = t->acap;
+	void *arena = t->arena;
 
-	/* the helper is trusted less than the kernel: keep only sane rows */
-	if (rec->l3proto != AF_INET && rec->l3proto != AF_INET6)
-		return 0;
 	if (t->n == t->cap && snap_grow(t, t->n + 1) < 0)
-		return 1;
-	t->recs[t->n++] = *rec;
+		return -1;
+	/* room for the largest record; offsets are 32-bit (~90M records) */
+	if (t->len + RECCODEC_REC_MAX > t->acap) {
+		if (grow_array(&arena, &acap, t->len + RECCODEC_REC_MAX, 1, UINT32_MAX) < 0)
+			return -1;
+		t->arena = arena;
+		t->acap = acap;
+	}
+	t->start[t->n] = (uint32_t)t->len;
+	t->len += reccodec_encode_one(r, t->arena + t->len);
+	t->start[++t->n] = (uint32_t)t->len;
 	return 0;
 }
 
-static int cmp_rec_id(const void *a, const void *b)
+static uint32_t arrival(const struct snap_table *t, uint32_t i)
 {
-	uint32_t x = ((const struct ctd_record *)a)->id, y = ((const struct ctd_record *)b)->id;
-
-	return x < y ? -1 : x > y;
+	return t->order ? t->order[i] : i;
 }
 
-/* Move the records along the cycles of the permutation ix (slot i must
- * receive the record now at ix[i].pos): no second copy of the table. */
-static void permute(struct snap_table *t, struct radix_u64 *ix)
+/* Record i as stored: start_ns as the kernel gave it (before rates). */
+static void raw_get(const struct snap_table *t, uint32_t i, struct ctd_record *out)
 {
-	struct ctd_record tmp;
-	uint32_t i, j, k;
+	uint32_t k = arrival(t, i);
 
-	for (i = 0; i < t->n; i++) {
-		if (ix[i].pos == i)
-			continue;
-		tmp = t->recs[i];
-		j = i;
-		for (;;) {
-			k = ix[j].pos;
-			ix[j].pos = j; /* done */
-			if (k == i) {
-				t->recs[j] = tmp;
-				break;
-			}
-			t->recs[j] = t->recs[k];
-			j = k;
-		}
-	}
+	/* our own encoding (or a chunk checked when loaded): it decodes */
+	if (reccodec_decode_one(t->arena + t->start[k], t->start[k + 1] - t->start[k], out) != 0)
+		memset(out, 0, sizeof(*out));
 }
 
-void snap_sort_by_id(struct snap_table *t)
+void snap_get(const struct snap_table *t, uint32_t i, struct ctd_record *out)
+{
+	raw_get(t, i, out);
+	if (t->rates)
+		memcpy(&out->start_ns, &t->rates[2 * (size_t)i], sizeof(out->start_ns));
+}
+
+uint32_t snap_id(const struct snap_table *t, uint32_t i)
+{
+	return reccodec_rec_id(t->arena + t->start[arrival(t, i)]);
+}
+
+int snap_sort_by_id(struct snap_table *t)
 {
 	struct radix_u64 *ix;
 	uint32_t i;
 	bool sorted = true;
 
 	for (i = 1; i < t->n && sorted; i++)
-		sorted = t->recs[i - 1].id <= t->recs[i].id;
+		sorted = snap_id(t, i - 1) <= snap_id(t, i);
 	if (sorted)
-		return;
-	/* sort small keys, then permute in place (peak memory is what limits
-	 * a 1M-entry dump) */
-	ix = malloc((size_t)t->n * sizeof(*ix));
-	for (i = 0; ix && i < t->n; i++) {
-		ix[i].key = t->recs[i].id;
+		return 0;
+	/* 12-byte keys and a 4-byte index: the records themselves never move */
+	if (!(ix = malloc((size_t)t->n * sizeof(*ix))) ||
+	    !(t->order = malloc((size_t)t->n * sizeof(uint32_t)))) {
+		free(ix);
+		return -1;
+	}
+	for (i = 0; i < t->n; i++) {
+		ix[i].key = reccodec_rec_id(t->arena + t->start[i]);
 		ix[i].pos = i;
 	}
-	if (ix && radix_sort_u64(ix, t->n) == 0) {
-		permute(t, ix);
+	if (radix_sort_u64(ix, t->n) < 0) {
 		free(ix);
-		return;
+		free(t->order);
+		t->order = NULL;
+		return -1;
 	}
+	for (i = 0; i < t->n; i++)
+		t->order[i] = ix[i].pos;
 	free(ix);
-	/* out of memory for the index: sort the rows themselves (id first) */
-	qsort(t->recs, t->n, sizeof(*t->recs), cmp_rec_id);
+	return 0;
 }
 
 /* ---- rates ------------------------------------------------------------------------ */
-void snap_rates_init(struct snap_table *cur, double now, bool timestamps)
+int snap_rates_init(struct snap_table *cur, double now, bool timestamps)
 {
+	struct ctd_record r;
 	uint32_t i;
 
-	for (i = 0; i < cur->n; i++) {
-		struct ctd_record *r = &cur->recs[i];
-		float o = 0, p = 0;
-
+	free(cur->rates);
+	if (!(cur->rates = calloc(cur->n ? 2 * (size_t)cur->n : 1, sizeof(float))))
+		return -1;
+	for (i = 0; timestamps && i < cur->n; i++) {
 		/* first seen: its average since start, when the kernel says when */
-		if (timestamps && (r->flags & CTD_REC_HAS_TIMESTAMP) && r->start_ns) {
-			double age = now - (double)r->start_ns / 1e9;
+		raw_get(cur, i, &r);
+		if ((r.flags & CTD_REC_HAS_TIMESTAMP) && r.start_ns) {
+			double age = now - (double)r.start_ns / 1e9;
 			if (age > 0.5) {
-				o = (float)((double)r->orig_bytes / age);
-				p = (float)((double)r->repl_bytes / age);
+				cur->rates[2 * (size_t)i] = (float)((double)r.orig_bytes / age);
+				cur->rates[2 * (size_t)i + 1] = (float)((double)r.repl_bytes / age);
 			}
 		}
-		snap_rates(r)[0] = o;
-		snap_rates(r)[1] = p;
 	}
+	return 0;
 }
 
 static bool same_conn(const struct ctd_record *a, const struct ctd_record *b)
@@ -176,16 +204,20 @@ static double delta_rate(uint64_t now, uint64_t before, double dt)
 	return now >= before ? (double)(now - before) / dt : 0.0;
 }
 
-/* Rates of r from the run of its id in prev[j..] (two entries can share an id). */
-static void rate_from_run(struct ctd_record *r, const struct ctd_record *prev, size_t j, size_t nprev,
-			  double dt)
+/* Rates of record i of cur from the run of its id in prev[j..] (two
+ * entries can share an id). */
+static void rate_from_run(struct snap_table *cur, uint32_t i, const struct ctd_record *prev, size_t j,
+			  size_t nprev, double dt)
 {
+	struct ctd_record r;
 	size_t k;
 
-	for (k = j; k < nprev && prev[k].id == r->id; k++)
-		if (same_conn(r, &prev[k])) {
-			snap_rates(r)[0] = (float)delta_rate(r->orig_bytes, prev[k].orig_bytes, dt);
-			snap_rates(r)[1] = (float)delta_rate(r->repl_bytes, prev[k].repl_bytes, dt);
+	snap_get(cur, i, &r);
+	for (k = j; k < nprev && prev[k].id == r.id; k++)
+		if (same_conn(&r, &prev[k])) {
+			cur->rates[2 * (size_t)i] = (float)delta_rate(r.orig_bytes, prev[k].orig_bytes, dt);
+			cur->rates[2 * (size_t)i + 1] =
+			    (float)delta_rate(r.repl_bytes, prev[k].repl_bytes, dt);
 			return;
 		}
 }
@@ -193,22 +225,23 @@ static void rate_from_run(struct ctd_record *r, const struct ctd_record *prev, s
 void snap_rates_merge(struct snap_table *cur, uint32_t *cursor, const struct ctd_record *prev, size_t nprev,
 		      double dt)
 {
-	uint32_t i = *cursor;
+	uint32_t i = *cursor, id;
 	size_t j = 0;
 
-	if (dt <= 0)
+	if (dt <= 0 || !cur->rates)
 		return;
 	while (i < cur->n && j < nprev) {
-		if (cur->recs[i].id < prev[j].id)
+		id = snap_id(cur, i);
+		if (id < prev[j].id)
 			i++;
-		else if (cur->recs[i].id > prev[j].id)
+		else if (id > prev[j].id)
 			j++;
 		else
-			rate_from_run(&cur->recs[i++], prev, j, nprev, dt);
+			rate_from_run(cur, i++, prev, j, nprev, dt);
 	}
 	/* every cur[0..i) has an id below the rest of the previous dump, except
 	 * a run of the last id here, which may go on in the next part */
-	while (nprev && i > *cursor && cur->recs[i - 1].id == prev[nprev - 1].id)
+	while (nprev && i > *cursor && snap_id(cur, i - 1) == prev[nprev - 1].id)
 		i--;
 	*cursor = i;
 }
@@ -248,7 +281,7 @@ static int store_fresh(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_t
 
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
-	rc = store_dump_insert(ctx->db, info, t->recs, t->n);
+	rc = store_dump_insert(ctx->db, info, t);
 	if (rc == SQLITE_OK)
 		rc = store_session_use_dump(ctx->db, ctx->sid, info->dump_id);
 	if (rc == SQLITE_OK)
@@ -311,6 +344,14 @@ static void housekeeping_join(struct housekeeping *hk)
 	hk->started = false;
 }
 
+static int on_record(const struct ctd_record *rec, void *arg)
+{
+	/* the helper is trusted less than the kernel: keep only sane rows */
+	if (rec->l3proto != AF_INET && rec->l3proto != AF_INET6)
+		return 0;
+	return snap_append(arg, rec) < 0;
+}
+
 /* Room for the table plus growth during the dump; snap_grow does the rest. */
 static uint32_t initial_room(uint32_t count)
 {
@@ -360,8 +401,11 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	if (fetch(env, ctx, t, &cnt) < 0)
 		return -1;
 	now = now_s();
-	snap_sort_by_id(t);
-	snap_rates_init(t, now, cnt.timestamp != 0);
+	if (snap_sort_by_id(t) < 0 || snap_rates_init(t, now, cnt.timestamp != 0) < 0) {
+		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
+		snap_free(t);
+		return -1;
+	}
 	rates_from_db(ctx, t, now, &info->interval);
 	info->time = now;
 	info->accounting = cnt.accounting != 0;

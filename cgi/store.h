@@ -52,8 +52,8 @@ int store_session_order_get(sqlite3 *db, int64_t sid, const char *key, uint32_t 
 int store_session_order_put(sqlite3 *db, int64_t sid, const char *key, const uint32_t *pos, uint32_t n);
 
 /* ---- store_dump.c: dumps and dump_chunks ------------------------------------------- */
-/* Insert a dump (info->dump_id set) and its records (sorted by id). */
-int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct ctd_record *recs, uint32_t n);
+/* Insert a dump (info->dump_id set) and its records (t sorted by id). */
+int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct snap_table *t);
 int store_dump_info(sqlite3 *db, int64_t dump_id, struct snap_info *info); /* ROW / DONE */
 /* Newest dump begun (by_start) or complete after `after`.  ROW / DONE. */
 int store_dump_newest_after(sqlite3 *db, bool by_start, double after, struct snap_info *info);

@@ -93,28 +93,39 @@ static int insert_row(sqlite3 *db, struct snap_info *info, uint32_t n)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct ctd_record *recs, uint32_t n)
+/* Chunk of records [i, i + k) of t, encoded into buf (cap bytes). */
+static int encode_chunk(const struct snap_table *t, uint32_t i, uint32_t k, struct ctd_record *recs,
+			void *buf, size_t cap, size_t *len)
+{
+	uint32_t j;
+
+	for (j = 0; j < k; j++)
+		snap_get(t, i + j, &recs[j]);
+	return codec_rc(reccodec_encode(recs, k, buf, cap, len));
+}
+
+int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct snap_table *t)
 {
 	size_t cap = reccodec_bound(CTD_CHUNK_RECS), len = 0;
+	struct ctd_record *recs = malloc(CTD_CHUNK_RECS * sizeof(*recs));
 	sqlite3_stmt *st = NULL;
+	void *buf = malloc(cap);
 	uint32_t i;
-	void *buf;
-	int rc = insert_row(db, info, n);
+	int rc = insert_row(db, info, t->n);
 
-	if (rc != SQLITE_OK)
-		return rc;
-	if (!(buf = malloc(cap)))
-		return SQLITE_NOMEM;
-	rc = sqlite3_prepare_v2(
-	    db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)", -1, &st,
-	    NULL);
-	for (i = 0; i < n && rc == SQLITE_OK; i += CTD_CHUNK_RECS) {
-		uint32_t k = n - i < CTD_CHUNK_RECS ? n - i : CTD_CHUNK_RECS;
-		if ((rc = codec_rc(reccodec_encode(&recs[i], k, buf, cap, &len))) != SQLITE_OK)
+	if (rc == SQLITE_OK && (!recs || !buf))
+		rc = SQLITE_NOMEM;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(
+		    db, "INSERT INTO dump_chunks(dump_id, seq, first_id, n, data) VALUES (?1,?2,?3,?4,?5)",
+		    -1, &st, NULL);
+	for (i = 0; i < t->n && rc == SQLITE_OK; i += CTD_CHUNK_RECS) {
+		uint32_t k = t->n - i < CTD_CHUNK_RECS ? t->n - i : CTD_CHUNK_RECS;
+		if ((rc = encode_chunk(t, i, k, recs, buf, cap, &len)) != SQLITE_OK)
 			break;
 		sqlite3_bind_int64(st, 1, info->dump_id);
 		sqlite3_bind_int64(st, 2, i / CTD_CHUNK_RECS);
-		sqlite3_bind_int64(st, 3, recs[i].id);
+		sqlite3_bind_int64(st, 3, recs[0].id);
 		sqlite3_bind_int64(st, 4, k);
 		sqlite3_bind_blob(st, 5, buf, (int)len, SQLITE_STATIC);
 		rc = sqlite3_step(st);
@@ -122,6 +133,7 @@ int store_dump_insert(sqlite3 *db, struct snap_info *info, const struct ctd_reco
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+	free(recs);
 	free(buf);
 	return rc;
 }
@@ -162,12 +174,16 @@ static void load_chunk(const struct ctd_record *recs, size_t n, void *arg)
 {
 	struct load *l = arg;
 
+	size_t i;
+
 	if (l->rc != SQLITE_OK || snap_grow(l->t, l->t->n + (uint32_t)n) < 0) {
 		l->rc = SQLITE_NOMEM;
 		return;
 	}
-	memcpy(&l->t->recs[l->t->n], recs, n * sizeof(*recs));
-	l->t->n += (uint32_t)n;
+	/* checked whole by the chunk's decode; kept compact, in id order */
+	for (i = 0; i < n && l->rc == SQLITE_OK; i++)
+		if (snap_append(l->t, &recs[i]) < 0)
+			l->rc = SQLITE_NOMEM;
 }
 
 int store_dump_load(sqlite3 *db, int64_t dump_id, struct snap_table *t)

@@ -193,8 +193,9 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 			   uint32_t *total, xmlrpc_value *table)
 {
 	uint32_t *pos = NULL, i;
+	struct ctd_record r;
 
-	if (view_order(fc, &q->f, q->order, q->desc, t->recs, t->n, &pos, total) < 0) {
+	if (view_order(fc, &q->f, q->order, q->desc, t, &pos, total) < 0) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		return -1;
 	}
@@ -208,7 +209,7 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 	}
 	for (i = (uint32_t)(q->start < *total ? q->start : *total);
 	     i < *total && i - q->start < q->length && !env->fault_occurred; i++)
-		append_row(env, table, fc, &t->recs[pos[i]]);
+		append_row(env, table, fc, (snap_get(t, pos[i], &r), &r));
 	free(pos);
 	return env->fault_occurred ? -1 : 0;
 }
@@ -247,14 +248,14 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 	if (snap_for_view(env, ctx, info, &t) < 0)
 		return -1;
 	order_key(&ctx->cfg, q, info->dump_id, key);
-	if (!t.recs && store_session_order_get(ctx->db, ctx->sid, key,
-					       (uint32_t)(q->start > UINT32_MAX ? UINT32_MAX : q->start),
-					       q->length, total, &cpos, &ncpos) == SQLITE_ROW) {
+	if (!t.start && store_session_order_get(ctx->db, ctx->sid, key,
+						(uint32_t)(q->start > UINT32_MAX ? UINT32_MAX : q->start),
+						q->length, total, &cpos, &ncpos) == SQLITE_ROW) {
 		rc = page_from_cache(env, ctx, fc, info->dump_id, cpos, ncpos, table);
 		free(cpos);
 		return rc;
 	}
-	if (!t.recs && (rc = store_dump_load(ctx->db, info->dump_id, &t)) != SQLITE_OK) {
+	if (!t.start && (rc = store_dump_load(ctx->db, info->dump_id, &t)) != SQLITE_OK) {
 		snap_free(&t);
 		db_fault(env, ctx->db, rc, "reading a snapshot");
 		return -1;

@@ -55,7 +55,12 @@ static void lookup_checks(struct ctd_ctx *ctx)
 	}
 	{
 		struct snap_info info = {.time = 1, .started = 1, .accounting = true};
-		ok = store_dump_insert(ctx->db, &info, recs, 4100) == SQLITE_OK;
+		struct snap_table t = {0};
+
+		for (i = 0; i < 4100; i++)
+			snap_append(&t, &recs[i]);
+		ok = store_dump_insert(ctx->db, &info, &t) == SQLITE_OK;
+		snap_free(&t);
 		dump = info.dump_id;
 	}
 	CHECK(ok && CTD_CHUNK_RECS == 4096, "a dump of 4100 records stored in two chunks");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Unit tests: snapshot sort by id and the rate computation. */
+/* Unit tests: the compact in-memory table (append, sort by id), and the
+ * rate computation, with the functions snapshot.c itself calls. */
 #include <stdlib.h>
 #include <sys/socket.h>
 
@@ -36,6 +37,33 @@ static void rates(struct snap_table *cur, const struct ctd_record *prev, size_t 
 		snap_rates_merge(cur, &cursor, prev + i, nprev - i < 2 ? nprev - i : 2, dt);
 }
 
+/* Record i (id order) of t, and one of its rates. */
+static struct ctd_record at(const struct snap_table *t, uint32_t i)
+{
+	struct ctd_record r;
+
+	snap_get(t, i, &r);
+	return r;
+}
+
+static float rate_of(const struct snap_table *t, uint32_t i, int dir)
+{
+	struct ctd_record r = at(t, i);
+	float f[2];
+
+	memcpy(f, &r.start_ns, sizeof(f)); /* the two rates, as snap_rates() reads them */
+	return f[dir];
+}
+
+static void fill(struct snap_table *t, const struct ctd_record *recs, uint32_t n)
+{
+	uint32_t i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n; i++)
+		snap_append(t, &recs[i]);
+}
+
 static bool near(double a, double b)
 {
 	return a > b - 1e-3 * (b + 1) && a < b + 1e-3 * (b + 1);
@@ -48,41 +76,38 @@ int main(void)
 	uint32_t i;
 	bool sorted = true;
 
-	cur.n = cur.cap = 5;
-	cur.recs = calloc(cur.n, sizeof(*cur.recs));
-	cur.recs[0] = rec(50, 5, 5000, 0);
-	cur.recs[1] = rec(10, 1, 3000, 1000);
-	cur.recs[2] = rec(30, 3, 100, 100);
-	cur.recs[3] = rec(20, 2, 900, 900);
-	cur.recs[4] = rec(40, 4, 7777, 0);
-	cur.recs[4].flags |= CTD_REC_HAS_TIMESTAMP;
-	cur.recs[4].start_ns = (uint64_t)((1000.0 - 7.777) * 1e9);
-	snap_sort_by_id(&cur);
+	{
+		struct ctd_record in[5] = {rec(50, 5, 5000, 0), rec(10, 1, 3000, 1000), rec(30, 3, 100, 100),
+					   rec(20, 2, 900, 900), rec(40, 4, 7777, 0)};
+		in[4].flags |= CTD_REC_HAS_TIMESTAMP;
+		in[4].start_ns = (uint64_t)((1000.0 - 7.777) * 1e9);
+		fill(&cur, in, 5);
+	}
+	CHECK(snap_sort_by_id(&cur) == 0, "sort by id");
 	for (i = 1; i < cur.n; i++)
-		sorted = sorted && cur.recs[i - 1].id < cur.recs[i].id;
-	CHECK(sorted && cur.recs[0].id == 10 && cur.recs[0].orig_bytes == 3000 && cur.recs[4].id == 50,
+		sorted = sorted && snap_id(&cur, i - 1) < snap_id(&cur, i);
+	CHECK(sorted && at(&cur, 0).id == 10 && at(&cur, 0).orig_bytes == 3000 && at(&cur, 4).id == 50,
 	      "sorted by id, rows kept whole");
 
 	prev[0] = rec(10, 1, 1000, 500); /* same connection: 2000 B and 500 B over 2 s */
 	prev[1] = rec(20, 9, 100, 100);	 /* same id, other tuple: id reused, no rate */
 	prev[2] = rec(30, 3, 500, 500);	 /* counters went down: 0, never negative */
 	rates(&cur, prev, 3, 2.0, 1000.0, true);
-	CHECK(near(snap_rates(&cur.recs[0])[0], 1000.0) && near(snap_rates(&cur.recs[0])[1], 250.0),
-	      "rate = delta bytes / delta t per direction (%f, %f)", snap_rates(&cur.recs[0])[0],
-	      snap_rates(&cur.recs[0])[1]);
-	CHECK(snap_rates(&cur.recs[1])[0] == 0 && snap_rates(&cur.recs[1])[1] == 0,
-	      "reused id with other tuple: 0");
-	CHECK(snap_rates(&cur.recs[2])[0] == 0, "counter decrease gives 0");
-	CHECK(near(snap_rates(&cur.recs[3])[0], 1000.0),
-	      "first seen with timestamp: average since start (%f)", snap_rates(&cur.recs[3])[0]);
-	CHECK(snap_rates(&cur.recs[4])[0] == 0, "first seen without timestamp: 0");
+	CHECK(near(rate_of(&cur, 0, 0), 1000.0) && near(rate_of(&cur, 0, 1), 250.0),
+	      "rate = delta bytes / delta t per direction (%f, %f)", rate_of(&cur, 0, 0),
+	      rate_of(&cur, 0, 1));
+	CHECK(rate_of(&cur, 1, 0) == 0 && rate_of(&cur, 1, 1) == 0, "reused id with other tuple: 0");
+	CHECK(rate_of(&cur, 2, 0) == 0, "counter decrease gives 0");
+	CHECK(near(rate_of(&cur, 3, 0), 1000.0), "first seen with timestamp: average since start (%f)",
+	      rate_of(&cur, 3, 0));
+	CHECK(rate_of(&cur, 4, 0) == 0, "first seen without timestamp: 0");
 
 	rates(&cur, NULL, 0, 0, 1000.0, false);
-	CHECK(snap_rates(&cur.recs[3])[0] == 0, "timestamps off: first seen is 0");
+	CHECK(rate_of(&cur, 3, 0) == 0, "timestamps off: first seen is 0");
 	rates(&cur, prev, 3, 0, 1000.0, false);
-	CHECK(snap_rates(&cur.recs[0])[0] == 0, "zero interval: no rate");
+	CHECK(rate_of(&cur, 0, 0) == 0, "zero interval: no rate");
 	snap_free(&cur);
-	CHECK(cur.recs == NULL && cur.n == 0, "freed");
+	CHECK(cur.arena == NULL && cur.start == NULL && cur.rates == NULL && cur.n == 0, "freed");
 	{
 		/* two live entries with one id (CTA_ID is a 32-bit hash), listed
 		 * in the other order by the previous dump */
@@ -90,13 +115,12 @@ int main(void)
 		struct snap_table two = {0};
 		float r6 = -1, r7 = -1;
 
-		two.n = two.cap = 2;
-		two.recs = calloc(two.n, sizeof(*two.recs));
-		two.recs[0] = rec(60, 6, 3000, 0);
-		two.recs[1] = rec(60, 7, 500, 0);
+		struct ctd_record in[2] = {rec(60, 6, 3000, 0), rec(60, 7, 500, 0)};
+
+		fill(&two, in, 2);
 		rates(&two, p2, 3, 2.0, 1000.0, false);
 		for (i = 0; i < two.n; i++)
-			*(two.recs[i].orig.src[3] == 6 ? &r6 : &r7) = snap_rates(&two.recs[i])[0];
+			*(at(&two, i).orig.src[3] == 6 ? &r6 : &r7) = rate_of(&two, i, 0);
 		CHECK(near(r6, 1000.0) && near(r7, 200.0),
 		      "a shared id: each entry's rate from its own tuple (%f, %f)", r6, r7);
 		snap_free(&two);
@@ -107,20 +131,19 @@ int main(void)
 		uint64_t sum = 0, sum2 = 0;
 		bool ok = true;
 
-		big.n = big.cap = 20000;
-		big.recs = calloc(big.n, sizeof(*big.recs));
 		srand(7);
-		for (i = 0; i < big.n; i++) {
-			big.recs[i] = rec((uint32_t)rand(), 1, i, 0);
-			sum += big.recs[i].id ^ big.recs[i].orig_bytes;
+		for (i = 0; i < 20000; i++) {
+			struct ctd_record r = rec((uint32_t)rand(), 1, i, 0);
+			snap_append(&big, &r);
+			sum += r.id ^ r.orig_bytes;
 		}
-		snap_sort_by_id(&big);
+		ok = snap_sort_by_id(&big) == 0 && big.n == 20000;
 		for (i = 0; i < big.n; i++) {
-			sum2 += big.recs[i].id ^ big.recs[i].orig_bytes;
-			if (i && big.recs[i - 1].id > big.recs[i].id)
+			sum2 += at(&big, i).id ^ at(&big, i).orig_bytes;
+			if (i && snap_id(&big, i - 1) > snap_id(&big, i))
 				ok = false;
 		}
-		CHECK(ok && sum == sum2, "20000 shuffled rows sorted in place, rows intact");
+		CHECK(ok && sum == sum2, "20000 shuffled rows sorted by id, rows intact");
 		snap_free(&big);
 	}
 	return CHECK_DONE();

@@ -52,9 +52,14 @@ static const char *ids(const struct view_filter *f, const char *order, bool desc
 
 	out[0] = '\0';
 	struct field_ctx fc = {&cfg, uname_new()};
-	int rc = view_order(&fc, f, view_order_index(order), desc, R, 8, &pos, &n);
+	struct snap_table t = {0};
+	int rc;
 
+	for (i = 0; i < 8; i++)
+		snap_append(&t, &R[i]);
+	rc = view_order(&fc, f, view_order_index(order), desc, &t, &pos, &n);
 	uname_free(fc.uc);
+	snap_free(&t);
 	if (rc < 0)
 		return "ERR";
 	for (i = 0; i < n; i++)
