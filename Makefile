@@ -157,7 +157,7 @@ DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	libxmlrpc-core-c3-dev xmlrpc-api-utils libcap-dev libcap2-bin libsqlite3-dev sqlite3 \
 	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables procps openssl curl \
 	python3 php-cli php-xmlrpc php-curl clang clang-format libclang-rt-14-dev \
-	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc
+	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc strace
 
 .PHONY: deps
 # Installs only what dpkg does not list as installed, so a second run is quick.
