@@ -22,6 +22,7 @@ a `git worktree add` of the commit before a fix.
 import ctypes
 import os
 import random
+import re
 import shutil
 import sqlite3
 import ssl
@@ -81,6 +82,7 @@ class Demo:
         self.dir = tempfile.mkdtemp(prefix="ctd-demo.", dir="/var/tmp")
         os.chmod(self.dir, 0o755)
         self.admin_pw, self.viewer_pw = password(), password()
+        self.users = {"admin": self.admin_pw, "viewer": self.viewer_pw}
         self.env = dict(os.environ, DEMO_DIR=self.dir, DEMO_ADMIN_PASSWORD=self.admin_pw,
                         DEMO_VIEWER_PASSWORD=self.viewer_pw, DEMO_NETNS=ns.name, DEMO_PORT=str(self.port),
                         DEMO_HELPER_MODE=mode, **extra)
@@ -122,7 +124,21 @@ class Demo:
         return False
 
     def password(self, user):
-        return {"admin": self.admin_pw, "viewer": self.viewer_pw}[user]
+        return self.users[user]
+
+    def add_user(self, user, role, pw=None):
+        """One more user (after start): an htpasswd line and `user:role` in
+        ctd.conf's roles (demo.sh then keeps ctd.conf as edited).  Returns
+        the password (pw, or a random one)."""
+        pw = pw or password()
+        subprocess.run(["htpasswd", "-B", "-b", os.path.join(self.dir, "etc", "htpasswd"), user, pw],
+                       check=True, capture_output=True)
+        with open(self.conf) as f:
+            text = f.read()
+        with open(self.conf, "w") as f:
+            f.write(re.sub(r"^(roles\s*=.*)$", lambda m: f"{m.group(1)}, {user}:{role}", text, count=1, flags=re.M))
+        self.users[user] = pw
+        return pw
 
     def ssl_context(self):
         return ssl.create_default_context(cafile=self.ca)

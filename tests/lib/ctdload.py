@@ -31,8 +31,17 @@ mix "stress": the same plus kill (1..4 ids the client saw, sometimes a
 repeated id), kill including an id never in the snapshot (fault 5, nothing
 killed), set_autorefresh (0 or 5..30 s; views may then re-dump, noticed by
 their snapshot_time), logout + login, system.multicall (whoami +
-change/kill + view), whoami; every 8th client logs in as "viewer", whose
-kill and change must get fault 4.
+change/kill + view), whoami; every 8th client logs in as a viewer, whose
+kill and change must get fault 4.  Users: at most PER_USER (8) clients
+share one name (admin, op2, op3 ... for operators; viewer, viewer2 ... for
+viewers, added to the demo as needed): a login evicts its user's sessions
+beyond max_sessions_per_user (16).
+
+hostile=N adds N hostile viewers (_Hostile: multicalls at and over the cap,
+refresh storms, 65-level nested bodies, session churn, all as "viewer")
+next to the clients of the mix; the figures stay those of the mix's
+clients, st["hostile"] has the hostile ones'.  CgiPeak wraps the demo's
+ctd.cgi to record each request's peak RSS.
 
 churn: None or churn(stop) -> anything, where stop is a threading.Event;
 run in a background thread (inside the namespace) until the load is over;
@@ -47,12 +56,15 @@ Returned dict (st):
   audit_uncertain (calls whose audit effect cannot be known: transport
   errors and unexpected faults that may have come after the audit insert;
   0 in a clean run), sessions [session ids still logged in],
-  session_users {session id: user}, kill_returned (sum of kill results),
+  session_users {session id: user}, operators [user names of the operator
+  clients], kill_returned (sum of kill results),
   warmup_s, warmup_calls,
   kill_ids [(id, session)] the calls asked to kill (after dedup per call),
   mark_set [(id, value)] and timeout_set [(id, value)] for changes that
   returned true, gone (fault-5 "is gone" changes), timeout_refused (timeout
-  changes the kernel refused with EPERM: already fixed), ambiguous (kills
+  changes the kernel refused with EPERM: already fixed), moved (kills and changes
+  of an id no longer in the session's snapshot, which its next view showed
+  had been moved to a newer dump: max_dumps), ambiguous (kills
   and changes refused because an id names two entries), retries (requests
   sent again because the server had closed the kept-alive connection before
   reading them), client_cpu_s, clients, mix, churn.
@@ -71,7 +83,9 @@ timeout set through ctd is), or the helper fails; a change refused before
 that (3, 4, 5 "not found in this session's snapshot") writes none.  Calls
 inside a multicall count the same.
 """
+import base64
 import http.client
+import os
 import random
 import resource
 import ssl
@@ -82,6 +96,7 @@ import xmlrpc.client
 from ctddemo import InNetns
 
 IDLE_RECONNECT_S = 3.0
+PER_USER = 8            # clients per user name (_user)
 CLOSED_ERRORS = (http.client.RemoteDisconnected, ssl.SSLEOFError, ConnectionResetError, BrokenPipeError)
 ORDERS = ("id", "orig_src", "orig_dst", "timeout", "mark", "orig_port_src", "rate", "tcp_state",
           "orig_l4proto", "repl_port_src")
@@ -116,8 +131,9 @@ MIXES = {
 
 
 class _Client:
-    def __init__(self, demo, idx, user, rng, mix, timeout):
+    def __init__(self, demo, idx, user, rng, mix, timeout, viewer=False):
         self.demo, self.idx, self.user, self.rng, self.mix = demo, idx, user, rng, mix
+        self.viewer = viewer    # the user's role: kill and change must get fault 4
         self.timeout = timeout
         self.proxy = self._proxy()
         self.sid = None
@@ -138,6 +154,8 @@ class _Client:
         self.gone = 0
         self.timeout_refused = 0
         self.ambiguous = 0
+        self.moved = 0
+        self.moved_pending = None   # (method, fault text) to settle by the next view
         self.retries = 0
         self.epoch = time.monotonic()
         self.call_t0, self.call_s = self.epoch, 0.0
@@ -295,10 +313,32 @@ class _Client:
             return True
         return False
 
+    def _maybe_moved(self, method, kind, r):
+        """Fault 5 for an id the client saw in its snapshot: the session may
+        have been moved to the newest dump (at most max_dumps are stored;
+        DESIGN.md §8), which no longer holds that connection.  Refused
+        before any audit row; _settle_moved decides by the next view."""
+        if kind == "fault" and r.faultCode == 5 and "not found in this session's snapshot" in r.faultString:
+            self.moved_pending = (method, self._fault_desc(r))
+            return True
+        return False
+
+    def _settle_moved(self, before):
+        """A moved session's next view shows another snapshot_time than the
+        one the client had (before): then the fault was the move's, else unexpected."""
+        if self.moved_pending is None:
+            return
+        method, desc = self.moved_pending
+        self.moved_pending = None
+        if self.snap_time != before:
+            self.moved += 1
+        else:
+            self._bad(method, desc + " (and the session's snapshot had not changed)")
+
     def _change_result(self, args, kind, r):
         """Accounts one change (direct or inside a multicall)."""
         _, field, idv, value = args
-        if self.user == "viewer":
+        if self.viewer:
             if kind == "fault" and r.faultCode == 4:
                 return
             self._bad("change", f"viewer change not refused with fault 4: {kind} {r}")
@@ -319,7 +359,7 @@ class _Client:
             # timeout change of any client): EPERM, after the audit row
             self.audit += 1
             self.timeout_refused += 1
-        elif self._ambiguous(kind, r):
+        elif self._ambiguous(kind, r) or self._maybe_moved("change", kind, r):
             pass
         elif kind == "fault" and r.faultCode in (6, 7):
             self.audit += 1
@@ -332,11 +372,15 @@ class _Client:
         args = self._change_args()
         if args is None:
             return self.view()
+        before = self.snap_time
         kind, r = self._call("change", *args)
         if kind != "error":
             self._change_result(args, kind, r)
         else:
             self.uncertain += 1
+        if self.moved_pending:
+            self.view()
+            self._settle_moved(before)
 
     def _kill_args(self, bogus=False):
         ids = self._pick(self.rng.choice((1, 1, 2, 3, 4)))
@@ -350,7 +394,7 @@ class _Client:
 
     def _kill_result(self, args, kind, r, bogus):
         ids = {str(int(i) & 0xffffffff) for i in args[1]}
-        if self.user == "viewer":
+        if self.viewer:
             if kind == "fault" and r.faultCode == 4:
                 return
             self._bad("kill", f"viewer kill not refused with fault 4: {kind} {r}")
@@ -368,7 +412,7 @@ class _Client:
             self.kill_ids.extend((i, self.sid) for i in sorted(ids))
             if not isinstance(r, int) or r < 0 or r > len(ids):
                 self._bad("kill", f"returned {r!r} for {len(ids)} ids")
-        elif self._ambiguous(kind, r):
+        elif self._ambiguous(kind, r) or self._maybe_moved("kill", kind, r):
             pass
         elif kind == "fault" and r.faultCode in (6, 7):
             self.audit += len(ids)
@@ -381,11 +425,15 @@ class _Client:
         args = self._kill_args(bogus)
         if args is None:
             return self.view()
+        before = self.snap_time
         kind, r = self._call("kill", *args)
         if kind != "error":
             self._kill_result(args, kind, r, bogus)
         else:
             self.uncertain += 1
+        if self.moved_pending:
+            self.view()
+            self._settle_moved(before)
 
     def set_autorefresh(self):
         # N > 0 makes later views fresh dumps once the snapshot is N s old
@@ -429,6 +477,7 @@ class _Client:
             # the ids picked from the current snapshot would be unknown after
             calls.append({"methodName": act[0], "params": act[1]})
         calls.append({"methodName": "view", "params": self._view_args()})
+        before = self.snap_time
         kind, r = self._call("system.multicall", calls)
         if kind == "fault":
             self._bad("system.multicall", self._fault_desc(r))
@@ -472,6 +521,7 @@ class _Client:
                 self._change_result(c["params"], k, v)
             elif name == "kill":
                 self._kill_result(c["params"], k, v, False)
+        self._settle_moved(before)     # the view comes after the kill or change
 
     # ---- the loop ----------------------------------------------------------
     def step(self):
@@ -500,6 +550,115 @@ class _Client:
             self.step()
 
 
+class _Hostile(_Client):
+    """A viewer sending the worst requests it can (DESIGN.md §8), all as the
+    one user "viewer": multicalls at the cap (max_multicall views of
+    max_page rows, each another order, direction or filter: no cached order
+    helps), the same over the cap (a body of ~4,000 views just under 1 MiB:
+    fault 3, nothing run), refresh storms ([refresh, view] x 16 in one
+    request), bodies nested 65 elements deep (HTTP 400 before xmlrpc-c
+    parses them) and session churn (a new login without logout: with 16 of
+    them, the logins evict sessions beyond max_sessions_per_user, whose
+    next call gets fault 2; the client then logs in again).  Unexpected for
+    it: a transport error, another HTTP status, another fault."""
+
+    MAX_MULTICALL, MAX_PAGE = 32, 1000
+    STEPS = ((0.35, "cap"), (0.45, "over_cap"), (0.65, "storm"), (0.80, "nested"), (1.0, "churn"))
+    NESTED = (b"<?xml version='1.0'?><methodCall><methodName>view</methodName><params><param>" +
+              b"<value><array><data>" * 20 + b"<value><string>x</string></value>" +
+              b"</data></array></value>" * 20 + b"</param></params></methodCall>")   # 65 levels
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, viewer=True, **kw)
+        self.http = {}          # HTTP status of the nested bodies: count
+        self._over = (None, [])
+
+    def _multicall(self, calls, want=None):
+        """One multicall; fault 2 anywhere forgets the session.  want: a
+        function (index, item) -> True when that item is as expected."""
+        kind, r = self._call("system.multicall", calls)
+        if kind == "fault":
+            if r.faultCode == 2:
+                self.sid = None
+            elif not (r.faultCode == 3 and len(calls) > self.MAX_MULTICALL):
+                self._bad("system.multicall", self._fault_desc(r))
+            return
+        if kind != "ok":
+            return
+        if len(calls) > self.MAX_MULTICALL:
+            self._bad("system.multicall", f"{len(calls)} calls (over max_multicall) ran")
+            return
+        for i, item in enumerate(r):
+            if isinstance(item, dict) and "faultCode" in item:
+                self.faults[item["faultCode"]] = self.faults.get(item["faultCode"], 0) + 1
+            if isinstance(item, dict) and item.get("faultCode") == 2:
+                self.sid = None
+            elif want and not want(i, item):
+                self._bad("system.multicall", f"call {i}: {str(item)[:200]}")
+                return
+
+    def cap(self):
+        combos = [(flt, o, d) for flt in ({}, {"orig_l4proto": 6}) for o in ORDERS[:8] for d in ("A", "D")]
+        self.rng.shuffle(combos)
+        calls = [{"methodName": "view", "params": [self.sid, flt, o, d, 0, self.MAX_PAGE]}
+                 for flt, o, d in combos[:self.MAX_MULTICALL]]
+        # the first view gets its page, every later one fault 3 (the row budget of the request is spent)
+        self._multicall(calls, lambda i, x: isinstance(x, list) if i == 0 else
+                        isinstance(x, dict) and x.get("faultCode") == 3)
+
+    def over_cap(self):
+        if self._over[0] != self.sid:
+            self._over = (self.sid, [{"methodName": "view", "params": [self.sid]}] * 3000)
+        kind, r = self._call("system.multicall", self._over[1])
+        if kind == "fault" and r.faultCode == 2:
+            self.sid = None
+        elif not (kind == "fault" and r.faultCode == 3 and "max_multicall" in r.faultString):
+            self._bad("system.multicall", f"over the cap: want fault 3 naming max_multicall, got {kind} {str(r)[:200]}")
+
+    def storm(self):
+        calls = []
+        for _ in range(self.MAX_MULTICALL // 2):
+            calls += [{"methodName": "refresh", "params": [self.sid]},
+                      {"methodName": "view", "params": [self.sid, {}, "id", "A", 0, 10]}]
+        self._multicall(calls, lambda i, x: isinstance(x, list))
+
+    def nested(self):
+        d = self.demo
+        auth = base64.b64encode(f"{self.user}:{d.password(self.user)}".encode()).decode()
+        self.n += 1
+        self.by_method["nested"] = self.by_method.get("nested", 0) + 1
+        t0 = time.monotonic()
+        c = http.client.HTTPSConnection("127.0.0.1", d.port, context=d.ssl_context(), timeout=self.timeout)
+        try:
+            c.request("POST", "/RPC2", body=self.NESTED, headers={
+                "Content-Type": "text/xml", "Connection": "close", "Authorization": "Basic " + auth})
+            st = c.getresponse()
+            st.read()
+            self.http[st.status] = self.http.get(st.status, 0) + 1
+            if st.status != 400:
+                self._bad("nested", f"65 levels: want HTTP 400, got {st.status}")
+        except Exception as e:  # noqa: BLE001 - counted as unexpected
+            self._bad("nested", f"transport: {e!r}")
+        finally:
+            c.close()
+            self.lat.append(time.monotonic() - t0)
+
+    def churn(self):
+        self.login()
+
+    def step(self):
+        if self.sid is None:
+            self.login()
+            return
+        r = self.rng.random()
+        getattr(self, next(name for bound, name in self.STEPS if r < bound))()
+
+    def warm(self, gate):
+        self.login()
+        self.warm_n = len(self.lat)
+        self.n = 0
+
+
 def _pct(sorted_vals, p):
     if not sorted_vals:
         return 0.0
@@ -507,24 +666,47 @@ def _pct(sorted_vals, p):
     return sorted_vals[k]
 
 
+def _user(demo, viewer, k):
+    """The user of a role's k-th client: admin (viewer) for the first
+    PER_USER, then op2 (viewer2) ..., added to the demo on first use, so no
+    user holds more sessions than max_sessions_per_user (16): a new login
+    evicts the user's oldest session beyond it."""
+    base, role = ("viewer", "viewer") if viewer else ("admin", "operator")
+    n = k // PER_USER
+    if n == 0:
+        return base
+    name = f"{base if viewer else 'op'}{n + 1}"
+    if name not in demo.users:
+        demo.add_user(name, role, demo.password(base))
+    return name
+
+
 def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None, seed=1,
-             timeout=120, viewer_every=8, warmup=True, warmup_parallel=8):
+             timeout=120, viewer_every=8, warmup=True, warmup_parallel=8, hostile=0):
     """Runs the load; see the module docstring.  timeout: socket timeout per
     request (s).  viewer_every: in mix "stress", every Nth client is a viewer.
     warmup: every client logs in and views once (a fresh dump each) before
     the clock starts; those calls are not in calls/seconds/latencies.
     warmup_parallel: at most this many of those first views at once (64
     simultaneous fresh dumps of a 100k table queue for longer than Apache's
-    CGIDScriptTimeout on 2 cores: 504s that say nothing about steady load)."""
+    CGIDScriptTimeout on 2 cores: 504s that say nothing about steady load).
+    hostile: this many more clients, hostile viewers (_Hostile), run next
+    to the others; st covers the others only, st["hostile"] the hostile
+    ones (calls, by_method, faults, http statuses of the nested bodies,
+    unexpected)."""
     if mix not in MIXES:
         raise ValueError(f"mix must be 'bench' or 'stress', not {mix!r}")
     if calls is None and duration is None:
         raise ValueError("give calls or duration")
     master = random.Random(seed)
-    cl = []
+    cl, k = [], {False: 0, True: 0}
     for i in range(clients):
-        user = "viewer" if mix == "stress" and viewer_every and i % viewer_every == viewer_every - 1 else "admin"
-        cl.append(_Client(demo, i, user, random.Random(master.getrandbits(64)), mix, timeout))
+        viewer = bool(mix == "stress" and viewer_every and i % viewer_every == viewer_every - 1)
+        user = _user(demo, viewer, k[viewer])
+        k[viewer] += 1
+        cl.append(_Client(demo, i, user, random.Random(master.getrandbits(64)), mix, timeout, viewer=viewer))
+    hl = [_Hostile(demo, clients + i, "viewer", random.Random(master.getrandbits(64)), "hostile", timeout)
+          for i in range(hostile)]
     stop = threading.Event()
     churn_box = {}
 
@@ -535,7 +717,7 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
             churn_box["error"] = repr(e)
 
     errors = []
-    start = threading.Barrier(clients + 1)
+    start = threading.Barrier(clients + hostile + 1)
     gate = threading.Semaphore(max(1, warmup_parallel))
     go = threading.Event()
     when = {}
@@ -557,7 +739,7 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
             errors.append((f"client {c.idx}", f"driver exception: {e!r}"))
 
     with InNetns(demo.ns.name):
-        threads = [threading.Thread(target=client_run, args=(c,), daemon=True) for c in cl]
+        threads = [threading.Thread(target=client_run, args=(c,), daemon=True) for c in cl + hl]
         w0 = time.monotonic()
         for th in threads:
             th.start()
@@ -599,6 +781,7 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
     st["audit_uncertain"] = sum(c.uncertain for c in cl)
     st["sessions"] = [c.sid for c in cl if c.sid]
     st["session_users"] = {c.sid: c.user for c in cl if c.sid}
+    st["operators"] = sorted({c.user for c in cl if not c.viewer})
     st["kill_returned"] = sum(c.kill_returned for c in cl)
     st["kill_ids"] = [x for c in cl for x in c.kill_ids]
     st["mark_set"] = [x for c in cl for x in c.mark_set]
@@ -606,11 +789,21 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
     st["gone"] = sum(c.gone for c in cl)
     st["timeout_refused"] = sum(c.timeout_refused for c in cl)
     st["ambiguous"] = sum(c.ambiguous for c in cl)
+    st["moved"] = sum(c.moved for c in cl)
     st["retries"] = sum(c.retries for c in cl)
     st["client_cpu_s"] = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     st["churn"] = churn_box.get("result")
     st["warmup_s"] = warm_s
     st["warmup_calls"] = sum(c.warm_n for c in cl)
+    if hl:
+        hlat = sorted(x for c in hl for x in c.lat[c.warm_n:])
+        hst = {"clients": hostile, "calls": len(hlat), "p99_ms": _pct(hlat, 99) * 1000, "by_method": {},
+               "faults": {}, "http": {}, "unexpected": [u for c in hl for u in c.unexpected]}
+        for c in hl:
+            for key, attr in (("by_method", c.by_method), ("faults", c.faults), ("http", c.http)):
+                for x, v in attr.items():
+                    hst[key][x] = hst[key].get(x, 0) + v
+        st["hostile"] = hst
     return st
 
 
@@ -620,3 +813,36 @@ def summary(st):
             f"{st['calls_per_s']:.1f} calls/s, p50 {st['p50_ms']:.0f} ms, p99 {st['p99_ms']:.0f} ms, "
             f"max {st['max_ms']:.0f} ms, faults {st['faults']}, unexpected {len(st['unexpected'])}, "
             f"audit_expected {st['audit_expected']}, client cpu {st['client_cpu_s']:.1f} s")
+
+
+class CgiPeak:
+    """The demo's ctd.cgi replaced by a wrapper that runs it under
+    /usr/bin/time -f %M (one line per request: its peak RSS in KiB, waited-for
+    children such as the helper included) with `ulimit -v` 1 GiB (the site's
+    RLimitMEM, when lower, stays); restore() puts the real one back."""
+
+    def __init__(self, d):
+        self.cgi, self.real = d.cgi, d.cgi + ".real"
+        self.out = os.path.join(d.dir, "cgi-rss")
+        open(self.out, "w").close()
+        os.chown(self.out, 33, 33)   # www-data, who runs the CGI
+        os.rename(self.cgi, self.real)
+        with open(self.cgi, "w") as f:
+            f.write(f"#!/bin/sh\nulimit -v 1048576 2>/dev/null\n"
+                    f"exec /usr/bin/time -a -o {self.out} -f %M {self.real} \"$@\"\n")
+        os.chmod(self.cgi, 0o755)
+
+    def restore(self):
+        os.replace(self.real, self.cgi)
+
+    def _lines(self):
+        with open(self.out) as f:
+            return [ln.strip() for ln in f]
+
+    def mark(self):
+        return len(self._lines())
+
+    def peak_since(self, mark):
+        """The largest peak (KiB) of the requests since mark, None if none recorded."""
+        vals = [int(ln) for ln in self._lines()[mark:] if ln.isdigit()]
+        return max(vals) if vals else None

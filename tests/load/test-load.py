@@ -8,6 +8,14 @@ viewer clients included, while connections churn in the background.
 Short (make check): 64 clients for 10 s on a 20k table.
 Long (CTD_STRESS=long, make stress): 64 clients for 60 s on a 100k table.
 CTD_LOAD_CLIENTS / CTD_LOAD_SECONDS / CTD_LOAD_ENTRIES override.
+Long only (CTD_LOAD_HOSTILE_SECONDS overrides its 60 s, 0 skips): hostile
+viewers next to operators (DESIGN.md §8, issue 13): 16 operators (mix
+stress, no viewer) alone for 60 s, then the same 16 next to 16 hostile
+viewers (ctdload._Hostile: multicalls at and over the cap, refresh storms,
+65-level nested bodies, session churn) for 60 s: every operator call
+succeeds, their p99 with the hostile viewers is at most 2x their p99
+alone, ctd.cgi's peak RSS (CgiPeak) and the database file stay bounded,
+and every operator kill/change has its audit row, none pending.
 Then a shorter run (16 clients, 5 s; 20 s long) with the demo's ctd.cgi
 replaced by the ASan+UBSan build (.build-san/ctd.cgi; CTD_LOAD_SAN=0 skips).
 
@@ -26,7 +34,7 @@ import xmlrpc.client
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import BUILD, SAN_BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
 from ctddemo import Demo, DemoError, InNetns  # noqa: E402
-from ctdload import run_load, summary  # noqa: E402
+from ctdload import CgiPeak, run_load, summary  # noqa: E402
 
 t = T()
 need_root(t)
@@ -45,6 +53,11 @@ BAD_LOG = ("Segmentation", "core dumped", "AddressSanitizer", "UndefinedBehavior
            "malloc(): ", "double free", "stack smashing")
 SAN_CLIENTS = 16
 SAN_SECONDS = 20 if LONG else 5
+HOSTILE = 16              # operators, and hostile viewers next to them
+HOSTILE_SECONDS = float(os.environ.get("CTD_LOAD_HOSTILE_SECONDS", 60 if LONG else 0))
+RSS_LIMIT_KIB = 64 * 1024  # ctd.cgi's peak RSS, helper included (issue 13)
+MAX_DUMPS, RECORD = 4, 144  # stored dumps (default), bytes of an uncompressed record
+DB_SLACK = 16 << 20       # sessions, audit, free pages the WAL checkpoint has not reused yet
 
 if not os.access(CTGEN, os.X_OK):
     t.skip("load", f"{CTGEN} missing: run make")
@@ -103,6 +116,77 @@ def make_churn(ns):
     return churn
 
 
+def bad_log(d, since):
+    """Lines of Apache's error log from offset since that tell of a crash or sanitizer report."""
+    with open(d.error_log, errors="replace") as f:
+        f.seek(since)
+        log = f.read()
+    return [ln for ln in log.splitlines() if any(b.lower() in ln.lower() for b in BAD_LOG + ("Sanitizer",))]
+
+
+def db_size(d):
+    return sum(os.path.getsize(p) for p in (d.db, d.db + "-wal") if os.path.exists(p))
+
+
+def hostile_phase(d):
+    """16 operators alone, then next to 16 hostile viewers, HOSTILE_SECONDS
+    each, with ctd.cgi under CgiPeak (both runs: the wrapper's cost is in both p99s)."""
+    print(f"# hostile viewers: {HOSTILE} operators alone for {HOSTILE_SECONDS:g} s, then next to "
+          f"{HOSTILE} hostile viewers for {HOSTILE_SECONDS:g} s, on {ENTRIES} entries", flush=True)
+    log_at = os.path.getsize(d.error_log)
+    a0 = d.sql("SELECT coalesce(max(id), 0) FROM audit")[0][0]
+    size0 = db_size(d)
+    peak = CgiPeak(d)
+    try:
+        m = peak.mark()
+        alone = run_load(d, clients=HOSTILE, calls=None, duration=HOSTILE_SECONDS, mix="stress", viewer_every=0,
+                         seed=3)
+        rss_alone, size_alone = peak.peak_since(m), db_size(d)
+        m = peak.mark()
+        both = run_load(d, clients=HOSTILE, calls=None, duration=HOSTILE_SECONDS, mix="stress", viewer_every=0,
+                        seed=3, hostile=HOSTILE)
+        rss_both, size_both = peak.peak_since(m), db_size(d)
+    finally:
+        peak.restore()
+    h = both["hostile"]
+    print("# operators alone: " + summary(alone))
+    print("# operators next to hostile viewers: " + summary(both))
+    print(f"# kills/changes on a session moved to a newer dump: {alone['moved']} alone, {both['moved']} with "
+          f"hostile viewers")
+    print(f"# hostile viewers: {h['calls']} requests, p99 {h['p99_ms']:.0f} ms, {h['by_method']}, "
+          f"faults {h['faults']}, nested bodies: HTTP {h['http']}")
+    print(f"# operators' p99: {alone['p99_ms']:.0f} ms alone, {both['p99_ms']:.0f} ms next to hostile viewers "
+          f"({both['p99_ms'] / max(alone['p99_ms'], 1e-9):.2f}x); ctd.cgi peak RSS {rss_alone} KiB alone, "
+          f"{rss_both} KiB with hostile viewers; database with -wal {size0 / 1048576:.1f} -> "
+          f"{size_alone / 1048576:.1f} -> {size_both / 1048576:.1f} MiB", flush=True)
+    for name, st in (("operators alone", alone), ("operators next to hostile viewers", both)):
+        t.ok(f"{name}: calls were made", st["calls"] > HOSTILE * 2, str(st["calls"]))
+        t.eq(f"{name}: every call succeeded (no unexpected fault or transport error)", [], st["unexpected"][:10])
+        t.eq(f"{name}: every call's audit effect is known", 0, st["audit_uncertain"])
+    t.ok(f"operators' p99 next to hostile viewers ({both['p99_ms']:.0f} ms) <= 2 x alone ({alone['p99_ms']:.0f} ms)",
+         both["p99_ms"] <= 2 * alone["p99_ms"])
+    t.ok("hostile viewers sent multicalls at and over the cap, refresh storms, nested bodies and logins",
+         h["by_method"].get("system.multicall", 0) > HOSTILE and h["by_method"].get("nested", 0) > 0 and
+         h["by_method"].get("login", 0) > HOSTILE, str(h["by_method"]))
+    t.ok("hostile viewers: their nested bodies got HTTP 400, their multicalls fault 3",
+         set(h["http"]) == {400} and h["faults"].get(3, 0) > 0, f"{h['http']} {h['faults']}")
+    t.eq("hostile viewers got only the answers the limits give (fault 2 after eviction, 3, HTTP 400)", [],
+         h["unexpected"][:10])
+    for name, kib in (("alone", rss_alone), ("with hostile viewers", rss_both)):
+        t.ok(f"ctd.cgi's peak RSS {name} under 64 MiB ({kib} KiB)", kib is not None and kib < RSS_LIMIT_KIB)
+    bound = (MAX_DUMPS + 2) * ENTRIES * RECORD + DB_SLACK
+    t.ok(f"database with -wal bounded: {size_both / 1048576:.1f} MiB <= (max_dumps + 2) dumps' worth + "
+         f"{DB_SLACK >> 20} MiB ({bound / 1048576:.1f} MiB)", size_both <= bound)
+    n = d.sql("SELECT count(*) FROM audit WHERE id > ?", a0)[0][0]
+    t.eq("hostile phase: audit rows added == rows the operators' calls must have written",
+         alone["audit_expected"] + both["audit_expected"], n)
+    t.eq("hostile phase: no audit row pending", 0, d.sql("SELECT count(*) FROM audit WHERE result = 'pending'")[0][0])
+    users = {u for u, in d.sql("SELECT DISTINCT user FROM audit WHERE id > ?", a0)}
+    t.ok(f"hostile phase: audit rows only from the operators ({sorted(users)})", users <= set(both["operators"]))
+    t.eq("hostile phase: PRAGMA integrity_check", [("ok",)], d.sql("PRAGMA integrity_check"))
+    t.eq("hostile phase: no crash in Apache's error log", [], bad_log(d, log_at)[:10])
+
+
 def san_load(d, ns, san_cgi):
     """A shorter stress run with the demo's ctd.cgi replaced by the
     ASan+UBSan build (-fno-sanitize-recover: any report ends the CGI and
@@ -118,11 +202,7 @@ def san_load(d, ns, san_cgi):
     st = run_load(d, clients=SAN_CLIENTS, calls=None, duration=SAN_SECONDS, mix="stress",
                   churn=make_churn(ns), seed=2)
     print("# sanitizer build: " + summary(st))
-    with open(d.error_log, errors="replace") as f:
-        f.seek(log_at)
-        log = f.read()
-    bad = [ln for ln in log.splitlines() if any(b.lower() in ln.lower() for b in BAD_LOG + ("Sanitizer",))]
-    t.eq("sanitizer build: no sanitizer report or crash in the error log", [], bad[:10])
+    t.eq("sanitizer build: no sanitizer report or crash in the error log", [], bad_log(d, log_at)[:10])
     t.eq("sanitizer build: no unexpected faults", [], st["unexpected"][:10])
     t.ok("sanitizer build: calls were made", st["calls"] > SAN_CLIENTS, str(st["calls"]))
     n = d.sql("SELECT count(*) FROM audit WHERE id > ?", a0)[0][0]
@@ -159,7 +239,8 @@ with Netns(track=False) as ns:
         print("# " + summary(st))
         print(f"# warm-up (login + first view per client, at most 8 at once): {st['warmup_s']:.1f} s")
         print(f"# by method: {st['by_method']}")
-        print(f"# faults: {st['faults']}; retries after a keep-alive close: {st['retries']}; churn: { {k: v for k, v in (st['churn'] or {}).items() if k != 'errors'} }")
+        print(f"# faults: {st['faults']}; kills/changes on a session moved to a newer dump: {st['moved']}; "
+              f"retries after a keep-alive close: {st['retries']}; churn: { {k: v for k, v in (st['churn'] or {}).items() if k != 'errors'} }")
         print(f"# calls/s {st['calls_per_s']:.1f}  p50 {st['p50_ms']:.0f} ms  p99 {st['p99_ms']:.0f} ms  "
               f"max {st['max_ms']:.0f} ms  ({st['calls']} calls, {st['seconds']:.1f} s, "
               f"client CPU {st['client_cpu_s']:.1f} s)")
@@ -203,7 +284,7 @@ with Netns(track=False) as ns:
         t.eq("every audit row is 'done', 'not found' or a refused re-fix of a timeout", set(),
              {r for r in results if not r.startswith(REFIXED)} - {"done", "not found"})
         users = dict(d.sql("SELECT user, count(*) FROM audit WHERE id > ? GROUP BY user", audit0[1]))
-        t.eq("only the operator has audit rows", {"admin"}, set(users) or {"admin"})
+        t.ok(f"only operators have audit rows ({sorted(users)})", set(users) <= set(st["operators"]))
         kill_done = d.sql("SELECT count(*) FROM audit WHERE id > ? AND method='kill' AND result='done'",
                           audit0[1])[0][0]
         t.eq("kills returned as many as the audit says were done", st["kill_returned"], kill_done)
@@ -218,7 +299,7 @@ with Netns(track=False) as ns:
         # ---- sessions: every session a client holds still works, with its user
         bad_sessions = []
         with InNetns(ns.name):
-            proxies = {u: d.client(u) for u in ("admin", "viewer")}
+            proxies = {u: d.client(u) for u in set(st["session_users"].values()) | {"admin"}}
             for sid, user in list(st["session_users"].items()) + [(sid0, "admin")]:
                 try:
                     w = proxies[user].whoami(sid)
@@ -291,6 +372,12 @@ with Netns(track=False) as ns:
         t.ok("some changed marks were checked in the kernel", checked_m > 0)
         t.ok("some changed timeouts were checked in the kernel", checked_t > 0)
         t.eq("marks and timeouts in the kernel are the ones the changes set", [], wrong[:5])
+
+        # ---- hostile viewers next to operators (long run only)
+        if HOSTILE_SECONDS > 0:
+            hostile_phase(d)
+        else:
+            t.skip("hostile viewers next to operators", "CTD_STRESS=long only (CTD_LOAD_HOSTILE_SECONDS)")
 
         # ---- once more with the ASan+UBSan build of ctd.cgi in the demo
         san_cgi = os.path.join(SAN_BUILD, "ctd.cgi")

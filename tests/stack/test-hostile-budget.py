@@ -45,6 +45,7 @@ import xmlrpc.client
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from ctdtest import BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
+from ctdload import CgiPeak  # noqa: E402
 
 N = 100000
 CTGEN = os.path.join(BUILD, "tools", "ctgen")
@@ -52,7 +53,6 @@ MAX_MULTICALL, MAX_PAGE, MAX_SESSIONS, MAX_DUMPS = 32, 1000, 16, 4
 RSS_LIMIT_KIB = 64 * 1024
 BODY_LIMIT = 1048576          # LimitRequestBody in apache/ctd-site.conf
 RECORD = 144                  # bytes of a struct ctd_record: a stored dump is at most this per entry
-WWW = 33
 
 
 def hostile_viewers():
@@ -66,39 +66,6 @@ def hostile_viewers():
 
 HV = hostile_viewers()
 fault_of, value_of = HV.fault_of, HV.value_of
-
-
-class CgiPeak:
-    """The demo's ctd.cgi replaced by a wrapper that runs it under
-    /usr/bin/time -f %M (one line per request: its peak RSS in KiB, waited-for
-    children such as the helper included) with `ulimit -v` 1 GiB (the site's
-    RLimitMEM, when lower, stays); restore() puts the real one back."""
-
-    def __init__(self, d):
-        self.cgi, self.real = d.cgi, d.cgi + ".real"
-        self.out = os.path.join(d.dir, "cgi-rss")
-        open(self.out, "w").close()
-        os.chown(self.out, WWW, WWW)
-        os.rename(self.cgi, self.real)
-        with open(self.cgi, "w") as f:
-            f.write(f"#!/bin/sh\nulimit -v 1048576 2>/dev/null\n"
-                    f"exec /usr/bin/time -a -o {self.out} -f %M {self.real} \"$@\"\n")
-        os.chmod(self.cgi, 0o755)
-
-    def restore(self):
-        os.replace(self.real, self.cgi)
-
-    def _lines(self):
-        with open(self.out) as f:
-            return [ln.strip() for ln in f]
-
-    def mark(self):
-        return len(self._lines())
-
-    def peak_since(self, mark):
-        """The largest peak (KiB) of the requests since mark, None if none recorded."""
-        vals = [int(ln) for ln in self._lines()[mark:] if ln.isdigit()]
-        return max(vals) if vals else None
 
 
 def counting_helper(d):
