@@ -21,6 +21,7 @@
 #include "hide.h"
 #include "snapshot.h"
 #include "store.h"
+#include "util.h"
 #include "value.h"
 
 /* busy timeouts (30 s each, cgi/db.c) to wait for the database before an
@@ -162,8 +163,13 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 				shown++;
 			}
 		if (!shown) {
-			ctd_fault(env, CTD_F_NOTFOUND, "connection %u not found in this session's snapshot%s",
-				  ids[i], what);
+			/* the session may have been moved to a newer snapshot
+			 * (max_dumps): say so, the client's ids are from the old one */
+			ctd_fault(
+			    env, CTD_F_NOTFOUND,
+			    "connection %u not found in this session's snapshot (taken %.0f s ago; a view "
+			    "shows its ids)%s",
+			    ids[i], now_s() - info.time, what);
 			goto fail;
 		}
 		if (shown > 1 && ++ambiguous <= AMBIGUOUS_LISTED)

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+struct snap_pending;
+
 struct ctd_ctx {
 	struct ctd_config cfg;
 	bool cfg_ok;
@@ -26,6 +28,9 @@ struct ctd_ctx {
 	unsigned logins;    /* login calls */
 	uint32_t rows;	    /* rows returned (at most cfg.max_page) */
 	int64_t fresh_dump; /* the one fresh dump it made or took, 0 if none */
+	bool multicall;	    /* the request is a system.multicall */
+	/* a fresh dump served from memory, stored after the response (snapshot.c) */
+	struct snap_pending *pending;
 };
 
 sqlite3 *ctx_db(xmlrpc_env *env, struct ctd_ctx *ctx);

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "rpc.h"
+#include "snapshot.h"
 #include "xmlscan.h"
 
 static void http_error(int code, const char *reason, const char *extra_hdr, const char *text)
@@ -175,6 +176,9 @@ int main(void)
 	}
 	/* the answer is complete: let Apache send it while we clean up */
 	fclose(stdout);
+	/* a fresh dump that answered from memory is stored now, off the
+	 * client's clock */
+	snap_finish(&ctx);
 	if (reg)
 		xmlrpc_registry_free(reg);
 	if (ctx.db)

@@ -251,6 +251,7 @@ static void preinvoke(xmlrpc_env *env, const char *name, xmlrpc_value *params, v
 		return;
 	}
 	if (strcmp(name, "system.multicall") == 0) {
+		ctx->multicall = true;
 		multicall_check(env, ctx, params);
 		return;
 	}

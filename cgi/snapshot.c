@@ -273,6 +273,15 @@ static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double no
 	*interval = m.dt;
 }
 
+struct snap_pending {
+	struct snap_info info; /* dump_id 0 until stored */
+	int64_t sid;	       /* the session that made it */
+	int lock;	       /* the dump lock, held until stored (-1: none) */
+	struct snap_table t;   /* empty until the view hands it over */
+	char key[65];
+	uint32_t *pos, total; /* the view's order, cached with the session */
+};
+
 /* ---- taking and storing dumps -------------------------------------------------------- */
 static int store_fresh(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_table *t,
 		       struct snap_info *info)
@@ -410,11 +419,85 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	info->time = now;
 	info->accounting = cnt.accounting != 0;
 	info->count = t->n;
+	info->dump_id = 0;
+	if (!ctx->multicall) {
+		/* stored after the answer: snap_finish() */
+		if (!(ctx->pending = calloc(1, sizeof(*ctx->pending)))) {
+			ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+			snap_free(t);
+			return -1;
+		}
+		ctx->pending->info = *info;
+		ctx->pending->sid = ctx->sid;
+		ctx->pending->lock = -1;
+		return 0;
+	}
 	if (store_fresh(env, ctx, t, info) < 0) {
 		snap_free(t);
 		return -1;
 	}
 	return 0;
+}
+
+
+bool snap_deferred(const struct ctd_ctx *ctx)
+{
+	return ctx->pending != NULL;
+}
+
+void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total)
+{
+	struct snap_pending *p = ctx->pending;
+
+	p->t = *t;
+	memset(t, 0, sizeof(*t));
+	if (pos && *pos) {
+		snprintf(p->key, sizeof(p->key), "%s", key);
+		p->pos = *pos;
+		p->total = total;
+		*pos = NULL;
+	}
+}
+
+/* The dump, the session's pointer to it and the view's order, in one
+ * transaction (the session's next page is a cache hit).  The answer is
+ * out: a failure can only be logged, and the session dumps again. */
+static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
+{
+	int rc = db_exec(ctx->db, "BEGIN IMMEDIATE");
+
+	if (rc == SQLITE_OK)
+		rc = store_dump_insert(ctx->db, &p->info, &p->t);
+	if (rc == SQLITE_OK)
+		rc = store_session_use_dump(ctx->db, p->sid, p->info.dump_id);
+	if (rc == SQLITE_OK && p->pos)
+		rc = store_session_order_put(ctx->db, p->sid, p->key, p->pos, p->total);
+	if (rc == SQLITE_OK)
+		rc = store_dump_cap(ctx->db, ctx->cfg.max_dumps);
+	if (rc == SQLITE_OK)
+		rc = db_exec(ctx->db, "COMMIT");
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "ctd.cgi: database: storing a snapshot after the answer: %s\n",
+			sqlite3_errmsg(ctx->db));
+		db_rollback(ctx->db);
+	}
+	return rc;
+}
+
+void snap_finish(struct ctd_ctx *ctx)
+{
+	struct snap_pending *p = ctx->pending;
+
+	if (!p)
+		return;
+	ctx->pending = NULL;
+	if (p->t.start && ctx->db)
+		store_pending(ctx, p);
+	if (p->lock >= 0)
+		close(p->lock);
+	snap_free(&p->t);
+	free(p->pos);
+	free(p);
 }
 
 int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info)
@@ -528,7 +611,10 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	rc = lock >= 0 ? take_shared(env, ctx, sv.want_refresh, after, info) : 0;
 	if (rc == 0)
 		rc = do_dump(env, ctx, info, fresh);
-	if (lock >= 0)
+	/* a deferred store keeps the lock: the next dumper waits for it */
+	if (rc == 0 && ctx->pending)
+		ctx->pending->lock = lock;
+	else if (lock >= 0)
 		close(lock);
 	if (rc < 0)
 		return -1;

@@ -57,6 +57,20 @@ static inline const float *snap_rates_c(const struct ctd_record *r)
  * session asks for it.  If a fresh dump happened, *fresh holds its records
  * (caller frees with snap_free). */
 int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh);
+/*
+ * A fresh dump answers its view from memory; storing it (tens of MB at 1M
+ * entries) waits until the answer is out: snap_defer() hands the table and
+ * the view's order to the context, snap_finish() (main, after the
+ * response) stores both in one transaction, then lets the next dumper in.
+ * Other views wanting a fresh table wait for the dump lock meanwhile and
+ * then take this dump.  Only a request of one call defers (a multicall's
+ * later calls read the stored dump).
+ */
+bool snap_deferred(const struct ctd_ctx *ctx);
+/* Takes t and pos (caller's copies are cleared); key names the order. */
+void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total);
+void snap_finish(struct ctd_ctx *ctx);
+
 /* The dump the session reads: 0, 1 = none, -1 fault. */
 int snap_info_of_session(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info);
 void snap_free(struct snap_table *t);

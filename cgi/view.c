@@ -108,13 +108,17 @@ static int parse_view(xmlrpc_env *env, const struct ctd_config *cfg, xmlrpc_valu
 	return env->fault_occurred ? -1 : 0;
 }
 
-/* Identity of a filtered order: filters, order, and the config they depend on. */
-static void order_key(const struct ctd_config *cfg, const struct view_req *q, int64_t dump_id, char out[65])
+/* Identity of a filtered order: filters, order, the dump (by when it was
+ * taken and its size: known before it is stored, snapshot.c) and the
+ * config they depend on. */
+static void order_key(const struct ctd_config *cfg, const struct view_req *q, const struct snap_info *info,
+		      char out[65])
 {
 	struct {
 		struct view_filter f;
 		int order, desc;
-		int64_t dump_id;
+		double started, time;
+		uint32_t count;
 		uint32_t uid_mask;
 		struct ctd_cidr hide[CTD_HIDE_MAX];
 	} k;
@@ -125,7 +129,9 @@ static void order_key(const struct ctd_config *cfg, const struct view_req *q, in
 	k.f = q->f;
 	k.order = q->order;
 	k.desc = q->desc;
-	k.dump_id = dump_id;
+	k.started = info->started;
+	k.time = info->time;
+	k.count = info->count;
 	k.uid_mask = cfg->uid_mask;
 	memcpy(k.hide, cfg->hide, cfg->nhide * sizeof(cfg->hide[0]));
 	sha256(&k, sizeof(k), h);
@@ -189,8 +195,8 @@ static int page_from_cache(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 /* Sort the whole snapshot t, remember the order with the session (the next
  * page needs no sort), and append the requested page. */
 static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct field_ctx *fc,
-			   const struct view_req *q, const char *key, const struct snap_table *t,
-			   uint32_t *total, xmlrpc_value *table)
+			   const struct view_req *q, const char *key, struct snap_table *t, uint32_t *total,
+			   xmlrpc_value *table)
 {
 	uint32_t *pos = NULL, i;
 	struct ctd_record r;
@@ -199,17 +205,18 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		return -1;
 	}
-	/* positions in the id-sorted snapshot stay right even where the kernel
-	 * gave two entries one id; a failure only loses the shortcut */
-	store_session_order_put(ctx->db, ctx->sid, key, pos, *total);
 	i = (uint32_t)(q->start < *total ? q->start : *total);
-	if (spend_rows(env, ctx, *total - i < q->length ? *total - i : q->length) < 0) {
-		free(pos);
-		return -1;
-	}
-	for (i = (uint32_t)(q->start < *total ? q->start : *total);
-	     i < *total && i - q->start < q->length && !env->fault_occurred; i++)
-		append_row(env, table, fc, (snap_get(t, pos[i], &r), &r));
+	if (spend_rows(env, ctx, *total - i < q->length ? *total - i : q->length) == 0)
+		for (; i < *total && i - q->start < q->length && !env->fault_occurred; i++)
+			append_row(env, table, fc, (snap_get(t, pos[i], &r), &r));
+	/* remember the order (positions in the id-sorted snapshot stay right
+	 * even where the kernel gave two entries one id) so the next page needs
+	 * no sort; a failure only loses the shortcut.  A fresh dump not stored
+	 * yet takes it along. */
+	if (snap_deferred(ctx))
+		snap_defer(ctx, t, key, &pos, *total);
+	else
+		store_session_order_put(ctx->db, ctx->sid, key, pos, *total);
 	free(pos);
 	return env->fault_occurred ? -1 : 0;
 }
@@ -245,9 +252,12 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 	char key[65];
 	int rc;
 
+	/* the request's row budget is spent: no dump, no sort for nothing */
+	if (ctx->rows >= ctx->cfg.max_page && spend_rows(env, ctx, 1) < 0)
+		return -1;
 	if (snap_for_view(env, ctx, info, &t) < 0)
 		return -1;
-	order_key(&ctx->cfg, q, info->dump_id, key);
+	order_key(&ctx->cfg, q, info, key);
 	if (!t.start && store_session_order_get(ctx->db, ctx->sid, key,
 						(uint32_t)(q->start > UINT32_MAX ? UINT32_MAX : q->start),
 						q->length, total, &cpos, &ncpos) == SQLITE_ROW) {
@@ -261,6 +271,9 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 		return -1;
 	}
 	rc = page_by_sorting(env, ctx, fc, q, key, &t, total, table);
+	/* a fresh dump the view could not sort is still stored, unordered */
+	if (snap_deferred(ctx) && t.start)
+		snap_defer(ctx, &t, key, NULL, 0);
 	snap_free(&t);
 	return rc;
 }
