@@ -123,6 +123,10 @@ static void len_2g(void)
 	uint8_t fam = AF_INET;
 
 	put_msg(raw, 0x80000000u, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW, 7, &fam, 1);
+	/* a first attribute that ends exactly at the buffer's end: a walker
+	 * that believed nlmsg_len would read the next header past it (the old
+	 * parser did: ASan, heap-buffer-overflow in attr_walk) */
+	raw[20] = 44;
 	b = heap(raw, sizeof(raw));
 	CHECK(helper_nl_parse_dump(b, sizeof(raw), 7, 0, keep, &s) == -EBADMSG && s.n == 0,
 	      "dump: nlmsg_len 2^31 in a 64-byte buffer refused, nothing read past it");
