@@ -20,8 +20,8 @@ from ctdtest import BUILD, TOP, T  # noqa: E402
 
 t = T()
 EXAMPLE = os.path.join(TOP, "apache", "ctd.conf.example")
-KEYS = ["database", "helper", "helper_timeout", "session_idle_timeout", "session_lifetime", "uid_mask",
-        "hide_networks", "max_page", "password_file", "roles", "default_role"]
+# every key the parser accepts: the lines of its key table (cgi/config.c keys[])
+KEYS = re.findall(r'^\s*\{"([a-z_]+)", (?:PATH\(|KK_)', open(os.path.join(TOP, "cgi", "config.c")).read(), re.M)
 MODDIR = "/usr/lib/apache2/modules"
 
 work = tempfile.mkdtemp(prefix="ctd-conftest.", dir="/var/tmp")
