@@ -439,7 +439,6 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	return 0;
 }
 
-
 bool snap_deferred(const struct ctd_ctx *ctx)
 {
 	return ctx->pending != NULL;
