@@ -240,6 +240,18 @@ install: check-helper-mode all
 	else echo "keeping existing $(CONFIG_PATH)"; fi
 	install -d -m 0700 $(I)$(STATEDIR)
 	if [ -z "$(DESTDIR)" ]; then chown $(WEB_USER):$(WEB_USER) $(I)$(STATEDIR); fi
+	# history's samples between dumps: ctd-sample.timer runs `ctd.cgi --sample`
+	# as the web user every minute; enabled where systemd runs and looks
+	install -d -m 0755 $(I)$(SYSTEMDUNITDIR)
+	for u in apache/ctd-sample.service apache/ctd-sample.timer; do \
+		sed -e 's|@CGI_PATH@|$(LIBEXECDIR)/ctd.cgi|g' -e 's|@CONFIG_PATH@|$(CONFIG_PATH)|g' \
+		  -e 's|@WEB_USER@|$(WEB_USER)|g' -e 's|@HELPER_GROUP@|$(HELPER_GROUP)|g' \
+		  $$u > $(I)$(SYSTEMDUNITDIR)/$$(basename $$u) && chmod 0644 $(I)$(SYSTEMDUNITDIR)/$$(basename $$u); done
+	case "$(DESTDIR):$(SYSTEMDUNITDIR)" in \
+	:/lib/systemd/system|:/usr/lib/systemd/system|:/etc/systemd/system) \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now ctd-sample.timer || \
+			echo "warning: could not enable ctd-sample.timer" >&2; fi;; \
+	*) echo "history samples: systemctl enable --now ctd-sample.timer (units in $(I)$(SYSTEMDUNITDIR))";; esac
 
 # ---- demo --------------------------------------------------------------------
 .PHONY: demo demo-stop

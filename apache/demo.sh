@@ -13,7 +13,9 @@
 # port on https://127.0.0.1:$DEMO_PORT/RPC2, using apache/ctd-site.conf as
 # shipped.  stop: stops that Apache (and the helper service in socket mode);
 # every file stays, so the next start is quick and keeps users, passwords and
-# the database.
+# the database.  While it runs, `ctd.cgi --sample` records a history sample
+# every 10 s (as the web user, in the namespace: what ctd-sample.timer does
+# every minute on a real install); stop ends that too.
 #
 # Environment:
 #   DEMO_PORT=8443              TCP port on 127.0.0.1
@@ -98,6 +100,7 @@ set_paths() {
 	RUNDIR=$D/run
 	SOCK=$RUNDIR/helper.sock
 	ACT_PID=$D/apache/run/helper-activate.pid
+	SAMPLE_PID=$D/apache/run/sample.pid
 	STATE=$D/demo.state
 	MAKEVARS=(B="$D/build" PREFIX="$D/prefix" SYSCONFDIR="$ETC" STATEDIR="$D/state"
 		RUNDIR="$RUNDIR" WEB_USER="$WEB_USER" HELPER_GROUP="$HELPER_GROUP"
@@ -365,6 +368,30 @@ stop_socket_helper() {
 	rm -f "$ACT_PID" "$SOCK"
 }
 
+# History samples every 10 s while the demo runs: ctd.cgi --sample as the
+# web user (with its groups: the helper's), inside the namespace, in a loop
+# of its own session so that stop ends it and whatever it runs at once.
+start_sampler() {
+	local bash pid
+	bash=$(readlink -f "$(command -v bash)")
+	pid=$(live_pid "$SAMPLE_PID" "$bash") && kill -- "-$pid" 2>/dev/null || true
+	local ns=()
+	[ -n "$NETNS" ] && ns=(ip netns exec "$NETNS")
+	(
+		exec setsid "${ns[@]}" setpriv --reuid="$WEB_USER" --regid="$WEB_USER" --init-groups \
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin CTD_CONFIG="$ETC/ctd.conf" \
+			"$bash" -c 'while :; do "$0" --sample; sleep 10; done' "$CGI"
+	) </dev/null >/dev/null 2>>"$LOGDIR/sample.log" &
+	echo $! >"$SAMPLE_PID"
+}
+
+stop_sampler() {
+	local pid
+	pid=$(live_pid "$SAMPLE_PID" "$(readlink -f "$(command -v bash)")") && kill -- "-$pid" 2>/dev/null
+	rm -f "$SAMPLE_PID"
+	return 0
+}
+
 print_usage() {
 	local url="https://127.0.0.1:$PORT/RPC2" pre=""
 	[ -n "$NETNS" ] && pre="ip netns exec $NETNS "
@@ -451,6 +478,7 @@ cmd_start() {
 		cmd_stop >/dev/null 2>&1 || true
 		die "Apache is not answering on 127.0.0.1:$PORT as expected (HTTP '$code'; see $LOGDIR/error.log)"
 	fi
+	start_sampler
 	echo "port $PORT, helper mode $MODE${NETNS:+, netns $NETNS}" >"$STATE"
 	print_usage
 }
@@ -476,6 +504,7 @@ cmd_stop() {
 		say "not running"
 	fi
 	rm -f "$PIDFILE"
+	stop_sampler
 	stop_socket_helper
 	rm -f "$STATE"
 }

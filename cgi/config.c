@@ -36,6 +36,7 @@ void cfg_defaults(struct ctd_config *c)
 	c->max_multicall = 32;
 	c->max_sessions_per_user = 16;
 	c->max_dumps = 4;
+	c->history_days = 7;
 	/*
 	 * Fail closed: a name that matches no `roles` entry may not act.
 	 * Apache's REMOTE_USER is the name as the client typed it under some
@@ -253,6 +254,7 @@ static const struct key {
     {"max_multicall", KK_UINT, false, NUM(max_multicall), 1, 1000, "a number of calls"},
     {"max_sessions_per_user", KK_UINT, false, NUM(max_sessions_per_user), 1, 10000, "a number of sessions"},
     {"max_dumps", KK_UINT, false, NUM(max_dumps), 1, 100, "a number of stored dumps"},
+    {"history_days", KK_UINT, false, NUM(history_days), 1, 3650, "a number of days"},
 #undef PATH
 #undef NUM
 };

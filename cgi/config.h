@@ -42,6 +42,7 @@ struct ctd_config {
 	unsigned max_multicall;		/* calls in one system.multicall */
 	unsigned max_sessions_per_user; /* live sessions; a new login evicts the oldest */
 	unsigned max_dumps;		/* stored dumps */
+	unsigned history_days;		/* history samples are kept this long */
 };
 
 void cfg_defaults(struct ctd_config *c);

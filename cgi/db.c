@@ -28,9 +28,14 @@ __asm__(".section .rodata\n"
 	"ctd_sql_003:\n"
 	".incbin \"sql/003-compact-dumps.sql\"\n"
 	".byte 0\n"
+	".global ctd_sql_004\n"
+	".type ctd_sql_004, @object\n"
+	"ctd_sql_004:\n"
+	".incbin \"sql/004-history.sql\"\n"
+	".byte 0\n"
 	".previous\n");
 
-static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003};
+static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003, ctd_sql_004};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 /* Every call writes (its session's last use); a fresh view of a 100k table
  * holds the write lock while it stores ~14 MB, and 64 clients queue behind

@@ -17,5 +17,6 @@ void db_rollback(sqlite3 *db);
 extern const char ctd_sql_001[];
 extern const char ctd_sql_002[];
 extern const char ctd_sql_003[];
+extern const char ctd_sql_004[];
 
 #endif /* CTD_DB_H */

@@ -17,6 +17,7 @@
 #include "bounds.h"
 #include "config.h"
 #include "ctx.h"
+#include "history.h"
 #include "rpc.h"
 #include "snapshot.h"
 #include "xmlscan.h"
@@ -53,7 +54,7 @@ static bool has_ci(const char *buf, size_t len, const char *needle)
 	return false;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *method = getenv("REQUEST_METHOD"), *ctype = getenv("CONTENT_TYPE");
 	const char *clen = getenv("CONTENT_LENGTH"), *cfgpath = getenv("CTD_CONFIG");
@@ -72,6 +73,14 @@ int main(void)
 	 * user.  077 keeps them to the user the CGI runs as.
 	 */
 	umask(077);
+	/*
+	 * `ctd.cgi --sample` is for the command line (a timer, the demo), never
+	 * for a request: Apache passes a query string without '=' (ISINDEX,
+	 * /RPC2?--sample) to a CGI as its arguments, so they count only when
+	 * no web server runs us.
+	 */
+	if (argc > 1 && !getenv("GATEWAY_INTERFACE") && !method)
+		return history_sample_main(argc, argv);
 	if (!method || strcmp(method, "POST") != 0) {
 		http_error(405, "Method Not Allowed", "Allow: POST\r\n", "XML-RPC needs POST\n");
 		return 0;

@@ -16,6 +16,7 @@
 #include "ctx.h"
 #include "db.h"
 #include "fault.h"
+#include "history.h"
 #include "rpc.h"
 #include "session.h"
 #include "store.h"
@@ -161,6 +162,12 @@ static xmlrpc_value *m_whoami(xmlrpc_env *env, xmlrpc_value *params, void *srv, 
 	return xmlrpc_build_value(env, "{s:s,s:s}", "user", ctx->user, "role", cfg_role_name(ctx->role));
 }
 
+static xmlrpc_value *m_history(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_history_impl(env, srv, params);
+}
+
 struct method {
 	const char *name;
 	xmlrpc_method2 fn;
@@ -184,6 +191,9 @@ static const struct method methods[] = {
      "set_autorefresh(session, seconds): 0 = stable snapshot, N = re-dump when older than N s"},
     {"logout", m_logout, CTD_ROLE_VIEWER, 1, "b:s", "logout(session): end the session"},
     {"whoami", m_whoami, CTD_ROLE_VIEWER, 1, "S:s", "whoami(session): {user, role}"},
+    {"history", m_history, CTD_ROLE_VIEWER, 2, "S:s,S:sS",
+     "history(session, {since, until, points}): the table's size, total rate, protocols and kernel "
+     "counters over time, averaged into at most `points` buckets"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 

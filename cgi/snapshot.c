@@ -35,6 +35,7 @@
 #include "db.h"
 #include "fault.h"
 #include "helper_client.h"
+#include "history.h"
 #include "radix.h"
 #include "reccodec.h"
 #include "session.h"
@@ -295,6 +296,9 @@ static int store_fresh(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_t
 		rc = store_session_use_dump(ctx->db, ctx->sid, info->dump_id);
 	if (rc == SQLITE_OK)
 		rc = store_dump_cap(ctx->db, ctx->cfg.max_dumps);
+	/* a dump's history sample goes with it (a failure there is only logged) */
+	if (rc == SQLITE_OK)
+		history_record_dump(ctx->db, info, t, ctx->cfg.history_days);
 	/* no purge here: freeing the previous dump's pages is the next dump's
 	 * background work (housekeeping below), off the response path */
 	if (rc == SQLITE_OK)
@@ -419,6 +423,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	info->time = now;
 	info->accounting = cnt.accounting != 0;
 	info->count = t->n;
+	info->max = cnt.max;
 	info->dump_id = 0;
 	if (!ctx->multicall) {
 		/* stored after the answer: snap_finish() */
@@ -473,6 +478,8 @@ static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 		rc = store_session_order_put(ctx->db, p->sid, p->key, p->pos, p->total);
 	if (rc == SQLITE_OK)
 		rc = store_dump_cap(ctx->db, ctx->cfg.max_dumps);
+	if (rc == SQLITE_OK)
+		history_record_dump(ctx->db, &p->info, &p->t, ctx->cfg.history_days);
 	if (rc == SQLITE_OK)
 		rc = db_exec(ctx->db, "COMMIT");
 	if (rc != SQLITE_OK) {

@@ -23,6 +23,7 @@ struct snap_info {
 	double interval;
 	bool accounting;
 	uint32_t count;
+	uint32_t max; /* nf_conntrack_max at a fresh dump (history), 0 if unknown */
 };
 
 /*

@@ -92,4 +92,13 @@ int store_audit_pending(sqlite3 *db, const struct audit_who *who, const char *me
 int store_audit_done(sqlite3 *db, int64_t first, size_t n, const char *(*result)(size_t i, void *arg),
 		     void *arg, int tries);
 
+/* ---- store_history.c: history ------------------------------------------------------ */
+struct hist_sample;
+/* One sample; then at most a batch of samples older than prune_before go. */
+int store_history_add(sqlite3 *db, const struct hist_sample *s, double prune_before);
+/* fn(sample) for the newest sample with counters before `since`, then for
+ * every sample of [since, until], in time order. */
+int store_history_each(sqlite3 *db, double since, double until,
+		       void (*fn)(const struct hist_sample *s, void *arg), void *arg);
+
 #endif /* CTD_STORE_H */

@@ -210,5 +210,12 @@ int main(void)
 	      "max_dumps above 100: %s", err);
 	CHECK(parse("max_sessions_per_user = -1\n") < 0 && strstr(err, "max_sessions_per_user must be"),
 	      "negative: %s", err);
+	CHECK(parse("") == 0 && c.history_days == 7, "history_days defaults to 7");
+	CHECK(parse("history_days = 3650\n") == 0 && c.history_days == 3650, "history_days 3650 (ten years)");
+	CHECK(parse("history_days = 0\n") < 0 &&
+		  !strcmp(err, "ctd.conf:1: history_days must be a number of days, 1..3650"),
+	      "history_days 0 refused: %s", err);
+	CHECK(parse("history_days = 3651\n") < 0 && strstr(err, "history_days must be"),
+	      "history_days above 3650: %s", err);
 	return CHECK_DONE();
 }

@@ -101,7 +101,7 @@ int main(void)
 	db = db_open(&env, path);
 	reset();
 	CHECK(db && !code, "new database created");
-	CHECK(scalar(db, "PRAGMA user_version") == 3, "schema version 3 (every migration)");
+	CHECK(scalar(db, "PRAGMA user_version") == 4, "schema version 4 (every migration)");
 	CHECK(
 	    scalar(db, "SELECT count(*) FROM pragma_table_info('dumps') WHERE name='started'") == 1 &&
 		scalar(db, "SELECT count(*) FROM pragma_table_info('sessions') WHERE name='refresh_after'") ==
@@ -110,13 +110,15 @@ int main(void)
 	CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN "
 			 "('sessions','dumps','dump_chunks','audit')") == 4,
 	      "tables from sql/001-initial.sql");
+	CHECK(scalar(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('history','history_time')") == 2,
+	      "table and index from sql/004-history.sql");
 	CHECK(strstr(ctd_sql_001, "CREATE TABLE audit") != NULL, "embedded SQL is the sql/ file");
 	CHECK(scalar(db, "PRAGMA page_size") == 65536, "64 KiB pages");
 	CHECK(scalar(db, "PRAGMA auto_vacuum") == 2, "incremental auto_vacuum: freed dumps give space back");
 	sqlite3_close(db);
 	db = db_open(&env, path);
 	reset();
-	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 3, "reopen: no second migration");
+	CHECK(db && !code && scalar(db, "PRAGMA user_version") == 4, "reopen: no second migration");
 
 	/* sessions */
 	memset(&ctx, 0, sizeof(ctx));
@@ -201,10 +203,10 @@ int main(void)
 	      "a version-1 database made from sql/001 alone");
 	sqlite3_close(db);
 	db = db_open(&env, cmd);
-	CHECK(db && !env.fault_occurred && scalar(db, "PRAGMA user_version") == 3 &&
+	CHECK(db && !env.fault_occurred && scalar(db, "PRAGMA user_version") == 4 &&
 		  scalar(db, "SELECT count(*) FROM dumps") == 0 &&
 		  scalar(db, "SELECT count(*) FROM audit WHERE user = 'alice'") == 1,
-	      "version 1 -> 3 on open: the old-form dump dropped, the audit row kept (%s)",
+	      "version 1 -> 4 on open: the old-form dump dropped, the audit row kept (%s)",
 	      env.fault_occurred ? env.fault_string : "");
 	CHECK(db && scalar(db, "PRAGMA auto_vacuum") == 2, "... and converted to incremental auto_vacuum");
 	sqlite3_close(db);

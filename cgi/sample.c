@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sample.c - where history's samples come from (history.h): every fresh
+ * dump leaves one (the table's size, every row's rate added up,
+ * connections per protocol), and `ctd.cgi --sample`, run from a systemd
+ * timer or the demo, leaves one without a dump (the size and the
+ * kernel's insert_failed, drop and early_drop counters).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "helper_client.h"
+#include "history.h"
+#include "store.h"
+#include "util.h"
+
+#define DAY_S 86400.0
+
+/* ---- at every dump ---------------------------------------------------------------- */
+int history_record_dump(sqlite3 *db, const struct snap_info *info, const struct snap_table *t,
+			unsigned history_days)
+{
+	struct hist_sample s = {.time = info->time, .count = t->n, .max = info->max, .dump = true};
+	struct ctd_record r;
+	uint32_t i;
+	int rc;
+
+	/* hidden networks included: a count like conntrack -C's, never a row */
+	for (i = 0; i < t->n; i++) {
+		snap_get(t, i, &r);
+		s.rate += (double)snap_rates_c(&r)[0] + (double)snap_rates_c(&r)[1];
+		if (r.l4proto == IPPROTO_TCP)
+			s.tcp++;
+		else if (r.l4proto == IPPROTO_UDP)
+			s.udp++;
+		else if (r.l4proto == IPPROTO_ICMP || r.l4proto == IPPROTO_ICMPV6)
+			s.icmp++;
+		else
+			s.other++;
+	}
+	rc = store_history_add(db, &s, s.time - history_days * DAY_S);
+	if (rc != SQLITE_OK)
+		fprintf(stderr, "ctd.cgi: database: storing a history sample: %s\n", sqlite3_errmsg(db));
+	return rc;
+}
+
+/* ---- ctd.cgi --sample ------------------------------------------------------------- */
+/*
+ * The kernel's insert_failed, drop and early_drop, summed over CPUs as
+ * conntrack -S does, from /proc/net/stat/nf_conntrack: a header line of
+ * column names, then one line of hex values per CPU.  Read by the CGI
+ * itself (the file is world-readable and per network namespace: ours,
+ * which is the helper's in setuid/setcap mode); no stats request of the
+ * helper exists yet to ask instead.
+ */
+#define CT_STAT_PATH	 "/proc/net/stat/nf_conntrack"
+#define CT_STAT_LINE_MAX 1024
+#define CT_STAT_COLS_MAX 64
+#define CT_STAT_CPUS_MAX 65536
+
+static int read_ct_stat(struct hist_sample *s, char *err, size_t errlen)
+{
+	static const char *const want[3] = {"insert_failed", "drop", "early_drop"};
+	uint64_t *sum[3] = {&s->insert_failed, &s->drop, &s->early_drop};
+	int col[3] = {-1, -1, -1}, k, c, lines = 0;
+	bool bad = false;
+	char line[CT_STAT_LINE_MAX], *tok, *save, *end;
+	FILE *f = fopen(CT_STAT_PATH, "re");
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", CT_STAT_PATH, strerror(errno));
+		return -1;
+	}
+	while (!bad && fgets(line, sizeof(line), f)) {
+		/* longer lines or more of them than any kernel writes: not the file we know */
+		bad = !strchr(line, '\n') || lines > CT_STAT_CPUS_MAX;
+		for (c = 0, tok = strtok_r(line, " \t\n", &save); !bad && tok && c < CT_STAT_COLS_MAX;
+		     c++, tok = strtok_r(NULL, " \t\n", &save))
+			for (k = 0; k < 3; k++) {
+				if (lines == 0 && strcmp(tok, want[k]) == 0)
+					col[k] = c;
+				else if (lines > 0 && col[k] == c) {
+					errno = 0;
+					*sum[k] += strtoull(tok, &end, 16);
+					bad = errno || *end;
+				}
+			}
+		bad = bad || col[0] < 0 || col[1] < 0 || col[2] < 0;
+		lines++;
+	}
+	fclose(f);
+	if (bad || lines < 2) {
+		snprintf(err, errlen, "%s: not in the format this ctd.cgi knows", CT_STAT_PATH);
+		return -1;
+	}
+	s->counters = true;
+	return 0;
+}
+
+/*
+ * One sample without a dump: the helper's COUNT (size and max) and the
+ * counters above, stored.  Run as the web user (the helper refuses
+ * anyone else), with the configuration a request would have.
+ */
+static int sample_once(const struct ctd_config *cfg, char *err, size_t errlen)
+{
+	struct hc_target ht = {cfg->helper, cfg->helper_timeout};
+	struct hist_sample s = {0};
+	struct ctd_count cnt;
+	struct hc_error e;
+	xmlrpc_env env;
+	sqlite3 *db;
+	int rc;
+
+	memset(&e, 0, sizeof(e));
+	if (hc_count(&ht, &cnt, &e) < 0) {
+		snprintf(err, errlen, "helper: %s", e.msg[0] ? e.msg : "no answer");
+		return -1;
+	}
+	if (read_ct_stat(&s, err, errlen) < 0)
+		return -1;
+	s.time = now_s();
+	s.count = cnt.count;
+	s.max = cnt.max;
+	xmlrpc_env_init(&env);
+	if (!(db = db_open(&env, cfg->database))) {
+		snprintf(err, errlen, "%s", env.fault_string ? env.fault_string : "database: cannot open");
+		xmlrpc_env_clean(&env);
+		return -1;
+	}
+	xmlrpc_env_clean(&env);
+	rc = store_history_add(db, &s, s.time - cfg->history_days * DAY_S);
+	if (rc != SQLITE_OK)
+		snprintf(err, errlen, "database: storing the sample: %s", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int history_sample_main(int argc, char **argv)
+{
+	const char *path = getenv("CTD_CONFIG");
+	static struct ctd_config cfg;
+	char err[512];
+
+	if (argc != 2 || strcmp(argv[1], "--sample") != 0) {
+		fprintf(stderr,
+			"usage: ctd.cgi --sample   (otherwise ctd.cgi runs as a CGI, under a web server)\n");
+		return 1;
+	}
+	if (!path || !*path)
+		path = CTD_CONFIG_PATH;
+	if (cfg_load(&cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctd.cgi --sample: configuration %s: %s\n", path, err);
+		return 1;
+	}
+	if (sample_once(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ctd.cgi --sample: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
