@@ -250,7 +250,8 @@ install: check-helper-mode all
 	case "$(DESTDIR):$(SYSTEMDUNITDIR)" in \
 	:/lib/systemd/system|:/usr/lib/systemd/system|:/etc/systemd/system) \
 		if [ -d /run/systemd/system ]; then systemctl daemon-reload && systemctl enable --now ctd-sample.timer || \
-			echo "warning: could not enable ctd-sample.timer" >&2; fi;; \
+			echo "warning: could not enable ctd-sample.timer" >&2; \
+		else echo "history samples: systemd does not run here; enable ctd-sample.timer where it does"; fi;; \
 	*) echo "history samples: systemctl enable --now ctd-sample.timer (units in $(I)$(SYSTEMDUNITDIR))";; esac
 
 # ---- demo --------------------------------------------------------------------
