@@ -482,7 +482,7 @@ def as_web_user_sql(db, sql, *args):
 
 # ---- the cases -------------------------------------------------------------------------------------
 
-DOCUMENTED = {"login", "view", "kill", "change", "refresh", "set_autorefresh", "logout", "whoami",
+DOCUMENTED = {"login", "view", "kill", "change", "refresh", "set_autorefresh", "logout", "whoami", "history",
               "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"}
 # xmlrpc-c registers these itself: read-only introspection, and system.shutdown, which the
 # preinvoke hook refuses (fault 4) for every caller.
