@@ -2,8 +2,9 @@
 // The console's entry module (index.html loads only this): wires the
 // panels to the page, opens the session and draws the first page.  The
 // console is one more XML-RPC client of /RPC2; each panel is a module of
-// its own (filters.js, refresh.js, table.js, pager.js, actions.js), and a
-// new panel is one more import and init call here.
+// its own (filters.js, refresh.js, table.js, pager.js, actions.js, and
+// beside the table health.js, top.js, chart.js), and a new panel is one
+// more import and init call here.
 import { $ } from './dom.js';
 import { login, logout } from './session.js';
 import { setStatus, faultText } from './status.js';
@@ -13,6 +14,9 @@ import { initRefresh, stopAuto } from './refresh.js';
 import { initTable } from './table.js';
 import { initPager } from './pager.js';
 import { initActions } from './actions.js';
+import { initHealth } from './health.js';
+import { initTop } from './top.js';
+import { initChart } from './chart.js';
 
 async function start() {
 	// The panels draw from each view() answer in this order.
@@ -21,6 +25,10 @@ async function start() {
 	initTable();
 	initPager();
 	initActions();
+	// these ask the server for more (stats, summary, history) after each view
+	initHealth();
+	initTop();
+	initChart();
 	$('logout').addEventListener('click', () => { stopAuto(); logout(); });
 	try {
 		await login();

@@ -2,17 +2,26 @@
 // The filter form above the table: reads and checks what was typed, turns
 // it into view()'s filters struct, and says what is wrong next to the form.
 // The server is the judge of values; the form only rejects what cannot be
-// one.
+// one.  filterTo() is how another panel (top.js) narrows the table: it sets
+// form fields and applies the form, so the form always shows the filter.
 import { $ } from './dom.js';
 import { state, resetPage } from './state.js';
 import { parseU32, toI4 } from './format.js';
 import { load } from './view.js';
 
-const CHECKED = ['f-addr', 'f-port', 'f-mark'];	// inputs that can be invalid
+const CHECKED = ['f-addr', 'f-port', 'f-mark', 'f-zone'];	// inputs that can be invalid
+
+// An address typed with a direction: any end (addr), or the original
+// source or destination in the family the address is written in.
+function addrFilter(a) {
+	const dir = $('f-addrdir').value;
+	if (dir === 'addr') return { addr: a };
+	return { ['orig_ipv' + (a.includes(':') ? '6' : '4') + '_' + dir]: a };
+}
 
 // Each check returns the filters it adds, or an error under the input's id.
 const TYPED = {
-	'f-addr': (a) => (/^[0-9A-Fa-f:.\/]+$/.test(a) ? { addr: a }
+	'f-addr': (a) => (/^[0-9A-Fa-f:.\/]+$/.test(a) ? addrFilter(a)
 		: 'Address: use a dotted quad, an IPv6 address or a CIDR'),
 	'f-port': (p) => (/^\d{1,5}$/.test(p) && Number(p) <= 65535 ? { [$('f-portdir').value]: Number(p) }
 		: 'Port: a number from 0 to 65535'),
@@ -20,6 +29,8 @@ const TYPED = {
 		const n = parseU32(m);
 		return n !== null ? { mark: toI4(n) } : 'Mark: a number from 0 to 4294967295 (or 0x hex)';
 	},
+	'f-zone': (z) => (/^\d{1,5}$/.test(z) && Number(z) <= 65535 ? { zone: Number(z) }
+		: 'Zone: a number from 0 to 65535'),
 };
 
 function readFilters() {
@@ -74,6 +85,22 @@ function clearFilters() {
 		$('filter-error').hidden = true;
 		show({});
 	}, 0);
+}
+
+// Narrow the table: fields is {input id: value}; a select without that
+// value gets it as an option (a protocol or state the list lacks).
+export function filterTo(fields) {
+	for (const [id, v] of Object.entries(fields)) {
+		const e = $(id);
+		if (e.tagName === 'SELECT' && ![...e.options].some((o) => o.value === v)) {
+			const o = document.createElement('option');
+			o.value = v;
+			o.textContent = v;
+			e.append(o);
+		}
+		e.value = v;
+	}
+	applyFilters();
 }
 
 export function initFilters() {

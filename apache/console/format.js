@@ -24,12 +24,35 @@ export function duration(s) {
 // ctd sends a mark >= 2^31 as its two's-complement negative i4.
 export const u32 = (n) => (Number(n) < 0 ? Number(n) + 4294967296 : Number(n));
 export const group = (n) => Number(n).toLocaleString('en-US');
+// A share (0..1) as a percentage: "84.9%"; below 10% one more digit.
+export function percent(x) {
+	const p = (Number(x) || 0) * 100;
+	if (p > 0 && p < 0.01) return '<0.01%';
+	return (p > 0 && p < 10 ? p.toFixed(2) : p.toFixed(1)) + '%';
+}
+// A counter's change since the previous reading: "+3", "−2", "±0".
+export function delta(n) {
+	n = Number(n) || 0;
+	return (n > 0 ? '+' : n < 0 ? '−' : '±') + group(Math.abs(n));
+}
+// A count too big for its axis label: 1.2k, 3.4M.
+export function short(n) {
+	const v = Math.abs(Number(n) || 0);
+	const f = (x, u) => (x < 10 ? x.toFixed(1).replace(/\.0$/, '') : Math.round(x)) + u;
+	return v >= 1e9 ? f(v / 1e9, 'G') : v >= 1e6 ? f(v / 1e6, 'M') : v >= 1e4 ? f(v / 1e3, 'k') : group(Math.round(v));
+}
 
 export function isoTime(unix) {
 	const d = new Date(unix * 1000);
 	const p = (x) => String(x).padStart(2, '0');
 	return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + ' ' +
 		p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+}
+
+// Hours and minutes of a unix time, for an axis: "14:05".
+export function clock(unix) {
+	const d = new Date(unix * 1000);
+	return String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0');
 }
 
 // Parse a u32 as an administrator types it: decimal or 0x hex.

@@ -24,6 +24,18 @@ export function faultText(e) {
 	return e && e.message ? e.message : String(e);
 }
 
+// xmlrpc-c's fault for a method the server does not have (an older ctd.cgi).
+export const UNKNOWN_METHOD = -506;
+
+// How a panel says its call failed: an older server without the method is
+// "not available", anything else is the fault as above.
+export const missing = (e) => e instanceof XmlRpcFault && e.faultCode === UNKNOWN_METHOD;
+export function panelFault(e, method) {
+	if (missing(e))
+		return 'Not available: this server has no ' + method + '() method.';
+	return 'Could not read ' + method + '(): ' + faultText(e);
+}
+
 // kind: '' (neutral), 'ok' or 'err'.
 export function setStatus(text, kind) {
 	const el = $('status');

@@ -6,8 +6,10 @@ random port, 1,004 made entries and one live TCP connection in that
 namespace's conntrack table, and tests/browser/console-test.js driving
 Debian's headless Chromium (playwright-core) against it from inside the
 namespace.  Effects are checked in the kernel table with conntrack -L, by
-the browser test as it goes and here once more at the end.  Screenshots go
-to $CTD_TEST_OUT/console/."""
+the browser test as it goes and here once more at the end; the Top panel,
+the health gauge and the History chart are checked against conntrack -L,
+conntrack -C and nf_conntrack_max (the browser test makes and removes the
+entries it needs for them).  Screenshots go to $CTD_TEST_OUT/console/."""
 import glob
 import json
 import os
@@ -91,7 +93,7 @@ LIVE_SPORT, LIVE_DPORT = 45678, 5555
 FIXTURE = {"synthetic": 1004, "tcp": 700, "tcp_443": 700, "udp": 204, "ipv6": 4,
            "cidr": "203.0.113.0/30", "cidr_count": 300, "host": "198.51.100.7", "host_count": 10, "edit_sport": 20006,
            "kill_host": "198.51.100.4", "kill_host_count": 10, "mark5": 125, "first_sport": 20000,
-           "auto_host": "198.51.100.250"}
+           "auto_host": "198.51.100.250", "top_host": "198.51.100.222", "top_count": 1200}
 
 demo_dir = tempfile.mkdtemp(prefix="ctd-console.", dir="/var/tmp")
 os.chmod(demo_dir, 0o755)
@@ -147,7 +149,7 @@ try:
         start = time.monotonic()
         browser_log = os.path.join(OUT, "browser.log")
         with open(browser_log, "w") as log:
-            rc = subprocess.run(ns.cmd("timeout", "400", "node", os.path.join(BROWSER_DIR, "console-test.js")),
+            rc = subprocess.run(ns.cmd("timeout", "600", "node", os.path.join(BROWSER_DIR, "console-test.js")),
                                 env=env, stdout=log, stderr=subprocess.STDOUT).returncode
         print(f"# browser test: exit {rc}, {time.monotonic() - start:.0f} s (log: {browser_log})")
         lines = open(browser_log, errors="replace").read().splitlines()

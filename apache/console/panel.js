@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What the panels around the table (health.js, top.js, chart.js) share:
+// each makes one call of its own after a view() answer or a change of its
+// own controls.  Only the newest answer is drawn; a fault is said in the
+// panel, never in the status line the table owns; the panel's element
+// carries [data-busy] (1 while a call is under way) and [data-loads]
+// (finished calls), which tests wait on.
+import { $ } from './dom.js';
+import { rpc } from './session.js';
+import { panelFault, missing } from './status.js';
+
+// A function that calls method(session, ...params) for the panel id, then
+// draw(answer) or fail(sentence, missing) where missing means the server
+// has no such method.  No retry on an expired session: the view() that
+// triggered the call logs in again, and the panel's next call follows.
+export function panelCall(id, method, draw, fail) {
+	let seq = 0, loads = 0;
+	return async (...params) => {
+		const mine = ++seq;
+		const box = $(id);
+		box.dataset.busy = '1';
+		try {
+			const res = await rpc(method, params, false);
+			if (mine === seq) draw(res);
+		} catch (e) {
+			if (mine === seq) fail(panelFault(e, method), missing(e));
+		} finally {
+			if (mine === seq) {
+				box.dataset.loads = String(++loads);
+				box.dataset.busy = '0';
+			}
+		}
+	};
+}
