@@ -636,6 +636,20 @@ async function topSteps(page, calls) {
 	ok((await page.textContent('#top-foot')).includes(total.toLocaleString('en-US') + ' connections'),
 		'Top: the footer counts every visible connection', await page.textContent('#top-foot'));
 	await shotOf(page, '#top', '13-top-panel.png');
+	// the bars are one tab stop; the arrows move between them
+	await page.focus('#top-bars li:first-child button.bar');
+	await page.keyboard.press('ArrowDown');
+	eq(await page.evaluate(() => document.activeElement.closest('li').dataset.key), bars[1].key,
+		'Top: ArrowDown moves to the second group');
+	eq(await page.$$eval('#top-bars button.bar', (bs) => bs.filter((b) => b.tabIndex === 0).length), 1,
+		'Top: one bar is in the tab order');
+	// by bytes: what the server ordered, shown as sizes
+	await afterPanels(page, () => page.selectOption('#top-order', 'bytes'), ['top']);
+	const sb = calls.filter((c) => c.method === 'summary').pop();
+	ok(sb && /<name>order_by<\/name><value><string>bytes<\/string>/.test(sb.body), 'Top: order bytes asks summary() order_by bytes');
+	ok((await page.$$eval('#top-bars .bar-val', (vs) => vs.map((v) => v.textContent))).every((t) => /^[\d.]+ (Ki|Mi|Gi)?B$/.test(t)),
+		'Top: by bytes the bars read as sizes');
+	await afterPanels(page, () => page.selectOption('#top-order', 'connections'), ['top']);
 
 	// clicking the top source filters the table to it
 	await viewAndPanels(page, () => page.click('#top-bars li:first-child button.bar'));
