@@ -562,6 +562,12 @@ async function adminSteps(page, errors) {
 	await shot(page, '09-narrow.png');
 	await page.evaluate(() => window.scrollTo(0, 900));
 	await shot(page, '10-narrow-rows.png');
+	// a wide screen: the panels beside the table
+	await page.setViewportSize({ width: 1700, height: 1000 });
+	const side = await page.evaluate(() => [document.querySelector('.side').getBoundingClientRect().left,
+		document.querySelector('.table-wrap').getBoundingClientRect().right]);
+	ok(side[0] >= side[1], 'at 1700 px the panels sit beside the table', JSON.stringify(side));
+	await shot(page, '09c-wide.png');
 	await page.setViewportSize({ width: 1280, height: 800 });
 	const wide = await page.evaluate(() => [document.documentElement.scrollWidth,
 		document.querySelector('.table-wrap').scrollWidth, document.querySelector('.table-wrap').clientWidth]);
