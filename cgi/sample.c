@@ -7,10 +7,12 @@
  * kernel's insert_failed, drop and early_drop counters).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "db.h"
@@ -102,6 +104,28 @@ static int read_ct_stat(struct hist_sample *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* db_open() tells Apache's log what SQLite said, a line of its own; a
+ * failed --sample says one line, with the path, itself. */
+static sqlite3 *open_quietly(xmlrpc_env *env, const char *path)
+{
+	int saved, nul;
+	sqlite3 *db;
+
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && nul >= 0)
+		dup2(nul, STDERR_FILENO);
+	if (nul >= 0)
+		close(nul);
+	db = db_open(env, path);
+	if (saved >= 0) {
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+	}
+	return db;
+}
+
 /*
  * One sample without a dump: the helper's COUNT (size and max) and the
  * counters above, stored.  Run as the web user (the helper refuses
@@ -128,8 +152,9 @@ static int sample_once(const struct ctd_config *cfg, char *err, size_t errlen)
 	s.count = cnt.count;
 	s.max = cnt.max;
 	xmlrpc_env_init(&env);
-	if (!(db = db_open(&env, cfg->database))) {
-		snprintf(err, errlen, "%s", env.fault_string ? env.fault_string : "database: cannot open");
+	if (!(db = open_quietly(&env, cfg->database))) {
+		snprintf(err, errlen, "database %.1024s: %.400s", cfg->database,
+			 env.fault_string ? env.fault_string : "cannot open");
 		xmlrpc_env_clean(&env);
 		return -1;
 	}
@@ -145,7 +170,7 @@ int history_sample_main(int argc, char **argv)
 {
 	const char *path = getenv("CTD_CONFIG");
 	static struct ctd_config cfg;
-	char err[512];
+	char err[2048];
 
 	if (argc != 2 || strcmp(argv[1], "--sample") != 0) {
 		fprintf(stderr,

@@ -201,6 +201,10 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
     p = sample(fx, ns)
     t.ok("--sample when the helper does not answer: exit 1, one line", p.returncode == 1 and
          p.stderr.count("\n") == 1 and "helper" in p.stderr, p.stderr)
+    fx.conf(roles="viewer:viewer", database="/nonexistent-dir/ctd.db")
+    p = sample(fx, ns)
+    t.ok("--sample when the database cannot be opened: exit 1, one line naming it",
+         p.returncode == 1 and p.stderr.count("\n") == 1 and "/nonexistent-dir/ctd.db" in p.stderr, p.stderr)
     fx.conf(roles="viewer:viewer")
     t.eq("... and failed runs left no sample", n0, len(rows(fx)))
 
