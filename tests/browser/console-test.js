@@ -564,6 +564,7 @@ async function adminSteps(page, errors) {
 	await shot(page, '10-narrow-rows.png');
 	// a wide screen: the panels beside the table
 	await page.setViewportSize({ width: 1700, height: 1000 });
+	await page.evaluate(() => window.scrollTo(0, 0));
 	const side = await page.evaluate(() => [document.querySelector('.side').getBoundingClientRect().left,
 		document.querySelector('.table-wrap').getBoundingClientRect().right]);
 	ok(side[0] >= side[1], 'at 1700 px the panels sit beside the table', JSON.stringify(side));
