@@ -124,6 +124,42 @@ static void get_username(const struct field_ctx *fc, const struct ctd_record *r,
 	v->cls = v->text != NULL;
 }
 
+/* The status bits of §7's `flags` vocabulary (conntrack -u's names), in
+ * that order; the text of each combination is made once per process. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} ips_names[] = {
+    {"ASSURED", 1u << 2},  {"SEEN_REPLY", 1u << 1}, {"FIXED_TIMEOUT", 1u << 10}, {"DYING", 1u << 9},
+    {"OFFLOAD", 1u << 14}, {"SRC_NAT", 1u << 4},    {"DST_NAT", 1u << 5},	 {"CONFIRMED", 1u << 3},
+};
+#define IPS_NAMES (sizeof(ips_names) / sizeof(ips_names[0]))
+
+static void get_flags(const struct field_ctx *fc, const struct ctd_record *r, struct fval *v)
+{
+	static char text[1u << IPS_NAMES][80];
+	static bool made;
+	unsigned i, k, combo = 0;
+
+	(void)fc;
+	if (!made) {
+		for (k = 0; k < (1u << IPS_NAMES); k++)
+			for (i = 0; i < IPS_NAMES; i++)
+				if (k & (1u << i)) {
+					if (text[k][0])
+						strcat(text[k], ",");
+					strcat(text[k], ips_names[i].name);
+				}
+		made = true;
+	}
+	for (i = 0; i < IPS_NAMES; i++)
+		if (r->status & ips_names[i].bit)
+			combo |= 1u << i;
+	v->cls = 1;
+	v->num = combo;
+	v->text = text[combo];
+}
+
 /* ---- the table ----------------------------------------------------------------- */
 #define S   FL_SORT
 #define G   FL_GROUP
@@ -169,6 +205,7 @@ const struct field ctd_fields[] = {
 	{"orig_dst",              get_odst,    FK_ADDR, FE_NONE,    FM_NONE,    0,        0,   S | G},
 	{"repl_src",              get_rsrc,    FK_ADDR, FE_NONE,    FM_NONE,    0,        0,   S | G},
 	{"repl_dst",              get_rdst,    FK_ADDR, FE_NONE,    FM_NONE,    0,        0,   S | G},
+	{"flags",                 get_flags,   FK_TEXT, FE_NONE,    FM_NONE,    0,        0,   G},
 	{"addr",                  NULL,        FK_ADDR, FE_NONE,    FM_ANYADDR, 0,        0,   0},
 };
 /* clang-format on */

@@ -67,8 +67,9 @@ static int term_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, 
 }
 
 /* One member of the struct: its name must be a filter, its value fit it. */
-static void parse_member(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, struct view_filter *f)
+static void parse_member(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, void *arg)
 {
+	struct view_filter *f = arg;
 	const struct field *fd = NULL;
 	char key[64];
 
@@ -91,8 +92,6 @@ static void parse_member(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, st
 
 int filter_parse(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
 {
-	int n, i;
-
 	memset(f, 0, sizeof(*f));
 	if (!v)
 		return 0;
@@ -108,17 +107,7 @@ int filter_parse(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
 		ctd_fault(env, CTD_F_PARAM, "bad parameter 'filters': a struct of filters is expected");
 		return -1;
 	}
-	n = xmlrpc_struct_size(env, v);
-	for (i = 0; i < n && !env->fault_occurred; i++) {
-		xmlrpc_value *k = NULL, *val = NULL;
-
-		xmlrpc_struct_read_member(env, v, (unsigned)i, &k, &val);
-		if (env->fault_occurred)
-			break;
-		parse_member(env, k, val, f);
-		xmlrpc_DECREF(k);
-		xmlrpc_DECREF(val);
-	}
+	val_struct_each(env, v, parse_member, f);
 	return env->fault_occurred ? -1 : 0;
 }
 

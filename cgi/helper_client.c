@@ -332,6 +332,17 @@ int hc_count(const struct hc_target *t, struct ctd_count *out, struct hc_error *
 	return hc_converse(t, CTD_REQ_COUNT, NULL, 0, &k, e);
 }
 
+int hc_stats(const struct hc_target *t, struct ctd_stats *out, struct hc_error *e)
+{
+	static const struct proto_type_rule rules[] = {
+	    {CTD_RSP_STATS, sizeof(struct ctd_stats), 0, 0, 0},
+	    HC_ERROR_RULE,
+	};
+	struct hc_talk k = {CT_OP_COUNT, rules, 2, CTD_RSP_STATS, out, sizeof(*out), NULL, NULL, "counting"};
+
+	return hc_converse(t, CTD_REQ_STATS, NULL, 0, &k, e);
+}
+
 struct targets_talk {
 	const struct ctd_target *targets;
 	struct ctd_result *results;

@@ -52,6 +52,10 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 /* Table size and sysctls, without a dump. */
 int hc_count(const struct hc_target *t, struct ctd_count *out, struct hc_error *e);
 
+/* Table size, sysctls and the per-CPU counters of conntrack -S summed,
+ * without a dump. */
+int hc_stats(const struct hc_target *t, struct ctd_stats *out, struct hc_error *e);
+
 /*
  * Destroy / update mark / update timeout for n targets (1..CTD_MAX_TARGETS).
  * type is CTD_REQ_DESTROY, CTD_REQ_UPDATE_MARK or CTD_REQ_UPDATE_TIMEOUT.

@@ -19,7 +19,9 @@
 #include "history.h"
 #include "rpc.h"
 #include "session.h"
+#include "stats.h"
 #include "store.h"
+#include "summary.h"
 #include "util.h"
 #include "value.h"
 #include "view.h"
@@ -87,6 +89,18 @@ static xmlrpc_value *m_view(xmlrpc_env *env, xmlrpc_value *params, void *srv, vo
 {
 	(void)call;
 	return rpc_view_impl(env, srv, params);
+}
+
+static xmlrpc_value *m_summary(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_summary_impl(env, srv, params);
+}
+
+static xmlrpc_value *m_stats(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_stats_impl(env, srv, params);
 }
 
 static xmlrpc_value *m_kill(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
@@ -182,6 +196,9 @@ static const struct method methods[] = {
      "login() with Apache authentication, else login(user, password); returns a session id"},
     {"view", m_view, CTD_ROLE_VIEWER, 6, "S:s,S:sS,S:sSs,S:sSss,S:sSssi,S:sSssii",
      "view(session, filters, order_by, order_dir, start, length): a page of the conntrack table"},
+    {"summary", m_summary, CTD_ROLE_VIEWER, 3, "S:s,S:sS,S:sSS",
+     "summary(session, filters, options): the top groups (group_by, v4_prefix, v6_prefix, order_by, limit)"},
+    {"stats", m_stats, CTD_ROLE_VIEWER, 1, "S:s", "stats(session): table fill and conntrack -S counters"},
     {"kill", m_kill, CTD_ROLE_OPERATOR, 2, "i:sA",
      "kill(session, ids): destroy connections; returns how many"},
     {"change", m_change, CTD_ROLE_OPERATOR, 4, "b:sssi,b:ssii",

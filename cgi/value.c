@@ -146,3 +146,20 @@ xmlrpc_value *rpc_param(xmlrpc_env *env, xmlrpc_value *params, int i)
 	xmlrpc_array_read_item(env, params, (unsigned)i, &v);
 	return v;
 }
+
+void val_struct_each(xmlrpc_env *env, xmlrpc_value *v,
+		     void (*fn)(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, void *arg), void *arg)
+{
+	int n = xmlrpc_struct_size(env, v), i;
+
+	for (i = 0; i < n && !env->fault_occurred; i++) {
+		xmlrpc_value *k = NULL, *val = NULL;
+
+		xmlrpc_struct_read_member(env, v, (unsigned)i, &k, &val);
+		if (env->fault_occurred)
+			break;
+		fn(env, k, val, arg);
+		xmlrpc_DECREF(k);
+		xmlrpc_DECREF(val);
+	}
+}

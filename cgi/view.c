@@ -145,13 +145,13 @@ static void order_key(const struct ctd_config *cfg, const struct view_req *q, co
  * written, so a viewer could otherwise make one request hold gigabytes.
  * A call whose page would cross the budget is refused whole.
  */
-static int spend_rows(xmlrpc_env *env, struct ctd_ctx *ctx, uint32_t n)
+int view_spend_rows(xmlrpc_env *env, struct ctd_ctx *ctx, uint32_t n, const char *param)
 {
 	if (n > ctx->cfg.max_page - ctx->rows) {
 		ctd_fault(env, CTD_F_PARAM,
-			  "bad parameter 'length': the calls of one request return at most %u rows together "
-			  "(max_page); %u are spent and this page has %u",
-			  ctx->cfg.max_page, ctx->rows, n);
+			  "bad parameter '%s': the calls of one request return at most %u rows together "
+			  "(max_page); %u are spent and this call has %u",
+			  param, ctx->cfg.max_page, ctx->rows, n);
 		return -1;
 	}
 	ctx->rows += n;
@@ -178,7 +178,7 @@ static int page_from_cache(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 	uint32_t i;
 	int rc = SQLITE_NOMEM;
 
-	if (spend_rows(env, ctx, n) < 0)
+	if (view_spend_rows(env, ctx, n, "length") < 0)
 		rc = SQLITE_OK;
 	else if (recs && found &&
 		 (rc = store_dump_read_at(ctx->db, dump_id, pos, n, recs, found)) == SQLITE_OK)
@@ -206,7 +206,7 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 		return -1;
 	}
 	i = (uint32_t)(q->start < *total ? q->start : *total);
-	if (spend_rows(env, ctx, *total - i < q->length ? *total - i : q->length) == 0)
+	if (view_spend_rows(env, ctx, *total - i < q->length ? *total - i : q->length, "length") == 0)
 		for (; i < *total && i - q->start < q->length && !env->fault_occurred; i++)
 			append_row(env, table, fc, (snap_get(t, pos[i], &r), &r));
 	/* remember the order (positions in the id-sorted snapshot stay right
@@ -253,7 +253,7 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 	int rc;
 
 	/* the request's row budget is spent: no dump, no sort for nothing */
-	if (ctx->rows >= ctx->cfg.max_page && spend_rows(env, ctx, 1) < 0)
+	if (ctx->rows >= ctx->cfg.max_page && view_spend_rows(env, ctx, 1, "length") < 0)
 		return -1;
 	if (snap_for_view(env, ctx, info, &t) < 0)
 		return -1;

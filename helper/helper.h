@@ -125,6 +125,11 @@ int helper_nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t por
  * -EBADMSG for a message that runs past the buffer. */
 int helper_nl_take_replies(const void *buf, size_t len, uint32_t base, uint32_t k,
 			   struct helper_nl_reply *rep);
+/* Add the per-CPU counters of one received chunk of a statistics dump
+ * (IPCTNL_MSG_CT_GET_STATS_CPU or IPCTNL_MSG_EXP_GET_STATS_CPU answers)
+ * into *st (seq/portid as above).  1: more chunks follow; 0: the dump
+ * ended; -errno as helper_nl_parse_dump. */
+int helper_nl_parse_stats(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct ctd_stats *st);
 
 /* ---- netlink.c ---- */
 
@@ -135,6 +140,7 @@ int helper_nl_open(void);
  * CTD_EXIT_PEER if the caller went away, CTD_EXIT_INTERNAL. */
 int helper_op_dump(int fd, const struct helper_request *rq);
 int helper_op_count(int fd, const struct helper_request *rq);
+int helper_op_stats(int fd, const struct helper_request *rq);
 int helper_op_targets(int fd, const struct helper_request *rq);
 
 #endif /* CTD_HELPER_H */

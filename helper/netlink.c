@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * netlink.c - the conntrack operations: dump (streamed, never the whole
- * table in memory), count (sysctls, no dump), destroy by tuple + zone +
+ * table in memory), count (sysctls, no dump), stats (sysctls and the
+ * per-CPU counters of conntrack -S, no dump), destroy by tuple + zone +
  * CTA_ID, update mark / timeout by tuple + zone after checking the id.
  * One netlink socket per process; CAP_NET_ADMIN is effective only around
  * the socket's creation and each send.  Never NFCT_Q_FLUSH_FILTER.
@@ -41,13 +42,13 @@
 static struct mnl_socket *nl;
 static unsigned nl_portid;
 static uint32_t nl_seq = 1;
-static int sysctl_fd[4] = {-1, -1, -1, -1};
-static const char *const sysctl_path[4] = {
-    "/proc/sys/net/netfilter/nf_conntrack_count",
-    "/proc/sys/net/netfilter/nf_conntrack_max",
-    "/proc/sys/net/netfilter/nf_conntrack_acct",
-    "/proc/sys/net/netfilter/nf_conntrack_timestamp",
+static int sysctl_fd[5] = {-1, -1, -1, -1, -1};
+static const char *const sysctl_path[5] = {
+    "/proc/sys/net/netfilter/nf_conntrack_count",  "/proc/sys/net/netfilter/nf_conntrack_max",
+    "/proc/sys/net/netfilter/nf_conntrack_acct",   "/proc/sys/net/netfilter/nf_conntrack_timestamp",
+    "/proc/sys/net/netfilter/nf_conntrack_events",
 };
+#define N_SYSCTL (sizeof(sysctl_fd) / sizeof(sysctl_fd[0]))
 
 int helper_nl_open(void)
 {
@@ -72,7 +73,7 @@ int helper_nl_open(void)
 	/* short acks: errors without a copy of our request */
 	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	fcntl(mnl_socket_get_fd(nl), F_SETFD, FD_CLOEXEC);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (int)N_SYSCTL; i++) {
 		sysctl_fd[i] = open(sysctl_path[i], O_RDONLY | O_CLOEXEC);
 		/* a missing sysctl reads as "off"; running out of fds (a
 		 * caller's low RLIMIT_NOFILE) must not: that would be a wrong
@@ -256,21 +257,89 @@ static int read_sysctl(int i, uint32_t *out)
 	return 0;
 }
 
+/* The table's size and switches: 0 or -errno (the count is required). */
+static int read_count(struct ctd_count *c)
+{
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = read_sysctl(0, &c->count)) != 0)
+		return r;
+	read_sysctl(1, &c->max);
+	read_sysctl(2, &c->accounting);
+	read_sysctl(3, &c->timestamp);
+	c->accounting = c->accounting != 0;
+	c->timestamp = c->timestamp != 0;
+	return 0;
+}
+
 int helper_op_count(int fd, const struct helper_request *rq)
 {
 	struct ctd_count c;
 	int r;
 
 	(void)rq;
-	memset(&c, 0, sizeof(c));
-	if ((r = read_sysctl(0, &c.count)) != 0)
+	if ((r = read_count(&c)) != 0)
 		return send_error(fd, CTD_ERR_KERNEL, -r, "reading nf_conntrack_count");
-	read_sysctl(1, &c.max);
-	read_sysctl(2, &c.accounting);
-	read_sysctl(3, &c.timestamp);
-	c.accounting = c.accounting != 0;
-	c.timestamp = c.timestamp != 0;
 	return proto_send(fd, CTD_RSP_COUNT, &c, sizeof(c)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- stats ---- */
+
+/* One per-CPU statistics dump (msg of subsystem subsys) summed into *st:
+ * 0 or -errno. */
+static int stats_dump(uint8_t subsys, uint8_t msg, struct ctd_stats *st)
+{
+	static char buf[HELPER_NL_RCVBUF] __attribute__((aligned(8)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfh;
+	uint32_t seq = nl_seq++;
+	int r;
+
+	nlh->nlmsg_type = (uint16_t)(subsys << 8 | msg);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = AF_UNSPEC;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if ((r = nl_send(nlh, nlh->nlmsg_len)) != 0)
+		return r;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((r = helper_nl_parse_stats(buf, (size_t)n, seq, nl_portid, st)) <= 0)
+			return r;
+	}
+}
+
+/*
+ * The `stats` method's figures, here rather than read from /proc by the
+ * CGI: the helper is what sees the network namespace whose table ctd
+ * shows (in socket mode the web server may live in another one), and the
+ * counters come the way `conntrack -S` gets them (ctnetlink per-CPU
+ * statistics, CAP_NET_ADMIN), structured, with no text to parse.  Never a
+ * dump of the table: a few hundred bytes per CPU.
+ */
+int helper_op_stats(int fd, const struct helper_request *rq)
+{
+	struct ctd_stats st;
+	int r;
+
+	(void)rq;
+	memset(&st, 0, sizeof(st));
+	if ((r = read_count(&st.table)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "reading nf_conntrack_count");
+	read_sysctl(4, &st.events);
+	if ((r = stats_dump(NFNL_SUBSYS_CTNETLINK, IPCTNL_MSG_CT_GET_STATS_CPU, &st)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack statistics");
+	if ((r = stats_dump(NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET_STATS_CPU, &st)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "expectation statistics");
+	return proto_send(fd, CTD_RSP_STATS, &st, sizeof(st)) == 0 ? 0 : CTD_EXIT_PEER;
 }
 
 /* ---- destroy / update ---- */

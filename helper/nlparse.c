@@ -62,6 +62,8 @@ int helper_nl_errno(int32_t error)
 
 typedef const struct nlattr *attr_tab[HELPER_ATTR_MAX + 1];
 _Static_assert(CTA_MAX <= HELPER_ATTR_MAX && CTA_PROTO_MAX <= HELPER_ATTR_MAX, "attribute table too small");
+_Static_assert(CTA_STATS_MAX <= HELPER_ATTR_MAX && CTA_STATS_EXP_MAX <= HELPER_ATTR_MAX,
+	       "attribute table too small");
 
 static void attr_walk(const void *data, size_t len, attr_tab tb)
 {
@@ -286,6 +288,23 @@ static int dump_control(const struct nlmsghdr *nlh)
 	return e.error == 0 ? 0 : -helper_nl_errno(e.error);
 }
 
+/* One message of a dump, taken as libmnl's mnl_cb_run takes it: only our
+ * sequence and port, and a dump the kernel interrupted (the table changed
+ * under it) fails.  2: a data message; 1: a control message, go on; 0:
+ * the dump ended; -errno. */
+static int dump_msg(const struct nlmsghdr *nlh, uint32_t seq, uint32_t portid)
+{
+	if (nlh->nlmsg_pid && portid && nlh->nlmsg_pid != portid)
+		return -ESRCH;
+	if (nlh->nlmsg_seq && seq && nlh->nlmsg_seq != seq)
+		return -EPROTO;
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		return -EINTR;
+	if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
+		return dump_control(nlh);
+	return 2;
+}
+
 int helper_nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t portid, helper_nl_record_fn fn,
 			 void *data)
 {
@@ -295,20 +314,9 @@ int helper_nl_parse_dump(const void *buf, size_t len, uint32_t seq, uint32_t por
 	int r;
 
 	while ((r = msg_next(buf, len, &off, &nlh)) == 1) {
-		/* as libmnl's mnl_cb_run: only our sequence and port, and a dump
-		 * the kernel interrupted (the table changed under it) fails */
-		if (nlh->nlmsg_pid && portid && nlh->nlmsg_pid != portid)
-			return -ESRCH;
-		if (nlh->nlmsg_seq && seq && nlh->nlmsg_seq != seq)
-			return -EPROTO;
-		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-			return -EINTR;
-		if (nlh->nlmsg_type < NLMSG_MIN_TYPE) {
-			if ((r = dump_control(nlh)) <= 0)
-				return r;
-			continue;
-		}
-		if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW || !record_from(&rec, nlh))
+		if ((r = dump_msg(nlh, seq, portid)) <= 0)
+			return r;
+		if (r == 1 || NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW || !record_from(&rec, nlh))
 			continue;
 		if (fn(&rec, data) != 0)
 			return -ECANCELED;
@@ -352,4 +360,66 @@ int helper_nl_take_replies(const void *buf, size_t len, uint32_t base, uint32_t 
 		got += take_one(nlh, &rep[idx]);
 	}
 	return r < 0 ? r : got;
+}
+
+/* ---- statistics (conntrack -S) ---- */
+
+/* A per-CPU counter: 32 bits big-endian on the wire (the kernel's
+ * ip_conntrack_stat fields are unsigned int). */
+static void stat_add(const struct nlattr *a, uint64_t *sum)
+{
+	uint32_t v;
+
+	if (get_be32(a, &v))
+		*sum += v;
+}
+
+static void stats_from(const struct nlmsghdr *nlh, struct ctd_stats *st)
+{
+	attr_tab tb;
+	uint32_t create = 0, del = 0;
+
+	if (!msg_attrs(nlh, tb) || (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK &&
+				    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK_EXP))
+		return;
+	/* the kernel answers an expectation statistics dump under the
+	 * conntrack subsystem (ctnetlink_exp_stat_fill_info), so the message
+	 * type alone tells the two apart: 3 is no conntrack statistics */
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_EXP_GET_STATS_CPU) {
+		/* the netns' expect_count moves exactly with these two (the
+		 * kernel's nf_ct_expect_insert / nf_ct_unlink_expect_report);
+		 * u32 arithmetic keeps the difference right across wraps */
+		get_be32(tb[CTA_STATS_EXP_CREATE], &create);
+		get_be32(tb[CTA_STATS_EXP_DELETE], &del);
+		st->expect_count += create - del;
+		return;
+	}
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_GET_STATS_CPU)
+		return;
+	st->cpus++;
+	stat_add(tb[CTA_STATS_FOUND], &st->found);
+	stat_add(tb[CTA_STATS_INVALID], &st->invalid);
+	stat_add(tb[CTA_STATS_INSERT], &st->insert);
+	stat_add(tb[CTA_STATS_INSERT_FAILED], &st->insert_failed);
+	stat_add(tb[CTA_STATS_DROP], &st->drop);
+	stat_add(tb[CTA_STATS_EARLY_DROP], &st->early_drop);
+	stat_add(tb[CTA_STATS_ERROR], &st->error);
+	stat_add(tb[CTA_STATS_SEARCH_RESTART], &st->search_restart);
+	stat_add(tb[CTA_STATS_CLASH_RESOLVE], &st->clash_resolve);
+	stat_add(tb[CTA_STATS_CHAIN_TOOLONG], &st->chaintoolong);
+}
+
+int helper_nl_parse_stats(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct ctd_stats *st)
+{
+	const struct nlmsghdr *nlh;
+	size_t off = 0;
+	int r;
+
+	while ((r = msg_next(buf, len, &off, &nlh)) == 1) {
+		if ((r = dump_msg(nlh, seq, portid)) <= 0)
+			return r;
+		if (r == 2)
+			stats_from(nlh, st);
+	}
+	return r < 0 ? r : 1;
 }

@@ -59,6 +59,11 @@ static int check_count(const uint8_t *payload, uint32_t len, struct helper_reque
 	return 0; /* no payload: the size rule said so */
 }
 
+static int check_stats(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why)
+{
+	return 0; /* no payload: the size rule said so */
+}
+
 /* The tuple part of a target, the same for every target request. */
 static int check_tuple(const struct ctd_target *t, const char **why)
 {
@@ -151,6 +156,7 @@ static int check_update_timeout(const uint8_t *payload, uint32_t len, struct hel
 static const struct helper_req_def requests[] = {
     {FIXED(CTD_REQ_DUMP, sizeof(struct ctd_dump_req)), "dump", check_dump, helper_op_dump},
     {FIXED(CTD_REQ_COUNT, 0), "count", check_count, helper_op_count},
+    {FIXED(CTD_REQ_STATS, 0), "stats", check_stats, helper_op_stats},
     {TARGETS(CTD_REQ_DESTROY), "destroy", check_destroy, helper_op_targets},
     {TARGETS(CTD_REQ_UPDATE_MARK), "update-mark", check_update_mark, helper_op_targets},
     {TARGETS(CTD_REQ_UPDATE_TIMEOUT), "update-timeout", check_update_timeout, helper_op_targets},

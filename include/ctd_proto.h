@@ -58,6 +58,7 @@ enum ctd_msg_type {
 	CTD_REQ_DESTROY = 3,	    /* payload: struct ctd_targets_hdr + n targets */
 	CTD_REQ_UPDATE_MARK = 4,    /* same; target.value/mask = new mark, mask */
 	CTD_REQ_UPDATE_TIMEOUT = 5, /* same; target.value = seconds, mask unused (0) */
+	CTD_REQ_STATS = 6,	    /* payload: empty (len 0) */
 
 	/* answers: helper -> CGI */
 	CTD_RSP_RECORDS = 64, /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
@@ -65,6 +66,7 @@ enum ctd_msg_type {
 	CTD_RSP_END = 66,     /* payload: struct ctd_end, exact; ends a DUMP or a target request */
 	CTD_RSP_COUNT = 67,   /* payload: struct ctd_count, exact; ends a COUNT */
 	CTD_RSP_ERROR = 68,   /* payload: struct ctd_error, exact; ends any request */
+	CTD_RSP_STATS = 69,   /* payload: struct ctd_stats, exact; ends a STATS */
 };
 
 /* A conntrack tuple.  For IPv4, the address is in the first 4 bytes of
@@ -184,6 +186,28 @@ struct ctd_count {
 	uint32_t timestamp;  /* 1 if net.netfilter.nf_conntrack_timestamp is on */
 };
 
+/* The table's health without a dump (the `stats` method): the sysctls of
+ * COUNT, and the per-CPU counters `conntrack -S` prints (ctnetlink
+ * IPCTNL_MSG_CT_GET_STATS_CPU), summed over CPUs.  All as the helper's
+ * network namespace sees them. */
+struct ctd_stats {
+	struct ctd_count table;
+	uint32_t events;	 /* net.netfilter.nf_conntrack_events (0 if unknown) */
+	uint32_t cpus;		 /* CPUs whose counters were summed */
+	uint64_t found;		 /* CTA_STATS_FOUND */
+	uint64_t invalid;	 /* CTA_STATS_INVALID */
+	uint64_t insert;	 /* CTA_STATS_INSERT */
+	uint64_t insert_failed;	 /* CTA_STATS_INSERT_FAILED */
+	uint64_t drop;		 /* CTA_STATS_DROP */
+	uint64_t early_drop;	 /* CTA_STATS_EARLY_DROP */
+	uint64_t error;		 /* CTA_STATS_ERROR (conntrack -S: error; the kernel's icmp_error) */
+	uint64_t search_restart; /* CTA_STATS_SEARCH_RESTART */
+	uint64_t clash_resolve;	 /* CTA_STATS_CLASH_RESOLVE */
+	uint64_t chaintoolong;	 /* CTA_STATS_CHAIN_TOOLONG */
+	uint32_t expect_count;	 /* expectations: sum of expect_create - expect_delete */
+	uint32_t pad;		 /* zero */
+};
+
 /* ctd_error.code */
 enum ctd_error_code {
 	CTD_ERR_PROTO = 1,  /* malformed request */
@@ -205,6 +229,7 @@ _Static_assert(sizeof(struct ctd_record) == 144, "record layout");
 _Static_assert(sizeof(struct ctd_dump_req) == 24, "dump request layout");
 _Static_assert(sizeof(struct ctd_target) == 56, "target layout");
 _Static_assert(sizeof(struct ctd_result) == 12, "result layout");
+_Static_assert(sizeof(struct ctd_stats) == 112, "stats layout");
 _Static_assert(CTD_MAX_TARGETS * sizeof(struct ctd_result) <= CTD_FRAME_MAX, "results fit");
 _Static_assert(sizeof(struct ctd_targets_hdr) + CTD_MAX_TARGETS * sizeof(struct ctd_target) <= CTD_FRAME_MAX,
 	       "targets fit");

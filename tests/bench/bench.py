@@ -221,6 +221,24 @@ def bench_size(ns, demo, rpc, n, runs, figs_out):
     f8.note = f"{cnt} entries, {size / max(cnt, 1):.1f} bytes each"
     log(f8.line())
 
+    # 9: summary of that snapshot by orig_src /24 (the top 20 of n/256
+    # networks); 10: stats (sysctls and conntrack -S counters, no dump)
+    f9 = Fig(9, "summary of the snapshot, orig_src /24", 0.15 if big else None)
+    f10 = Fig(10, "stats (count, max, conntrack -S sums)", 0.01 if big else None)
+    for _ in range(runs):
+        secs, s = rpc.call("summary", sid, {}, {"group_by": "orig_src", "v4_prefix": 24})
+        if s["total"] != total:
+            raise RuntimeError(f"summary total {s['total']}, view total {total}")
+        f9.ctd.append(secs)
+        f9.ref.append(ref_list(ns))
+        secs, st = rpc.call("stats", sid)
+        f10.ctd.append(secs)
+        f10.ref.append(ref_list(ns))
+    f9.note = f"{s['groups_total']} groups"
+    f10.note = f"count {st['count']}"
+    log(f9.line())
+    log(f10.line())
+
     # 3: kill one id, change one id (distinct rows of the first page)
     f3k = Fig("3a", "kill of one id", 0.05 if big else None)
     f3c = Fig("3b", "change of one id (mark)", 0.05 if big else None)
@@ -279,7 +297,7 @@ def bench_size(ns, demo, rpc, n, runs, figs_out):
     f6h.ctd = [helper_kib / 1024]
     log(f6c.line())
     log(f6h.line())
-    figs_out[n] = [f1, f2, f8, f3k, f3c, f4, f6c, f6h]
+    figs_out[n] = [f1, f2, f8, f9, f10, f3k, f3c, f4, f6c, f6h]
 
 
 # ---- figure 5: small table, ctd against a fixed-response CGI -----------------------

@@ -2,9 +2,10 @@
 /*
  * fuzz_nlmsg - libFuzzer target for the helper's netlink answer parser
  * (helper/nlparse.c): the input is one received buffer, fed both to the
- * dump parser (records) and to the reply parser of a destroy/update
- * batch.  Checks beyond "no crash": every record and reply obeys what
- * netlink.c relies on, and a refusal is -EBADMSG or an errno.
+ * dump parser (records), to the reply parser of a destroy/update
+ * batch and to the statistics parser.  Checks beyond "no crash": every
+ * record and reply obeys what netlink.c relies on, and a refusal is
+ * -EBADMSG or an errno.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -55,6 +56,7 @@ static void replies(const uint8_t *buf, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned records = 0;
+	struct ctd_stats st;
 	uint8_t *copy;
 	int r;
 
@@ -70,6 +72,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r > 1 || records > 100 || (records == 100 && r != -ECANCELED) || r < -4095)
 		abort();
 	replies(copy, size);
+	/* the statistics parser (stats request) reads the same kind of buffer */
+	memset(&st, 0, sizeof(st));
+	r = helper_nl_parse_stats(copy, size, 0, 0, &st);
+	if (r > 1 || r < -4095 || st.pad)
+		abort();
 	free(copy);
 	return 0;
 }

@@ -6,7 +6,7 @@ of a real library that leaves a marker when loaded, LD_LIBRARY_PATH, PATH,
 IFS, GCONV_PATH, LOCPATH, MALLOC_*, GLIBC_TUNABLES, TZ...), fds 0-2 closed,
 extra inherited fds, argv tricks (empty argv, format strings, 64 KiB
 argv[0], extra arguments), rlimit tricks (RLIMIT_CORE unlimited then a
-SIGSEGV from the caller, RLIMIT_NOFILE 4 to 9), signals blocked or
+SIGSEGV from the caller, RLIMIT_NOFILE 4 to 10), signals blocked or
 ignored across exec, odd sockets on fd 3, and every request type outside
 the whitelist.  Each is served unchanged or refused with the exit code
 include/ctd_exit.h gives it; the held helper's /proc and memory show the
@@ -520,11 +520,11 @@ try:
             os.unlink(os.path.join(evil, name))
 
         # RLIMIT_NOFILE 4 (fds 0-3 only): the dynamic loader cannot open the
-        # libraries (exit 127), no code of the helper runs.  5 to 8: the
-        # helper cannot open its netlink socket and sysctl files: exit 21
-        # (CTD_EXIT_NETLINK).  Before the fix in helper/netlink.c, 5-8 gave
+        # libraries (exit 127), no code of the helper runs.  5 to 9: the
+        # helper cannot open its netlink socket and five sysctl files: exit
+        # 21 (CTD_EXIT_NETLINK).  Before the fix in helper/netlink.c, 5-8 gave
         # a COUNT answer with accounting off and max 0: wrong, not refused.
-        for n, want in ((4, 127), (5, EXIT_NETLINK), (6, EXIT_NETLINK), (8, EXIT_NETLINK), (9, 0)):
+        for n, want in ((4, 127), (5, EXIT_NETLINK), (6, EXIT_NETLINK), (9, EXIT_NETLINK), (10, 0)):
             res, err = run_caller(ns, {"helper": suid, "argv": ["ctd-helper"], "env": {},
                                        "rlimits": {"NOFILE": [n, n]},
                                        "frames": [frame(REQ_COUNT).hex(),
@@ -557,7 +557,8 @@ try:
         frames_ = [frame(x).hex() for x in types]
         # and with payloads of the sizes valid requests have (a dump request, one target)
         answers = sorted(v for k, v in vars(P).items() if k.startswith("RSP_"))
-        extra_sizes = [(x, n) for x in (0, 6, 63, *answers, 255, 0xFFFF)
+        free = min(x for x in range(1, 64) if x not in WHITELIST)
+        extra_sizes = [(x, n) for x in (0, free, 63, *answers, 255, 0xFFFF)
                        for n in (P.size["dump_req"], P.size["targets_hdr"] + P.size["target"])]
         frames_ += [frame(x, b"\0" * n).hex() for x, n in extra_sizes]
         t0 = time.monotonic()

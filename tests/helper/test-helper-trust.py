@@ -274,6 +274,9 @@ try:
             ("answer type sent as a request", frame(RSP_RECORDS, bytes(P.size["record"])), P.EXIT_TYPE),
             ("wrong size for the type", frame(REQ_DUMP, dump_req()[:-1]), P.EXIT_SIZE),
             ("count with a payload", frame(REQ_COUNT, b"\0\0\0\0"), P.EXIT_SIZE),
+            ("stats with a payload", frame(P.REQ_STATS, b"\0\0\0\0"), P.EXIT_SIZE),
+            ("stats with a payload the size of its answer", frame(P.REQ_STATS, bytes(P.size["stats"])),
+             P.EXIT_SIZE),
             ("bad family", frame(REQ_DUMP, dump_req(flags=P.DUMP_F_FAMILY, family=3)), P.EXIT_VALUE),
             ("unknown filter flag", frame(REQ_DUMP, dump_req(flags=0x100)), P.EXIT_VALUE),
             ("target count disagrees with length", frame(REQ_DESTROY, struct.pack("<II", 2, 0) + target),
@@ -295,6 +298,9 @@ try:
                      err.strip()[:300])
             rc, ans, err = spawn(ns, h, frame(REQ_DUMP, dump_req()))
             t.eq(f"{prefix}a good frame still works", (0, [RSP_RECORDS, RSP_END]), (rc, answer_types(ans)))
+            rc, ans, err = spawn(ns, h, frame(P.REQ_STATS))
+            t.eq(f"{prefix}a good stats frame: one STATS answer of its exact size",
+                 (0, [P.RSP_STATS], 8 + P.size["stats"]), (rc, answer_types(ans), len(ans)))
             t.ok(f"{prefix}good frame: no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
                  err.strip()[:300])
 

@@ -3,10 +3,12 @@
  * ctgen - create N conntrack entries fast in the current network
  * namespace (run it under `ip netns exec`), for tests and benchmarks.
  *
- *   ctgen COUNT [MARK [UDP_PERCENT [ZONE]]]
+ *   ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS]]]]
  *
  * Entry i: 10.(i>>16).(i>>8).(i&255):(1024 + i%60000) -> 172.16.0.1:80,
- * TCP ESTABLISHED or UDP (every k-th entry by UDP_PERCENT), timeout 600 s.
+ * TCP ESTABLISHED or UDP (every k-th entry by UDP_PERCENT), timeout 600 s;
+ * STATUS: IPS_* bits to set (e.g. 4, ASSURED: entries the kernel will not
+ * early-drop when the table is full).
  * Prints "created N in S s".  Exit 1 on the first failure.
  */
 #include <arpa/inet.h>
@@ -34,13 +36,13 @@ static unsigned long arg(const char *s)
 
 int main(int argc, char **argv)
 {
-	unsigned long n, mark = 0, udp = 0, zone = 0, i;
+	unsigned long n, mark = 0, udp = 0, zone = 0, status = 0, i;
 	struct nfct_handle *h;
 	struct nf_conntrack *ct;
 	struct timespec a, b;
 
-	if (argc < 2 || argc > 5) {
-		fprintf(stderr, "usage: ctgen COUNT [MARK [UDP_PERCENT [ZONE]]]\n");
+	if (argc < 2 || argc > 6) {
+		fprintf(stderr, "usage: ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS]]]]\n");
 		return 2;
 	}
 	n = arg(argv[1]);
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		udp = arg(argv[3]);
 	if (argc > 4)
 		zone = arg(argv[4]);
+	if (argc > 5)
+		status = arg(argv[5]);
 	if (n > (1ul << 24) || udp > 100 || zone > 65535) {
 		fprintf(stderr, "ctgen: COUNT <= 2^24, UDP_PERCENT <= 100, ZONE <= 65535\n");
 		return 2;
@@ -86,6 +90,8 @@ int main(int argc, char **argv)
 			nfct_set_attr_u32(ct, ATTR_MARK, (uint32_t)mark);
 		if (zone)
 			nfct_set_attr_u16(ct, ATTR_ZONE, (uint16_t)zone);
+		if (status)
+			nfct_set_attr_u32(ct, ATTR_STATUS, (uint32_t)status);
 		if (nfct_query(h, NFCT_Q_CREATE, ct) != 0) {
 			fprintf(stderr, "ctgen: entry %lu: %s\n", i, strerror(errno));
 			return 1;

@@ -158,10 +158,66 @@ static void error_int_min(void)
 	      "error codes: -errno as errno, anything else EPROTO");
 }
 
+/* One per-CPU statistics message: nfgenmsg + a 32-bit attribute per
+ * (type, value) pair, big-endian as the kernel sends them. */
+static size_t put_stats(uint8_t *b, uint16_t t, uint32_t seq, const uint16_t *types, const uint32_t *vals,
+			unsigned n)
+{
+	uint8_t body[128] = {0};
+	size_t len = sizeof(struct nfgenmsg);
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		struct nlattr a = {.nla_len = 8, .nla_type = types[i]};
+		uint32_t v = htonl(vals[i]);
+		memcpy(body + len, &a, sizeof(a));
+		memcpy(body + len + sizeof(a), &v, 4);
+		len += 8;
+	}
+	return put_msg(b, (uint32_t)(sizeof(struct nlmsghdr) + len), t, seq, body, len);
+}
+
+static void stats(void)
+{
+	static const uint16_t ct[] = {CTA_STATS_INSERT, CTA_STATS_DROP,		  CTA_STATS_EARLY_DROP,
+				      CTA_STATS_ERROR,	CTA_STATS_SEARCH_RESTART, CTA_STATS_CHAIN_TOOLONG};
+	static const uint32_t cpu0[] = {10, 3, 2, 1, 5, 0}, cpu1[] = {0xffffffffu, 4, 0, 0, 7, 9};
+	static const uint16_t ex[] = {CTA_STATS_EXP_NEW, CTA_STATS_EXP_CREATE, CTA_STATS_EXP_DELETE};
+	/* cpu 0 created 5 and deleted 1, cpu 1 deleted 2: 2 left */
+	static const uint32_t ex0[] = {9, 5, 1}, ex1[] = {0, 0, 2};
+	uint16_t cs = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS_CPU;
+	uint16_t es = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_EXP_GET_STATS_CPU;
+	struct nlmsghdr done = {.nlmsg_len = sizeof(done), .nlmsg_type = NLMSG_DONE, .nlmsg_seq = 4};
+	uint8_t raw[512], *b;
+	struct ctd_stats st = {0};
+	size_t n = 0;
+
+	n += put_stats(raw + n, cs, 4, ct, cpu0, 6);
+	n += put_stats(raw + n, cs, 4, ct, cpu1, 6);
+	b = heap(raw, n);
+	CHECK(helper_nl_parse_stats(b, n, 4, 0, &st) == 1 && st.cpus == 2, "stats: two CPUs, more to come");
+	CHECK(st.insert == 10ull + 0xffffffffu && st.drop == 7 && st.early_drop == 2 && st.error == 1 &&
+		  st.search_restart == 12 && st.chaintoolong == 9 && st.found == 0 && st.insert_failed == 0,
+	      "stats: each counter summed over CPUs in 64 bits, absent ones 0");
+	free(b);
+	n = 0;
+	n += put_stats(raw + n, es, 4, ex, ex0, 3);
+	n += put_stats(raw + n, es, 4, ex, ex1, 3);
+	memcpy(raw + n, &done, sizeof(done));
+	n += sizeof(done);
+	b = heap(raw, n);
+	CHECK(helper_nl_parse_stats(b, n, 4, 0, &st) == 0 && st.expect_count == 2 && st.cpus == 2,
+	      "stats: expectations = created - deleted over CPUs (%u), then the end", st.expect_count);
+	CHECK(helper_nl_parse_stats(b, n, 5, 0, &st) == -EPROTO, "stats: another request's sequence refused");
+	CHECK(helper_nl_parse_stats(b, n - 2, 4, 0, &st) == -EBADMSG, "stats: a message cut short refused");
+	free(b);
+}
+
 int main(void)
 {
 	real();
 	len_2g();
 	error_int_min();
+	stats();
 	return CHECK_DONE();
 }
