@@ -684,6 +684,18 @@ async function topSteps(page, calls) {
 	eq(await page.inputValue('#f-addr'), by24[0][0], 'Top /24: a click filters by ' + by24[0][0]);
 	eq((await info(page)).total, by24[0][1], 'Top /24: the table holds its ' + by24[0][1] + ' entries');
 
+	// an IPv6 /64 aggregates too; its click filters orig_ipv6_src by the CIDR
+	await filterAll(page, {});
+	await afterPanels(page, () => page.selectOption('#top-v6', '64'), ['top']);
+	const v6 = (await topBars(page)).find((b) => b.key.includes(':'));
+	eq(v6 && [v6.key, v6.n], ['2001:db8::/64', FIX.ipv6], 'Top IPv6 /64: 2001:db8::/64 holds the ' + FIX.ipv6 + ' IPv6 entries');
+	await viewAndPanels(page, () => page.click('#top-bars li[data-key="2001:db8::/64"] button.bar'));
+	const v6view = calls.filter((c) => c.method === 'view').pop();
+	ok(v6view && v6view.body.includes('<name>orig_ipv6_src</name><value><string>2001:db8::/64</string>'),
+		'Top IPv6 /64: a click filters orig_ipv6_src by it', v6view && v6view.body);
+	eq((await info(page)).total, FIX.ipv6, 'Top IPv6 /64: the table holds those entries');
+	await afterPanels(page, () => page.selectOption('#top-v6', '128'), ['top']);
+
 	// destination ports; a click fills the port filter
 	await filterAll(page, {});
 	await afterPanels(page, () => page.selectOption('#top-group', 'orig_port_dst'), ['top']);
