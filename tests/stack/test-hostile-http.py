@@ -42,7 +42,7 @@ import time
 import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ctdtest import FRAME_HDR, SAN_BUILD, T, Netns, frame, need_root, parse_conntrack_xml, proto  # noqa: E402
+from ctdtest import FRAME_HDR, SAN_BUILD, TOP, T, Netns, frame, need_root, parse_conntrack_xml, proto  # noqa: E402
 from ctdcgi import body_fault  # noqa: E402
 
 # ---- a raw HTTPS client: exact bytes out, the answer parsed ---------------------------------
@@ -482,8 +482,11 @@ def as_web_user_sql(db, sql, *args):
 
 # ---- the cases -------------------------------------------------------------------------------------
 
-DOCUMENTED = {"login", "view", "kill", "change", "refresh", "set_autorefresh", "logout", "whoami", "history",
-              "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"}
+# ctd's methods: the lines of its method table (cgi/rpc.c methods[]), each
+# documented there with its help text; and the introspection it keeps
+DOCUMENTED = set(re.findall(r'^\s*\{"([a-z_]+)", m_[a-z_]+, CTD_ROLE_',
+                            open(os.path.join(TOP, "cgi", "rpc.c")).read(), re.M)) | {
+    "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"}
 # xmlrpc-c registers these itself: read-only introspection, and system.shutdown, which the
 # preinvoke hook refuses (fault 4) for every caller.
 LIBRARY = {"system.methodExist", "system.capabilities", "system.getCapabilities", "system.shutdown"}
