@@ -13,6 +13,7 @@
 #define CTD_PASSWD_MAX	    (1024u * 1024u) /* size of the password file */
 #define CTD_PASSWORD_MAX    1024u	    /* a password given to login */
 #define CTD_TABLE_MAX	    4000000u	    /* entries one dump may hold */
+#define CTD_DEFER_MIN	    20000u	    /* a fresh dump this big is stored after the answer */
 #define CTD_CHUNK_RECS	    4096u	    /* records per snapshot blob */
 #define CTD_AUTOREFRESH_MAX 86400	    /* seconds */
 

@@ -139,6 +139,37 @@ uint32_t snap_id(const struct snap_table *t, uint32_t i)
 	return reccodec_rec_id(t->arena + t->start[arrival(t, i)]);
 }
 
+/* Copy the records into id order, so that every later pass (rates, the
+ * view's keys, the store) reads memory in sequence instead of jumping
+ * across the arena; without the memory for a copy, the order stays. */
+static void relayout(struct snap_table *t)
+{
+	uint8_t *arena = malloc(t->len ? t->len : 1);
+	uint32_t *start = malloc(((size_t)t->n + 1) * sizeof(*start));
+	uint32_t i, off = 0;
+
+	if (!arena || !start) {
+		free(arena);
+		free(start);
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		uint32_t k = t->order[i], len = t->start[k + 1] - t->start[k];
+		memcpy(arena + off, t->arena + t->start[k], len);
+		start[i] = off;
+		off += len;
+	}
+	start[t->n] = off;
+	free(t->arena);
+	free(t->start);
+	free(t->order);
+	t->arena = arena;
+	t->start = start;
+	t->order = NULL;
+	t->acap = t->len;
+	t->cap = t->n;
+}
+
 int snap_sort_by_id(struct snap_table *t)
 {
 	struct radix_u64 *ix;
@@ -168,6 +199,7 @@ int snap_sort_by_id(struct snap_table *t)
 	for (i = 0; i < t->n; i++)
 		t->order[i] = ix[i].pos;
 	free(ix);
+	relayout(t);
 	return 0;
 }
 
@@ -425,7 +457,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	info->count = t->n;
 	info->max = cnt.max;
 	info->dump_id = 0;
-	if (!ctx->multicall) {
+	if (!ctx->multicall && t->n >= CTD_DEFER_MIN) {
 		/* stored after the answer: snap_finish() */
 		if (!(ctx->pending = calloc(1, sizeof(*ctx->pending)))) {
 			ctd_fault(env, CTD_F_CONFIG, "server out of memory");
@@ -562,7 +594,7 @@ static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, doub
 static int dump_lock(const struct ctd_ctx *ctx)
 {
 	char path[PATH_MAX + 16];
-	struct timespec pause = {0, 10 * 1000 * 1000};
+	struct timespec pause = {0, 500 * 1000};
 	double deadline = now_s() + ctx->cfg.helper_timeout + 30;
 	int fd;
 
@@ -584,6 +616,9 @@ static int dump_lock(const struct ctd_ctx *ctx)
 			return -1;
 		}
 		nanosleep(&pause, NULL);
+		/* 0.5 ms first (a store ending soon), up to 20 ms between tries */
+		if (pause.tv_nsec < 20 * 1000 * 1000)
+			pause.tv_nsec *= 2;
 	}
 	return fd;
 }

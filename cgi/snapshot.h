@@ -65,7 +65,9 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
  * response) stores both in one transaction, then lets the next dumper in.
  * Other views wanting a fresh table wait for the dump lock meanwhile and
  * then take this dump.  Only a request of one call defers (a multicall's
- * later calls read the stored dump).
+ * later calls read the stored dump), and only a table of CTD_DEFER_MIN
+ * entries or more: a small one is stored in milliseconds, which the
+ * client's next call would otherwise spend waiting for the lock.
  */
 bool snap_deferred(const struct ctd_ctx *ctx);
 /* Takes t and pos (caller's copies are cleared); key names the order. */
