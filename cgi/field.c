@@ -124,7 +124,7 @@ static void get_username(const struct field_ctx *fc, const struct ctd_record *r,
 	v->cls = v->text != NULL;
 }
 
-/* The status bits of §7's `flags` vocabulary (conntrack -u's names), in
+/* The status bits of the API's `flags` vocabulary (conntrack -u's names), in
  * that order; the text of each combination is made once per process. */
 static const struct {
 	const char *name;

@@ -108,7 +108,7 @@ struct hist_req {
 	int64_t points;
 };
 
-/* Unix seconds: an int, a double or a numeric string (§2's forgiving
+/* Unix seconds: an int, a double or a numeric string (the API's forgiving
  * inputs), finite and not before 1970. */
 static int val_time(xmlrpc_env *env, xmlrpc_value *v, double *out)
 {

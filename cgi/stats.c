@@ -52,7 +52,7 @@ xmlrpc_value *rpc_stats_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value 
 		xmlrpc_double_new(env, st.table.max ? (double)st.table.count / st.table.max : 0.0));
 	row_put(env, s, "accounting", xmlrpc_bool_new(env, st.table.accounting != 0));
 	row_put(env, s, "timestamps", xmlrpc_bool_new(env, st.table.timestamp != 0));
-	/* 64-bit sums as doubles (§2: exact to 2^53) */
+	/* 64-bit sums as doubles (README API: exact to 2^53) */
 	row_put(env, s, "found", xmlrpc_double_new(env, (double)st.found));
 	row_put(env, s, "invalid", xmlrpc_double_new(env, (double)st.invalid));
 	row_put(env, s, "insert", xmlrpc_double_new(env, (double)st.insert));

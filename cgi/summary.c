@@ -379,7 +379,7 @@ static int aggregate(struct sum *s, const struct snap_table *t)
 /* ---- the top groups ------------------------------------------------------------- */
 #define KEY_TEXT_MAX (CTD_USER_MAX + 8)
 
-/* Protocol numbers by name, as DESIGN §7 "Precision" spells the keys. */
+/* Protocol numbers by name, as the README (API, summary) spells the keys. */
 static const char *proto_name(const struct field *by, uint64_t n)
 {
 	if (strcmp(by->name, "orig_l3proto") == 0)

@@ -3,7 +3,7 @@
  * summary.h - the `summary` method (cgi/summary.c): the session's snapshot,
  * read exactly as `view` reads it, grouped by one field of the field table
  * (FL_GROUP), address keys aggregated by prefix; the top groups by
- * connections, bytes or rate (DESIGN §7).
+ * connections, bytes or rate (README, API).
  */
 #ifndef CTD_SUMMARY_H
 #define CTD_SUMMARY_H

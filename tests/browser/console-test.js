@@ -183,7 +183,7 @@ const topBars = (page) => page.$$eval('#top-bars li.bar-item', (lis) => lis.map(
 const pairs = (bars) => bars.map((b) => [b.key, b.n]);
 
 // An independent grouping of conntrack -L: [[key, entries]], most first,
-// ties by key as strings (DESIGN §7); keyOf(line) is the group's key, null
+// ties by key as strings (README, API: summary); keyOf(line) is the group's key, null
 // to leave the entry out.  Entries ctd hides (127/8, ::1) are left out.
 function ctGroups(keyOf) {
 	const m = new Map();

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""ctd.cgi, black box: stats (DESIGN §7) — count equals `conntrack -C`, max
+"""ctd.cgi, black box: stats (README, API) — count equals `conntrack -C`, max
 nf_conntrack_max, the per-CPU counters equal `conntrack -S` summed over CPUs,
 accounting / timestamps / events_sysctl follow the namespace's sysctls,
 expect_count `conntrack -L expect`, and `drop` moves (in conntrack -S and in

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""ctd.cgi, black box: summary (DESIGN §7 and "Precision") — for every group_by
+"""ctd.cgi, black box: summary (README, API) — for every group_by
 kind the groups equal an independent grouping of `conntrack -L -o xml` (IPv4
 /24 and IPv6 /64 prefix aggregation included), with flags from `conntrack -L
 -u NAME` / `--src-nat` / `--dst-nat`; the groups add up to view's total for the
 same filters; order_by bytes and rate with real traffic (nft rule + counters);
 hidden networks never counted; limit, groups_total, viewer access; bad options
-are fault 3 naming the option.  Oracle: conntrack -L, DESIGN.md §7."""
+are fault 3 naming the option.  Oracle: conntrack -L; key spelling: README, API."""
 import ipaddress
 import os
 import pwd
@@ -31,7 +31,7 @@ while True:
 HIDE = [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128")]
 GROUP_BY = ["orig_src", "orig_dst", "repl_src", "repl_dst", "orig_port_src", "orig_port_dst", "orig_l3proto",
             "orig_l4proto", "tcp_state", "mark", "zone", "username", "flags"]
-# DESIGN §7's flags vocabulary, in its order
+# the flags vocabulary (conntrack -u's names), in the API's order
 FLAGS = ["ASSURED", "SEEN_REPLY", "FIXED_TIMEOUT", "DYING", "OFFLOAD", "SRC_NAT", "DST_NAT", "CONFIRMED"]
 
 
@@ -84,7 +84,7 @@ def uname(uid):
 
 
 def oracle_key(f, by, v4=32, v6=128, flags=None):
-    """The group key of one conntrack -L flow, as DESIGN §7 "Precision" spells it."""
+    """The group key of one conntrack -L flow, as the README (API, summary) spells it."""
     if by in ("orig_src", "orig_dst", "repl_src", "repl_dst"):
         return addr_key(f[by], v4, v6)
     if by in ("orig_port_src", "orig_port_dst"):
@@ -206,7 +206,7 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
     t.eq("the /64 holds its 5 entries (2001:db8:1:0:ffff::9 included)", 5,
          next((x["connections"] for x in got["groups"] if x["key"] == "2001:db8:1::/64"), None))
     got = summary(group_by="flags", limit=1000)
-    t.ok("flags keys are comma-joined names in §7's order (e.g. 'ASSURED,SEEN_REPLY,CONFIRMED')",
+    t.ok("flags keys are comma-joined names in the API's order (e.g. 'ASSURED,SEEN_REPLY,CONFIRMED')",
          "ASSURED,SEEN_REPLY,CONFIRMED" in {x["key"] for x in got["groups"]}, [x["key"] for x in got["groups"]])
     got = summary(group_by="username", limit=1000)
     t.ok("username keys: 'root' (uid 0), 'www-data' (uid 33), '' for a uid without a name",

@@ -316,7 +316,7 @@ class _Client:
     def _maybe_moved(self, method, kind, r):
         """Fault 5 for an id the client saw in its snapshot: the session may
         have been moved to the newest dump (at most max_dumps are stored;
-        DESIGN.md §8), which no longer holds that connection.  Refused
+        README, Security model), which no longer holds that connection.  Refused
         before any audit row; _settle_moved decides by the next view."""
         if kind == "fault" and r.faultCode == 5 and "not found in this session's snapshot" in r.faultString:
             self.moved_pending = (method, self._fault_desc(r))
@@ -551,7 +551,7 @@ class _Client:
 
 
 class _Hostile(_Client):
-    """A viewer sending the worst requests it can (DESIGN.md §8), all as the
+    """A viewer sending the worst requests it can (README, Security model), all as the
     one user "viewer": multicalls at the cap (max_multicall views of
     max_page rows, each another order, direction or filter: no cached order
     helps), the same over the cap (a body of ~4,000 views just under 1 MiB:

@@ -9,7 +9,7 @@ Short (make check): 64 clients for 10 s on a 20k table.
 Long (CTD_STRESS=long, make stress): 64 clients for 60 s on a 100k table.
 CTD_LOAD_CLIENTS / CTD_LOAD_SECONDS / CTD_LOAD_ENTRIES override.
 Long only (CTD_LOAD_HOSTILE_SECONDS overrides its 60 s, 0 skips): hostile
-viewers next to operators (DESIGN.md §8, issue 13): 16 operators (mix
+viewers next to operators (README, Security model): 16 operators (mix
 stress, no viewer) alone for 60 s, then the same 16 next to 16 hostile
 viewers (ctdload._Hostile: multicalls at and over the cap, refresh storms,
 65-level nested bodies, session churn) for 60 s: every operator call
@@ -55,7 +55,7 @@ SAN_CLIENTS = 16
 SAN_SECONDS = 20 if LONG else 5
 HOSTILE = 16              # operators, and hostile viewers next to them
 HOSTILE_SECONDS = float(os.environ.get("CTD_LOAD_HOSTILE_SECONDS", 60 if LONG else 0))
-RSS_LIMIT_KIB = 64 * 1024  # ctd.cgi's peak RSS, helper included (issue 13)
+RSS_LIMIT_KIB = 64 * 1024  # ctd.cgi's peak RSS, helper included (README, Security model)
 MAX_DUMPS, RECORD = 4, 144  # stored dumps (default), bytes of an uncompressed record
 DB_SLACK = 16 << 20       # sessions, audit, free pages the WAL checkpoint has not reused yet
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Budgets against a hostile viewer through the real Apache (issue 13,
-items 1 and 3; DESIGN.md §8 "Limits against hostile callers"): the demo
+"""Budgets against a hostile viewer through the real Apache (README,
+Security model: the per-request and per-user limits): the demo
 (apache/demo.sh: setuid helper, TLS, Basic auth) in a private namespace
 holding 100,000 entries made by tools/ctgen; every request is the viewer's.
 The limits are the defaults: max_multicall 32, max_page 1000,
@@ -31,7 +31,7 @@ the audit log too (no row from the viewer), PRAGMA integrity_check is ok,
 and Apache's error logs show no crash.
 
 CTD_DEMO_TOP=<checkout> runs the same against another checkout, e.g. the
-code before the fix (`git worktree add /tmp/ctd-old feaada9`): there every
+code before the fix (`git worktree add DIR feaada9`): there every
 case fails, and the figures printed are the "before".  The wrapper also
 sets `ulimit -v` 1 GiB, so such a run cannot take the host's memory.
 """

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""uid -> name lookups per request through the real Apache (issue 13,
-item 7; cgi/uname.h): with `uid_mask` set, a row's username is its uid's
+"""uid -> name lookups per request through the real Apache (README,
+Security model; cgi/uname.h): with `uid_mask` set, a row's username is its uid's
 name from the name service (getpwuid_r: with nslcd an LDAP round trip), so
 a view must cost one lookup per distinct uid, not one per row, whatever
 uids the marks carry.
@@ -31,7 +31,7 @@ PRAGMA integrity_check ok, no crash in Apache's error logs
 (test-hostile-viewers.py's Site).
 
 CTD_DEMO_TOP=<checkout> runs the same against another checkout, e.g. the
-code before the fix (`git worktree add /tmp/ctd-old feaada9`): there the
+code before the fix (`git worktree add DIR feaada9`): there the
 counts are about one open per row of the loser uid, and the test fails.
 """
 import importlib.util
