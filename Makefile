@@ -19,6 +19,7 @@ PREFIX      ?= /usr/local
 DESTDIR     ?=
 LIBEXECDIR  ?= $(PREFIX)/lib/ctd
 SHAREDIR    ?= $(PREFIX)/share/ctd
+MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc/ctd
 STATEDIR    ?= /var/lib/ctd
 RUNDIR      ?= /run/ctd
@@ -157,7 +158,7 @@ DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	libxmlrpc-core-c3-dev xmlrpc-api-utils libcap-dev libcap2-bin libsqlite3-dev sqlite3 \
 	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables procps openssl curl \
 	python3 php-cli php-xmlrpc php-curl clang clang-format libclang-rt-14-dev \
-	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc strace
+	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc strace groff-base man-db
 
 .PHONY: deps
 # Installs only what dpkg does not list as installed, so a second run is quick.
@@ -212,6 +213,9 @@ install: check-helper-mode all
 	install -d -m 0755 $(I)$(LIBEXECDIR) $(I)$(SHAREDIR) $(I)$(SHAREDIR)/sql $(I)$(SYSCONFDIR)
 	install -m 0755 $(B)/ctd.cgi $(I)$(LIBEXECDIR)/ctd.cgi
 	install -m 0644 sql/*.sql $(I)$(SHAREDIR)/sql/
+	install -d -m 0755 $(I)$(MANDIR)/man5 $(I)$(MANDIR)/man8
+	install -m 0644 apache/man/ctd.cgi.8 apache/man/ctd-helper.8 $(I)$(MANDIR)/man8/
+	install -m 0644 apache/man/ctd.conf.5 $(I)$(MANDIR)/man5/
 	install -d -m 0755 $(I)$(SHAREDIR)/console
 	for f in apache/console/*; do case $$f in *.png) ;; *) install -m 0644 $$f $(I)$(SHAREDIR)/console/;; esac; done
 	if [ -z "$(DESTDIR)" ]; then \
