@@ -149,6 +149,22 @@ static int quick_check(sqlite3 *db)
 	return rc;
 }
 
+/* A database made before auto_vacuum was set never gives space back:
+ * convert it once (VACUUM rewrites the file; a busy database just waits
+ * for the next call). */
+static void vacuum_upgrade(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int mode = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		mode = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (mode == 0 && db_exec(db, "PRAGMA auto_vacuum=INCREMENTAL") == SQLITE_OK)
+		db_exec(db, "VACUUM");
+}
+
 static int migrate(xmlrpc_env *env, sqlite3 *db)
 {
 	char sql[64];
@@ -181,7 +197,11 @@ static int migrate(xmlrpc_env *env, sqlite3 *db)
 		if ((rc = db_exec(db, sql)) != SQLITE_OK)
 			goto fail;
 	}
-	return db_commit(env, db);
+	if (db_commit(env, db) < 0)
+		return -1;
+	/* only when the schema moved: not a query on every CGI start */
+	vacuum_upgrade(db);
+	return 0;
 fail:
 	db_fault(env, db, rc, "migrating the schema");
 	db_rollback(db);
@@ -211,22 +231,6 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 		sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 	}
 	return SQLITE_OK;
-}
-
-/* A database made before auto_vacuum was set never gives space back:
- * convert it once (VACUUM rewrites the file; a busy database just waits
- * for the next call). */
-static void vacuum_upgrade(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int mode = -1;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA auto_vacuum", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		mode = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (mode == 0 && db_exec(db, "PRAGMA auto_vacuum=INCREMENTAL") == SQLITE_OK)
-		db_exec(db, "VACUUM");
 }
 
 sqlite3 *db_open(xmlrpc_env *env, const char *path)
@@ -274,6 +278,5 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 		sqlite3_close(db);
 		return NULL;
 	}
-	vacuum_upgrade(db);
 	return db;
 }

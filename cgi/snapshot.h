@@ -83,6 +83,8 @@ int snap_grow(struct snap_table *t, uint32_t want);
 int snap_append(struct snap_table *t, const struct ctd_record *r);
 /* Record i of the id order (i < t->n). */
 void snap_get(const struct snap_table *t, uint32_t i, struct ctd_record *out);
+/* The same with start_ns as the kernel gave it (before rates exist). */
+void snap_get_raw(const struct snap_table *t, uint32_t i, struct ctd_record *out);
 uint32_t snap_id(const struct snap_table *t, uint32_t i);
 /* Order the records by id (ties keep arrival order): 0 or -1 (no memory). */
 int snap_sort_by_id(struct snap_table *t);
