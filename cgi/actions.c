@@ -64,7 +64,7 @@ static void to_target(const struct ctd_record *r, struct ctd_target *t)
 static int audit_pending(xmlrpc_env *env, struct ctd_ctx *ctx, const char *method,
 			 const struct ctd_record *recs, size_t n, const char *detail, int64_t *first)
 {
-	struct audit_who who = {ctx->user, ctx->remote_addr};
+	struct audit_who who = {ctx->user, ctx->remote_addr, cfg_role_name(ctx->role)};
 	int rc;
 
 	if (db_begin(env, ctx->db) < 0)

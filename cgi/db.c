@@ -33,10 +33,16 @@ __asm__(".section .rodata\n"
 	"ctd_sql_004:\n"
 	".incbin \"sql/004-history.sql\"\n"
 	".byte 0\n"
+	".global ctd_sql_005\n"
+	".type ctd_sql_005, @object\n"
+	"ctd_sql_005:\n"
+	".incbin \"sql/005-audit-read.sql\"\n"
+	".byte 0\n"
 	".previous\n");
 
-static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003, ctd_sql_004};
+static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003, ctd_sql_004, ctd_sql_005};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+_Static_assert(SCHEMA_VERSION == DB_SCHEMA_VERSION, "db.h's DB_SCHEMA_VERSION counts sql/'s migrations");
 /* Every call writes (its session's last use); a fresh view of a 100k table
  * holds the write lock while it stores ~14 MB, and 64 clients queue behind
  * such writers for more than 5 s: wait rather than fail the call (fault 8),

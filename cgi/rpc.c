@@ -10,6 +10,7 @@
 #include <xmlrpc-c/server.h>
 
 #include "actions.h"
+#include "audit.h"
 #include "auth.h"
 #include "bounds.h"
 #include "config.h"
@@ -182,6 +183,12 @@ static xmlrpc_value *m_history(xmlrpc_env *env, xmlrpc_value *params, void *srv,
 	return rpc_history_impl(env, srv, params);
 }
 
+static xmlrpc_value *m_audit(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_audit_impl(env, srv, params);
+}
+
 struct method {
 	const char *name;
 	xmlrpc_method2 fn;
@@ -211,6 +218,9 @@ static const struct method methods[] = {
     {"history", m_history, CTD_ROLE_VIEWER, 2, "S:s,S:sS",
      "history(session, {since, until, points}): the table's size, total rate, protocols and kernel "
      "counters over time, averaged into at most `points` buckets"},
+    {"audit", m_audit, CTD_ROLE_OPERATOR, 4, "S:s,S:sS,S:sSi,S:sSii",
+     "audit(session, filters, start, length): who did what, newest first (filters user, action, "
+     "since, until, result, addr)"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 

@@ -82,6 +82,7 @@ int store_dump_cap(sqlite3 *db, unsigned max);
 struct audit_who {
 	const char *user;
 	const char *remote_addr; /* may be NULL */
+	const char *role;	 /* may be NULL */
 };
 
 /* n 'pending' rows (one per record), committed; *first = the first row id. */
@@ -91,6 +92,30 @@ int store_audit_pending(sqlite3 *db, const struct audit_who *who, const char *me
  * Waits up to `tries` busy timeouts for the write lock. */
 int store_audit_done(sqlite3 *db, int64_t first, size_t n, const char *(*result)(size_t i, void *arg),
 		     void *arg, int tries);
+
+/* One row about a whole call (no connection): a kill_matching's summary.
+ * detail is "field=value". */
+int store_audit_note(sqlite3 *db, const struct audit_who *who, const char *method, const char *detail,
+		     const char *result, const char *message);
+
+/* What the audit method selects; NULL / false: any. */
+struct audit_filter {
+	const char *user, *action, *result, *addr;
+	bool has_since, has_until;
+	double since, until;
+};
+
+/* One row as read (texts valid during the callback only); result in the
+ * API's vocabulary (done, gone, failed, pending); detail "field=value". */
+struct audit_entry {
+	double time;
+	const char *user, *role, *remote_addr, *action, *id, *tuple, *detail, *result, *message;
+};
+
+/* The rows f selects, newest first: *total of them, and fn for each of
+ * [start, start+len). */
+int store_audit_page(sqlite3 *db, const struct audit_filter *f, uint32_t start, uint32_t len, uint32_t *total,
+		     void (*fn)(const struct audit_entry *e, void *arg), void *arg);
 
 /* ---- store_history.c: history ------------------------------------------------------ */
 struct hist_sample;

@@ -163,3 +163,34 @@ void val_struct_each(xmlrpc_env *env, xmlrpc_value *v,
 		xmlrpc_DECREF(val);
 	}
 }
+
+/* Unix seconds: an int, a double or a numeric string (the API's forgiving
+ * inputs), finite and not before 1970. */
+int val_time(xmlrpc_env *env, xmlrpc_value *v, double *out)
+{
+	xmlrpc_env e;
+	int64_t i;
+	double d = NAN;
+
+	if (xmlrpc_value_type(v) == XMLRPC_TYPE_DOUBLE) {
+		xmlrpc_env_init(&e);
+		xmlrpc_read_double(&e, v, &d);
+		if (e.fault_occurred)
+			d = NAN;
+		xmlrpc_env_clean(&e);
+	} else if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING) {
+		char s[40], *end;
+		if (val_string(env, v, s, sizeof(s)) == 0) {
+			d = strtod(s, &end);
+			if (end == s || *end)
+				d = NAN;
+		}
+	} else if (val_int(env, v, &i) == 0) {
+		d = (double)i;
+	}
+	/* 1e11 s is year 5138: beyond that it is a typo (or milliseconds) */
+	if (!isfinite(d) || d < 0 || d > 1e11)
+		return -1;
+	*out = d;
+	return 0;
+}
