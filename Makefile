@@ -6,7 +6,10 @@
 #   make deps       install the Debian packages to build and test (apt-get)
 #   make check      install dependencies, build (normal + ASan/UBSan), run every test
 #   make install    PREFIX, DESTDIR, HELPER_MODE=setuid|setcap|socket
-#   make demo       private Apache on https://127.0.0.1:$${DEMO_PORT:-8443}/RPC2
+#   make demo       private Apache on https://127.0.0.1:$${DEMO_PORT:-8443}/RPC2, in network
+#                   namespace $${DEMO_NETNS:-ctd-demo} with a live synthetic table
+#                   (DEMO_NETNS=host: this machine's table; DEMO_TRAFFIC=0: no traffic)
+#   make demo-stop  stop it all (the namespace stays)
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      benchmarks (tests/bench/)
 #   make stress     make check with the long load and fuzz runs (CTD_STRESS=long)
@@ -156,7 +159,7 @@ fuzz: fuzz-build
 # ---- dependencies ------------------------------------------------------------
 DEPS_PKGS := gcc make pkg-config libnetfilter-conntrack-dev libmnl-dev \
 	libxmlrpc-core-c3-dev xmlrpc-api-utils libcap-dev libcap2-bin libsqlite3-dev sqlite3 \
-	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables procps openssl curl \
+	libcrypt-dev apache2 apache2-utils conntrack iproute2 nftables socat procps openssl curl \
 	python3 php-cli php-xmlrpc php-curl clang clang-format libclang-rt-14-dev \
 	apache2-suexec-pristine systemd chromium fonts-dejavu-core nodejs time bc strace groff-base man-db
 

@@ -11,17 +11,29 @@
 # self-signed certificate and an htpasswd file (admin = operator, viewer =
 # viewer), and starts Apache with its own configuration, pid file, logs and
 # port on https://127.0.0.1:$DEMO_PORT/RPC2, using apache/ctd-site.conf as
-# shipped.  stop: stops that Apache (and the helper service in socket mode);
-# every file stays, so the next start is quick and keeps users, passwords and
-# the database.  While it runs, `ctd.cgi --sample` records a history sample
-# every 10 s (as the web user, in the namespace: what ctd-sample.timer does
-# every minute on a real install); stop ends that too.
+# shipped, inside network namespace $DEMO_NETNS (default ctd-demo, created if
+# missing, with conntrack accounting, timestamps and complete events switched
+# on there).  The host's 127.0.0.1:$DEMO_PORT is forwarded into the namespace
+# (socat, loopback on both sides), so a browser on the host sees the
+# namespace's table.  Unless DEMO_TRAFFIC=0, apache/demo-traffic.py runs in
+# the namespace and keeps a small firewall table alive there (synthetic
+# entries of every kind, paced TCP flows, churn, an FTP expectation).
+# stop: stops Apache, the forwarder, the traffic, the sampling (and the helper
+# service in socket mode); every file stays, and so does the namespace, so
+# the next start is quick and keeps users, passwords and the database.  While
+# it runs, `ctd.cgi --sample` records a history sample every 10 s (as the web
+# user, in the namespace: what ctd-sample.timer does every minute on a real
+# install).
 #
 # Environment:
 #   DEMO_PORT=8443              TCP port on 127.0.0.1
-#   DEMO_NETNS=name             run Apache (and the helper) inside this network
-#                               namespace; created if missing, with conntrack
-#                               accounting and timestamps switched on
+#   DEMO_NETNS=ctd-demo         run Apache (and the helper) inside this network
+#                               namespace; created if missing.  host: run in
+#                               this machine's own namespace and show its real
+#                               table (no forwarder, no traffic)
+#   DEMO_TRAFFIC=1              0: leave the namespace's table as it is (no
+#                               synthetic entries, flows or churn; tests that
+#                               compare with conntrack -L use it)
 #   DEMO_HELPER_MODE=setuid     setuid | setcap | socket (see README, Helper modes)
 #   DEMO_ADMIN_PASSWORD=...     passwords to set instead of random ones
 #   DEMO_VIEWER_PASSWORD=...
@@ -41,7 +53,9 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PORT=${DEMO_PORT:-8443}
-NETNS=${DEMO_NETNS:-}
+NETNS=${DEMO_NETNS:-ctd-demo}
+[ "$NETNS" = host ] && NETNS=""
+TRAFFIC=${DEMO_TRAFFIC:-1}
 MODE=${DEMO_HELPER_MODE:-setuid}
 WEB_USER=${DEMO_WEB_USER:-www-data}
 DEMO_LINK=${DEMO_DIR:-$TOP/.demo}
@@ -101,6 +115,8 @@ set_paths() {
 	SOCK=$RUNDIR/helper.sock
 	ACT_PID=$D/apache/run/helper-activate.pid
 	SAMPLE_PID=$D/apache/run/sample.pid
+	FORWARD_PID=$D/apache/run/forward.pid
+	TRAFFIC_PID=$D/apache/run/traffic.pid
 	STATE=$D/demo.state
 	MAKEVARS=(B="$D/build" PREFIX="$D/prefix" SYSCONFDIR="$ETC" STATEDIR="$D/state"
 		RUNDIR="$RUNDIR" WEB_USER="$WEB_USER" HELPER_GROUP="$HELPER_GROUP"
@@ -122,14 +138,16 @@ live_pid() {
 
 setup_netns() {
 	[ -n "$NETNS" ] || return 0
+	[[ $NETNS =~ ^[A-Za-z0-9_.-]+$ ]] || die "DEMO_NETNS must be a plain name (letters, digits, _ . -) or host"
 	if ! ip netns list | awk '{print $1}' | grep -qx -- "$NETNS"; then
 		ip netns add "$NETNS" || die "cannot create network namespace $NETNS"
 		say "created network namespace $NETNS"
 	fi
 	ip -n "$NETNS" link set lo up
 	in_ns conntrack -L >/dev/null 2>&1 || true # loads the module: its sysctls appear
-	in_ns sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 ||
-		say "warning: could not switch on conntrack accounting/timestamps in $NETNS"
+	in_ns sysctl -qw net.netfilter.nf_conntrack_acct=1 net.netfilter.nf_conntrack_timestamp=1 \
+		net.netfilter.nf_conntrack_events=1 ||
+		say "warning: could not switch on conntrack accounting/timestamps/events in $NETNS"
 }
 
 build_install() {
@@ -392,11 +410,106 @@ stop_sampler() {
 	return 0
 }
 
+# Background process groups (the forwarder, the traffic) are recorded as
+# "PID STARTTIME" so that a stale pid file never names someone else's process.
+proc_start() { [ -r "/proc/$1/stat" ] && sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+
+record_group() { echo "$2 $(proc_start "$2")" >"$1"; }
+
+live_group() {
+	local pid start
+	[ -s "$1" ] || return 1
+	read -r pid start <"$1" || return 1
+	[ -n "$pid" ] && [ -n "$start" ] && [ "$(proc_start "$pid")" = "$start" ] || return 1
+	echo "$pid"
+}
+
+# stop_group FILE: TERM to the process group named in FILE, KILL if it lingers
+stop_group() {
+	local pid i
+	if pid=$(live_group "$1"); then
+		kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+		for i in $(seq 30); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+		kill -9 -- "-$pid" 2>/dev/null || true
+	fi
+	rm -f "$1"
+}
+
+# The host's 127.0.0.1:$PORT into the namespace's 127.0.0.1:$PORT: socat
+# listens on the host's loopback only and, per connection, execs a second
+# socat inside the namespace that connects to Apache there.  A port already
+# taken on the host (another program, another demo) is a warning: the demo
+# is then reached with ip netns exec.
+FORWARDED=""
+start_forwarder() {
+	[ -n "$NETNS" ] || return 0
+	stop_group "$FORWARD_PID"
+	local socat pid i
+	if ! socat=$(command -v socat); then
+		say "warning: socat missing (sudo make deps): no forward from the host's 127.0.0.1:$PORT"
+		return 0
+	fi
+	(
+		exec setsid "$socat" "TCP-LISTEN:$PORT,bind=127.0.0.1,fork,reuseaddr" \
+			"EXEC:ip netns exec $NETNS $socat STDIO TCP\:127.0.0.1\:$PORT"
+	) </dev/null >/dev/null 2>>"$LOGDIR/forward.log" &
+	pid=$!
+	record_group "$FORWARD_PID" "$pid"
+	for i in $(seq 30); do
+		[ -d "/proc/$pid" ] || break
+		if ss -Hltnp "sport = :$PORT" 2>/dev/null | grep -q "pid=$pid,"; then
+			FORWARDED=1
+			return 0
+		fi
+		sleep 0.1
+	done
+	stop_group "$FORWARD_PID"
+	say "warning: could not listen on the host's 127.0.0.1:$PORT (in use? see $LOGDIR/forward.log);"
+	say "         reach the demo from inside the namespace: ip netns exec $NETNS curl ..."
+}
+
+# apache/demo-traffic.py inside the namespace, in a session of its own; start
+# waits until its first fill of the table is done (it writes $ready).
+start_traffic() {
+	[ -n "$NETNS" ] && [ "$TRAFFIC" != 0 ] || return 0
+	stop_group "$TRAFFIC_PID"
+	local py ready=$APACHE_RUN/traffic.ready pid i
+	if ! py=$(command -v python3); then
+		say "warning: python3 missing (sudo make deps): the namespace's table stays empty"
+		return 0
+	fi
+	rm -f "$ready"
+	(
+		exec setsid ip netns exec "$NETNS" "$py" "$TOP/apache/demo-traffic.py" --netns "$NETNS" --ready "$ready"
+	) </dev/null >>"$LOGDIR/traffic.log" 2>&1 &
+	pid=$!
+	record_group "$TRAFFIC_PID" "$pid"
+	for i in $(seq 300); do
+		[ -s "$ready" ] && break
+		[ -d "/proc/$pid" ] || break
+		sleep 0.1
+	done
+	if [ -s "$ready" ]; then
+		say "traffic running in $NETNS: $(cat "$ready") (log: $LOGDIR/traffic.log)"
+	else
+		say "warning: the traffic generator did not get going (see $LOGDIR/traffic.log)"
+	fi
+}
+
 print_usage() {
 	local url="https://127.0.0.1:$PORT/RPC2" pre=""
-	[ -n "$NETNS" ] && pre="ip netns exec $NETNS "
+	[ -n "$NETNS" ] && [ -z "$FORWARDED" ] && pre="ip netns exec $NETNS "
 	echo
 	echo "ctd demo running: $url   (helper mode $MODE${NETNS:+, network namespace $NETNS})"
+	if [ -n "$NETNS" ]; then
+		if [ -n "$FORWARDED" ]; then
+			echo "  it shows namespace $NETNS's table (not this machine's); the host's 127.0.0.1:$PORT is forwarded there"
+		else
+			echo "  it shows namespace $NETNS's table (not this machine's); reach it from inside: ip netns exec $NETNS ..."
+		fi
+	else
+		echo "  it shows THIS MACHINE's own table: a kill here cuts real connections"
+	fi
 	if [ ${#NEW_PASSWORDS[@]} -gt 0 ]; then
 		echo "  new users (passwords are shown only now; they are stored hashed in $ETC/htpasswd):"
 		local i
@@ -479,6 +592,8 @@ cmd_start() {
 		die "Apache is not answering on 127.0.0.1:$PORT as expected (HTTP '$code'; see $LOGDIR/error.log)"
 	fi
 	start_sampler
+	start_forwarder
+	start_traffic
 	echo "port $PORT, helper mode $MODE${NETNS:+, netns $NETNS}" >"$STATE"
 	print_usage
 }
@@ -504,6 +619,9 @@ cmd_stop() {
 		say "not running"
 	fi
 	rm -f "$PIDFILE"
+	stop_group "$FORWARD_PID"
+	stop_group "$TRAFFIC_PID"
+	rm -f "$APACHE_RUN/traffic.ready"
 	stop_sampler
 	stop_socket_helper
 	rm -f "$STATE"

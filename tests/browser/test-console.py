@@ -125,7 +125,7 @@ try:
         # ---- the demo, private: own directory, random port and passwords ----
         port = 20000 + random.randrange(20000)
         admin_pw, viewer_pw = secrets.token_hex(12), secrets.token_hex(12)
-        demo_env = dict(os.environ, DEMO_DIR=demo_dir, DEMO_NETNS=ns.name, DEMO_PORT=str(port),
+        demo_env = dict(os.environ, DEMO_DIR=demo_dir, DEMO_NETNS=ns.name, DEMO_PORT=str(port), DEMO_TRAFFIC="0",
                         DEMO_ADMIN_PASSWORD=admin_pw, DEMO_VIEWER_PASSWORD=viewer_pw)
         with open(os.path.join(OUT, "demo-start.log"), "w") as log:
             started = subprocess.run([DEMO, "start"], env=demo_env, stdout=log, stderr=subprocess.STDOUT).returncode

@@ -71,7 +71,9 @@ def password():
 
 class Demo:
     """One demo instance in its own directory under /var/tmp (removed by
-    stop()), on a random port unless given.  extra: more DEMO_* variables."""
+    stop()), on a random port unless given.  extra: more DEMO_* variables.
+    DEMO_TRAFFIC is 0 unless extra says otherwise: the namespace's table is
+    the test's own (the demo's synthetic traffic would change it)."""
 
     def __init__(self, ns, mode="setuid", port=None, log_name="demo", top=None, **extra):
         self.ns = ns
@@ -85,7 +87,7 @@ class Demo:
         self.users = {"admin": self.admin_pw, "viewer": self.viewer_pw}
         self.env = dict(os.environ, DEMO_DIR=self.dir, DEMO_ADMIN_PASSWORD=self.admin_pw,
                         DEMO_VIEWER_PASSWORD=self.viewer_pw, DEMO_NETNS=ns.name, DEMO_PORT=str(self.port),
-                        DEMO_HELPER_MODE=mode, **extra)
+                        DEMO_HELPER_MODE=mode, **dict({"DEMO_TRAFFIC": "0"}, **extra))
         for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
             self.env.pop(k, None)
         self.log = open(os.path.join(OUT, f"{log_name}.log"), "a")

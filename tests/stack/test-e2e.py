@@ -50,7 +50,9 @@ if "xmlrpc" not in _phpmods or "curl" not in _phpmods:
 demo_dir = tempfile.mkdtemp(prefix="ctd-e2e.", dir="/var/tmp")
 os.chmod(demo_dir, 0o755)
 ADMIN_PW, VIEWER_PW = pw(), pw()
-demo_env = dict(os.environ, DEMO_DIR=demo_dir, DEMO_ADMIN_PASSWORD=ADMIN_PW, DEMO_VIEWER_PASSWORD=VIEWER_PW)
+# DEMO_TRAFFIC=0: the namespaces' tables are compared with conntrack -L
+demo_env = dict(os.environ, DEMO_DIR=demo_dir, DEMO_ADMIN_PASSWORD=ADMIN_PW, DEMO_VIEWER_PASSWORD=VIEWER_PW,
+                DEMO_TRAFFIC="0")
 for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL"):
     demo_env.pop(k, None)
 demo_log = open(os.path.join(OUT, "test-e2e-demo.log"), "a")
