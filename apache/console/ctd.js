@@ -17,6 +17,11 @@ import { initActions } from './actions.js';
 import { initHealth } from './health.js';
 import { initTop } from './top.js';
 import { initChart } from './chart.js';
+import { initTabs } from './tabs.js';
+import { initKillAll } from './killall.js';
+import { initLive } from './live.js';
+import { initExpect } from './expect.js';
+import { initAudit } from './audit.js';
 
 async function start() {
 	// The panels draw from each view() answer in this order.
@@ -29,6 +34,12 @@ async function start() {
 	initHealth();
 	initTop();
 	initChart();
+	// the tab bar and what acts on, or watches, more than one row
+	initTabs();
+	initKillAll();
+	initLive();
+	initExpect();
+	initAudit();
 	$('logout').addEventListener('click', () => { stopAuto(); logout(); });
 	try {
 		await login();

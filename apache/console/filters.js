@@ -8,8 +8,15 @@ import { $ } from './dom.js';
 import { state, resetPage } from './state.js';
 import { parseU32, toI4 } from './format.js';
 import { load } from './view.js';
+import { t } from './i18n.js';
 
-const CHECKED = ['f-addr', 'f-port', 'f-mark', 'f-zone'];	// inputs that can be invalid
+// inputs that can be invalid
+const CHECKED = ['f-addr', 'f-port', 'f-mark', 'f-zone', 'f-flags', 'f-raddr', 'f-rport', 'f-id'];
+
+// conntrack -u's names (README, filters: flags); UNREPLIED is SEEN_REPLY clear.
+export const FLAG_NAMES = ['ASSURED', 'SEEN_REPLY', 'UNREPLIED', 'FIXED_TIMEOUT', 'DYING', 'OFFLOAD',
+	'SRC_NAT', 'DST_NAT', 'CONFIRMED'];
+const ADDR = /^[0-9A-Fa-f:.\/]+$/;
 
 // An address typed with a direction: any end (addr), or the original
 // source or destination in the family the address is written in.
@@ -26,9 +33,28 @@ const TYPED = {
 	'f-port': (p) => (/^\d{1,5}$/.test(p) && Number(p) <= 65535 ? { [$('f-portdir').value]: Number(p) }
 		: 'Port: a number from 0 to 65535'),
 	'f-mark': (m) => {
+		// VALUE/MASK matches (mark & MASK) == VALUE; sent as the string
+		const vm = m.split('/');
+		if (vm.length === 2) {
+			const v = parseU32(vm[0]), k = parseU32(vm[1]);
+			return v !== null && k !== null ? { mark: '0x' + v.toString(16) + '/0x' + k.toString(16) }
+				: t('filter.err.markmask');
+		}
 		const n = parseU32(m);
 		return n !== null ? { mark: toI4(n) } : 'Mark: a number from 0 to 4294967295 (or 0x hex)';
 	},
+	'f-flags': (text) => {
+		const names = text.toUpperCase().split(/[\s,]+/).filter(Boolean);
+		const bad = names.filter((n) => !FLAG_NAMES.includes(n));
+		return bad.length ? t('filter.err.flags', { bad: bad.join(', '), names: FLAG_NAMES.join(', ') })
+			: { flags: [...new Set(names)].join(',') };
+	},
+	'f-raddr': (a) => (ADDR.test(a)
+		? { ['repl_ipv' + (a.includes(':') ? '6' : '4') + '_' + $('f-raddrdir').value]: a }
+		: t('filter.err.raddr')),
+	'f-rport': (p) => (/^\d{1,5}$/.test(p) && Number(p) <= 65535 ? { [$('f-rportdir').value]: Number(p) }
+		: t('filter.err.rport')),
+	'f-id': (id) => (parseU32(id) !== null && /^\d+$/.test(id) ? { id: id } : t('filter.err.id')),
 	'f-zone': (z) => (/^\d{1,5}$/.test(z) && Number(z) <= 65535 ? { zone: Number(z) }
 		: 'Zone: a number from 0 to 65535'),
 };
@@ -50,6 +76,8 @@ function readFilters() {
 			$(id).setAttribute('aria-invalid', 'true');
 		} else Object.assign(f, got);
 	}
+	const nat = $('f-nat').value;
+	if (nat) f.nat = nat;
 	const st = $('f-state').value;
 	if (st) f.tcp_state = st;
 	const u = $('f-user').value.trim();
@@ -101,6 +129,17 @@ export function filterTo(fields) {
 		e.value = v;
 	}
 	applyFilters();
+}
+
+// Show exactly one set of fields: every other input empty, every select
+// at its first option, then apply (how the Expectations tab shows a master
+// connection: {'f-id': id}).
+export function filterOnly(fields) {
+	for (const e of $('filters').elements) {
+		if (e.tagName === 'INPUT') e.value = '';
+		else if (e.tagName === 'SELECT') e.selectedIndex = 0;
+	}
+	filterTo(fields);
 }
 
 export function initFilters() {
