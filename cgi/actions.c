@@ -198,11 +198,13 @@ fail:
 }
 
 /* Destroys or updates (type) the entries of recs[] (1..CTD_MAX_TARGETS)
- * through the helper, each with an audit row written before and completed
- * after; res[] (n) gets one result per entry.  0, or -1 with a fault when
- * the helper failed (its rows then say so). */
-static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const struct ctd_record *recs,
-		  size_t n, uint32_t value, uint32_t mask, const char *detail, struct ctd_result *res)
+ * through the helper, each with an audit row (of `action`, or kill/change
+ * when NULL) written before and completed after; res[] (n) gets one result
+ * per entry.  0, or -1 with a fault when the helper failed (its rows then
+ * say so). */
+static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const char *action,
+		  const struct ctd_record *recs, size_t n, uint32_t value, uint32_t mask, const char *detail,
+		  struct ctd_result *res)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_target *targets = calloc(n, sizeof(*targets));
@@ -224,7 +226,9 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const str
 		targets[k].value = value;
 		targets[k].mask = mask;
 	}
-	if (audit_pending(env, ctx, type == CTD_REQ_DESTROY ? "kill" : "change", recs, n, detail, &first) < 0)
+	if (!action)
+		action = type == CTD_REQ_DESTROY ? "kill" : "change";
+	if (audit_pending(env, ctx, action, recs, n, detail, &first) < 0)
 		goto out;
 	memset(&e, 0, sizeof(e));
 	if (hc_targets(&ht, type, targets, (uint32_t)n, res, &e) < 0) {
@@ -239,6 +243,20 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const str
 out:
 	free(targets);
 	return rc;
+}
+
+int actions_destroy(xmlrpc_env *env, struct ctd_ctx *ctx, const char *action, const struct ctd_record *recs,
+		    size_t n, struct ctd_result *res, size_t *acted)
+{
+	size_t k, m;
+
+	for (*acted = 0, k = 0; k < n; k += m) {
+		m = n - k < CTD_MAX_TARGETS ? n - k : CTD_MAX_TARGETS;
+		if (act_on(env, ctx, CTD_REQ_DESTROY, action, recs + k, m, 0, 0, NULL, res + k) < 0)
+			return -1;
+		*acted = k + m;
+	}
+	return 0;
 }
 
 xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
@@ -294,7 +312,7 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	if (act_on(env, ctx, CTD_REQ_DESTROY, recs, (size_t)m, 0, 0, NULL, res) < 0)
+	if (act_on(env, ctx, CTD_REQ_DESTROY, NULL, recs, (size_t)m, 0, 0, NULL, res) < 0)
 		goto out;
 	for (i = 0; i < m; i++) {
 		if (res[i].status == CTD_RES_DONE)
@@ -350,7 +368,7 @@ xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value
 		goto out;
 	snprintf(detail, sizeof(detail), "%s=%u", field, value);
 	memset(&res, 0, sizeof(res));
-	if (act_on(env, ctx, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, rec, 1, value,
+	if (act_on(env, ctx, is_mark ? CTD_REQ_UPDATE_MARK : CTD_REQ_UPDATE_TIMEOUT, NULL, rec, 1, value,
 		   is_mark ? 0xffffffffu : 0, detail, &res) < 0)
 		goto out;
 	if (res.status == CTD_RES_NOT_FOUND)

@@ -11,6 +11,12 @@
 
 xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params);
 xmlrpc_value *rpc_change_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params);
+/* Destroys recs[0..n) by tuple + CTA_ID + zone, in helper requests of at
+ * most CTD_MAX_TARGETS, each entry with an audit row of `action`; res[i]
+ * is entry i's result, *acted how many entries reached the helper.  0, or
+ * -1 with a fault when a helper request failed (later batches not sent). */
+int actions_destroy(xmlrpc_env *env, struct ctd_ctx *ctx, const char *action, const struct ctd_record *recs,
+		    size_t n, struct ctd_result *res, size_t *acted);
 /* Text form of a tuple for the audit log. */
 void tuple_text(const struct ctd_record *r, char *out, size_t outlen);
 

@@ -16,5 +16,6 @@
 #define CTD_DEFER_MIN	    20000u	    /* a fresh dump this big is stored after the answer */
 #define CTD_CHUNK_RECS	    4096u	    /* records per snapshot blob */
 #define CTD_AUTOREFRESH_MAX 86400	    /* seconds */
+#define CTD_KILL_MAX	    1000000u	    /* max_kill: entries one kill_preview token holds */
 
 #endif /* CTD_BOUNDS_H */

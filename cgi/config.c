@@ -37,6 +37,8 @@ void cfg_defaults(struct ctd_config *c)
 	c->max_sessions_per_user = 16;
 	c->max_dumps = 4;
 	c->history_days = 7;
+	c->max_kill = 100000;
+	c->kill_token_lifetime = 60;
 	/*
 	 * Fail closed: a name that matches no `roles` entry may not act.
 	 * Apache's REMOTE_USER is the name as the client typed it under some
@@ -255,6 +257,8 @@ static const struct key {
     {"max_sessions_per_user", KK_UINT, false, NUM(max_sessions_per_user), 1, 10000, "a number of sessions"},
     {"max_dumps", KK_UINT, false, NUM(max_dumps), 1, 100, "a number of stored dumps"},
     {"history_days", KK_UINT, false, NUM(history_days), 1, 3650, "a number of days"},
+    {"max_kill", KK_UINT, false, NUM(max_kill), 1, CTD_KILL_MAX, "a number of connections"},
+    {"kill_token_lifetime", KK_UINT, false, NUM(kill_token_lifetime), 1, 3600, "a number of seconds"},
 #undef PATH
 #undef NUM
 };

@@ -43,6 +43,8 @@ struct ctd_config {
 	unsigned max_sessions_per_user; /* live sessions; a new login evicts the oldest */
 	unsigned max_dumps;		/* stored dumps */
 	unsigned history_days;		/* history samples are kept this long */
+	unsigned max_kill;		/* entries one kill_preview may promise */
+	unsigned kill_token_lifetime;	/* seconds a kill_preview's token is valid */
 };
 
 void cfg_defaults(struct ctd_config *c);

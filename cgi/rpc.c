@@ -18,6 +18,7 @@
 #include "db.h"
 #include "fault.h"
 #include "history.h"
+#include "killmatch.h"
 #include "rpc.h"
 #include "session.h"
 #include "stats.h"
@@ -189,6 +190,18 @@ static xmlrpc_value *m_audit(xmlrpc_env *env, xmlrpc_value *params, void *srv, v
 	return rpc_audit_impl(env, srv, params);
 }
 
+static xmlrpc_value *m_kill_preview(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_kill_preview_impl(env, srv, params);
+}
+
+static xmlrpc_value *m_kill_matching(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
+{
+	(void)call;
+	return rpc_kill_matching_impl(env, srv, params);
+}
+
 struct method {
 	const char *name;
 	xmlrpc_method2 fn;
@@ -218,6 +231,12 @@ static const struct method methods[] = {
     {"history", m_history, CTD_ROLE_VIEWER, 2, "S:s,S:sS",
      "history(session, {since, until, points}): the table's size, total rate, protocols and kernel "
      "counters over time, averaged into at most `points` buckets"},
+    {"kill_preview", m_kill_preview, CTD_ROLE_OPERATOR, 2, "S:sS",
+     "kill_preview(session, filters): what kill_matching would destroy (matched, sample, top sources "
+     "and destinations) and the single-use token that names exactly that set"},
+    {"kill_matching", m_kill_matching, CTD_ROLE_OPERATOR, 2, "S:ss",
+     "kill_matching(session, token): destroy exactly the entries the token's preview matched; "
+     "returns {destroyed, gone, ambiguous}"},
     {"audit", m_audit, CTD_ROLE_OPERATOR, 4, "S:s,S:sS,S:sSi,S:sSii",
      "audit(session, filters, start, length): who did what, newest first (filters user, action, "
      "since, until, result, addr)"},

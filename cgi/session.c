@@ -28,7 +28,7 @@ double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int hex_token_hash(const char *token, uint8_t hash[32])
+int token_hash(const char *token, uint8_t hash[32])
 {
 	size_t i;
 
@@ -55,19 +55,29 @@ void session_purge(struct ctd_ctx *ctx)
 	db_purge(ctx->db, ctx->cfg.session_idle_timeout, ctx->cfg.session_lifetime);
 }
 
-int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char token[65])
+int token_new(xmlrpc_env *env, char token[65], uint8_t hash[32])
 {
-	uint8_t raw[TOKEN_BYTES], hash[32];
+	uint8_t raw[TOKEN_BYTES];
 	size_t i;
-	int rc;
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-		ctd_fault(env, CTD_F_CONFIG, "server cannot get random bytes for a session");
+		ctd_fault(env, CTD_F_CONFIG, "server cannot get random bytes for a token");
 		return -1;
 	}
 	for (i = 0; i < TOKEN_BYTES; i++)
 		snprintf(token + 2 * i, 3, "%02x", raw[i]);
 	sha256(token, TOKEN_HEX, hash);
+	explicit_bzero(raw, sizeof(raw));
+	return 0;
+}
+
+int session_create(xmlrpc_env *env, struct ctd_ctx *ctx, const char *user, char token[65])
+{
+	uint8_t hash[32];
+	int rc;
+
+	if (token_new(env, token, hash) < 0)
+		return -1;
 	if (db_begin(env, ctx->db) < 0)
 		return -1;
 	session_purge(ctx);
@@ -99,7 +109,7 @@ int session_check(xmlrpc_env *env, struct ctd_ctx *ctx, const char *token)
 	double now = now_s();
 	int rc;
 
-	if (hex_token_hash(token, hash) < 0) {
+	if (token_hash(token, hash) < 0) {
 		ctd_fault(env, CTD_F_SESSION, "session unknown: log in again");
 		return -1;
 	}

@@ -117,6 +117,30 @@ struct audit_entry {
 int store_audit_page(sqlite3 *db, const struct audit_filter *f, uint32_t start, uint32_t len, uint32_t *total,
 		     void (*fn)(const struct audit_entry *e, void *arg), void *arg);
 
+/* ---- store_killtoken.c: kill_tokens ------------------------------------------------ */
+#define KILLTOKEN_FILTER_MAX 1024u /* the filters as text, NUL included */
+
+struct killtoken {
+	uint8_t hash[32]; /* SHA-256 of the token */
+	int64_t session_id;
+	double created, expires;
+	char filter[KILLTOKEN_FILTER_MAX];
+	uint32_t matched, ambiguous, n;
+	uint8_t *records; /* n records, each a length byte + reccodec_encode_one */
+	size_t len;
+};
+
+enum killtoken_state { KT_UNKNOWN, KT_FOREIGN, KT_EXPIRED, KT_TAKEN };
+
+/* Stores k; first purges expired tokens and the session's older ones
+ * beyond keep_per_session - 1. */
+int store_killtoken_put(sqlite3 *db, const struct killtoken *k, unsigned keep_per_session);
+/* The token of that hash for this session, deleted as it is read (KT_TAKEN:
+ * out->records malloc'd, the caller frees); an expired one is deleted
+ * (KT_EXPIRED); another session's is left alone (KT_FOREIGN). */
+int store_killtoken_take(sqlite3 *db, const uint8_t hash[32], int64_t session_id, double now,
+			 struct killtoken *out, enum killtoken_state *state);
+
 /* ---- store_history.c: history ------------------------------------------------------ */
 struct hist_sample;
 /* One sample; then at most a batch of samples older than prune_before go. */

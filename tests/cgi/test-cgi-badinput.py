@@ -179,6 +179,36 @@ with Netns() as ns, Cgi(t, ns, san=SAN) as fx:
             ("timeout value array", [sid, "timeout", ids[0], [1]], (3,)),
             ("missing value", [sid, "mark", ids[0]], (3,)), ("only a session", [sid], (3,)),
         ],
+        "kill_preview": [
+            ("session int", [1, {"addr": "10.8.0.1"}], (2, 3)), ("no filters", [sid], (3,)),
+            ("filters {} (no kill everything)", [sid, {}], (3,)), ("filters [] (PHP)", [sid, []], (3,)),
+            ("filters int", [sid, 5], (3,)), ("filters string", [sid, "x"], (3,)),
+            ("filters array of structs", [sid, [{"mark": 1}]], (3,)),
+            ("orig_ipv4_src 'x'", [sid, {"orig_ipv4_src": "x"}], (3,)),
+            ("orig_ipv6_dst '10.8.0.1'", [sid, {"orig_ipv6_dst": "10.8.0.1"}], (3,)),
+            ("addr '10.8.0.0/40'", [sid, {"addr": "10.8.0.0/40"}], (3,)),
+            ("mark struct", [sid, {"mark": {}}], (3,)), ("orig_port_dst 65536", [sid, {"orig_port_dst": 65536}], (3,)),
+            ("tcp_state 'NOPE'", [sid, {"tcp_state": "NOPE"}], (3,)), ("zone 1.5", [sid, {"zone": 1.5}], (3,)),
+            ("id 'abc'", [sid, {"id": "abc"}], (3,)), ("unknown filter", [sid, {"nope": 1}], (3,)),
+            ("a good filter and a bad one", [sid, {"addr": "10.8.0.1", "orig_l4proto": "x"}], (3,)),
+            ("3 params", [sid, {"addr": "10.8.0.1"}, 1], (3,)),
+        ],
+        "kill_matching": [
+            ("session int", [1, "0" * 64], (2, 3)), ("no token", [sid], (3,)), ("token int", [sid, 5], (3,)),
+            ("token struct", [sid, {}], (3,)), ("token array", [sid, ["a"]], (3,)),
+            ("token 64 zeros (unknown)", [sid, "0" * 64], (3,)), ("token 64 'g'", [sid, "g" * 64], (3,)),
+            ("token 100 kB", [sid, "a" * 100000], (3,)), ("token 1.5", [sid, 1.5], (3,)),
+            ("3 params", [sid, "0" * 64, 1], (3,)),
+        ],
+        "audit": [
+            ("session int", [1, {}], (2, 3)), ("filters int", [sid, 5], (3,)), ("filters string", [sid, "x"], (3,)),
+            ("unknown filter", [sid, {"x": 1}], (3,)), ("user struct", [sid, {"user": {}}], (3,)),
+            ("since 'x'", [sid, {"since": "x"}], (3,)), ("until array", [sid, {"until": [1]}], (3,)),
+            ("since 1e300", [sid, {"since": 1e300}], (3,)), ("result 'ok'", [sid, {"result": "ok"}], (3,)),
+            ("addr 'x'", [sid, {"addr": "x"}], (3,)), ("addr a network", [sid, {"addr": "10.0.0.0/8"}], (3,)),
+            ("start -1", [sid, {}, -1], (3,)), ("start 'x'", [sid, {}, "x"], (3,)),
+            ("length struct", [sid, {}, 0, {}], (3,)), ("5 params", [sid, {}, 0, 1, 2], (3,)),
+        ],
         "refresh": [("session int", [5], (2, 3)), ("session array", [[sid]], (2, 3)), ("none", [], (2, 3))],
         "set_autorefresh": [("seconds 'x'", [sid, "x"], (3,)), ("seconds struct", [sid, {}], (3,)),
                             ("seconds -1", [sid, -1], (3,)), ("seconds 1.5", [sid, 1.5], (3,)),
@@ -223,13 +253,21 @@ with Netns() as ns, Cgi(t, ns, san=SAN) as fx:
             ("kill 10,001 ids", "ids", ("kill", sid, ["1"] * 10001)),
             ("change field 'nope'", "field", ("change", sid, "nope", ids[0], 1)),
             ("change value 'x'", "value", ("change", sid, "mark", ids[0], "x")),
-            ("set_autorefresh -1", "seconds", ("set_autorefresh", sid, -1))):
+            ("set_autorefresh -1", "seconds", ("set_autorefresh", sid, -1)),
+            ("kill_preview no filter", "filters", ("kill_preview", sid, {})),
+            ("kill_preview orig_port_src 70000", "orig_port_src", ("kill_preview", sid, {"orig_port_src": 70000})),
+            ("kill_preview orig_ipv4_dst 'x'", "orig_ipv4_dst", ("kill_preview", sid, {"orig_ipv4_dst": "x"})),
+            ("kill_preview unknown filter", "nope", ("kill_preview", sid, {"nope": 1})),
+            ("kill_matching token 5", "token", ("kill_matching", sid, 5)),
+            ("audit since 'x'", "since", ("audit", sid, {"since": "x"})),
+            ("audit start -1", "start", ("audit", sid, {}, -1))):
         f = fx.expect_fault(f"{desc} -> fault 3", 3, *params)
         if f is not None:
             t.ok(f"{desc}: fault 3 names the parameter ({word!r})", word in f.faultString.lower(), f.faultString)
 
     # ---- nothing happened ---------------------------------------------------------------------
     t.eq("conntrack -L before == after (nothing killed or changed)", before, state(ns))
+    t.eq("no kill_matching audit row", 0, len([a for a in fx.audit_rows() if a.get("method") == "kill_matching"]))
     t.eq("PRAGMA integrity_check == ok", "ok", fx.integrity())
     fx.expect_ok("the CGI still answers normally", "view", sid, check=lambda v: v["total"] == 7)
 

@@ -102,5 +102,17 @@ with Netns(track=False) as ns, Cgi(t, ns) as fx:
     t.ok("conntrack -L: that entry is gone, both entries of each shared id are still there",
          U not in after and after.get(X) == ct[X] and after.get(Y) == ct[Y])
     t.eq("conntrack -C: nothing else destroyed", N - 1, count(ns))
+
+    # kill_matching leaves an entry alone when another visible entry carries its id
+    src = ct[X][0][0]
+    p = fx.call("kill_preview", sid, {"orig_ipv4_src": src})
+    want = sum(1 for e in ct.values() for s, _, _ in e if s == src)
+    t.eq(f"kill_preview {{orig_ipv4_src: {src}}}: matched as conntrack -L counts, 1 ambiguous (id {X})",
+         (want, 1), (p["matched"], p["ambiguous"]))
+    t.eq("kill_matching: destroys the others, leaves the shared id's entry",
+         {"destroyed": want - 1, "gone": 0, "ambiguous": 1}, fx.call("kill_matching", sid, p["token"]))
+    after = table(ns)
+    t.ok("conntrack -L: both entries of the shared id still there", after.get(X) == ct[X])
+    t.eq("conntrack -C: only the unambiguous matches destroyed", N - 1 - (want - 1), count(ns))
     t.eq("PRAGMA integrity_check", "ok", fx.integrity())
 t.done()
