@@ -9,6 +9,7 @@
 //   CTD_URL, CTD_ADMIN_PASSWORD, CTD_VIEWER_PASSWORD, CTD_SHOT_DIR
 //   CTD_FIXTURE   JSON: the entries the runner made (kill_host, kill_n, ...)
 //   CTD_FTP       JSON: the FTP expectation (have, server, client, data_port)
+//   CTD_CONF      the demo's ctd.conf (the test sets max_kill, kill_token_lifetime for a while)
 //
 // Output: "ok - ..." / "not ok - ..." / "skip - ...", then
 // "N passed, N failed, N skipped".  A step whose server method is missing
@@ -26,6 +27,7 @@ const VIEWER_PW = process.env.CTD_VIEWER_PASSWORD;
 const SHOTS = process.env.CTD_SHOT_DIR || '.';
 const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
 const FTP = JSON.parse(process.env.CTD_FTP || '{}');
+const CONF = process.env.CTD_CONF || '';	// the demo's ctd.conf
 const WAIT = 30000;
 
 let passed = 0, failed = 0, skipped = 0;
@@ -199,15 +201,46 @@ async function killAll(page) {
 
 	await filter(page, { addrdir: 'src', addr: FIX.kill_host });
 	eq(await total(page), FIX.kill_n, 'the table filtered to ' + FIX.kill_host + ' shows its ' + FIX.kill_n + ' entries');
-	await page.click('#kill-matching');
-	await page.waitForFunction(() => ['ready', 'failed'].includes(document.getElementById('killall').dataset.step),
+	const step = () => page.waitForFunction(() => ['ready', 'failed'].includes(document.getElementById('killall').dataset.step),
 		null, { timeout: WAIT });
-	const text = await page.textContent('#killall-text');
-	if (/^Not available/.test(text)) {
-		skip('Kill all matching', text);
+	await page.click('#kill-matching');
+	await step();
+	const text0 = await page.textContent('#killall-text');
+	if (/^Not available/.test(text0)) {
+		skip('Kill all matching', text0);
 		await page.click('#killall-cancel');
 		return false;
 	}
+	await page.click('#killall-cancel');
+
+	// the server's limits, from the demo's ctd.conf (read at every request)
+	if (CONF) {
+		const orig = fs.readFileSync(CONF, 'utf8');
+		fs.appendFileSync(CONF, '\nmax_kill = ' + (FIX.kill_n - 1) + '\n');
+		await page.click('#kill-matching');
+		await step();
+		const t = await page.textContent('#killall-text');
+		ok(/^Could not preview: fault 3/.test(t) && /max_kill/.test(t) && await page.isDisabled('#killall-ok'),
+			'more matches than max_kill: the dialog says the server\'s fault 3 naming max_kill, no Kill button', t);
+		await page.click('#killall-cancel');
+		fs.writeFileSync(CONF, orig + '\nkill_token_lifetime = 2\n');
+		await page.click('#kill-matching');
+		await step();
+		ok(/stands [12] s more/.test(await page.textContent('#killall-filter')), 'the dialog counts the preview\'s life down');
+		await page.waitForFunction(() => !document.getElementById('killall-result').hidden, null, { timeout: 5000 });
+		ok(/expired: nothing was killed/.test(await page.textContent('#killall-result')) && await page.isDisabled('#killall-ok'),
+			'once the token expired the dialog says so and offers no Kill', await page.textContent('#killall-result'));
+		eq(ctVisible(['-s', FIX.kill_host]).length, FIX.kill_n, 'nothing was killed meanwhile');
+		fs.writeFileSync(CONF, orig);
+		await page.click('#killall-again');
+		await step();
+		ok(!(await page.isDisabled('#killall-ok')), '"Preview again" gives a fresh token');
+	} else {
+		skip('max_kill and token expiry in the dialog', 'CTD_CONF not set');
+		await page.click('#kill-matching');
+		await step();
+	}
+	const text = await page.textContent('#killall-text');
 	eq(await page.getAttribute('#killall', 'data-matched'), String(FIX.kill_n), 'the dialog counts ' + FIX.kill_n + ' matching');
 	ok(text.startsWith(FIX.kill_n + ' connections match'), 'the dialog says how many match', text);
 	const sample = await page.$$eval('#killall-rows tr', (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));

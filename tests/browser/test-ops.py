@@ -105,7 +105,7 @@ try:
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
         env.update(NODE_PATH=os.path.join(BROWSER_DIR, "node_modules"), CTD_URL=f"https://127.0.0.1:{port}/ctd/",
                    CTD_ADMIN_PASSWORD=admin_pw, CTD_VIEWER_PASSWORD=viewer_pw, CTD_SHOT_DIR=OUT,
-                   CTD_FIXTURE=json.dumps(FIXTURE), CTD_FTP=json.dumps({
+                   CTD_FIXTURE=json.dumps(FIXTURE), CTD_CONF=os.path.join(demo_dir, "etc", "ctd.conf"), CTD_FTP=json.dumps({
                        "have": bool(have_ftp), "line": expect_line, "server": ftp.server, "client": ftp.client,
                        "data_port": ftp.data_port}))
         start = time.monotonic()
