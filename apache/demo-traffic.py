@@ -18,8 +18,8 @@ What it does, all inside the namespace:
   those that expired or were killed (so the table keeps its shape and the
   Live tab sees new and destroy events);
 - runs paced TCP flows between those addresses (about 4 kB/s to 1 MB/s,
-  rates that drift), short HTTP-like connections and UDP queries that come
-  and go, and an FTP-like session every FTP_PERIOD seconds whose PASV reply
+  rates that drift), short HTTP-like connections (half of them reset) and
+  UDP queries that come and go, and an FTP-like session every FTP_PERIOD seconds whose PASV reply
   makes the kernel expect a data connection (`conntrack -L expect`).
 
 --netns NAME: the namespace it must find itself in (else it exits).
@@ -31,6 +31,7 @@ import math
 import os
 import random
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -283,13 +284,18 @@ def listener(addr, port, kind=socket.SOCK_STREAM):
 
 
 def forever(name, fn, *args):
-    """Runs fn in a daemon thread, again after a pause whenever it fails."""
+    """Runs fn in a daemon thread, again after a pause whenever it fails
+    (a failure that repeats is logged once a minute, not every time)."""
     def loop():
+        last, when = None, 0.0
         while True:
             try:
                 fn(*args)
             except Exception as e:  # noqa: BLE001 - a demo keeps going
-                log(f"{name}: {e!r}")
+                msg = f"{name}: {e!r}"
+                if msg != last or time.monotonic() - when > 60:
+                    log(msg)
+                    last, when = msg, time.monotonic()
             time.sleep(2)
     threading.Thread(target=loop, name=name, daemon=True).start()
 
@@ -353,13 +359,17 @@ def http_handler(c):
 
 
 def churn():
-    """Short connections: an HTTP-like GET and a UDP query, every second or so."""
+    """Short connections: an HTTP-like GET and a UDP query, every second or so.
+    One GET in two ends with a reset (the entry is CLOSE, gone 10 s later),
+    the others in TIME_WAIT (gone after 120 s); the UDP ones after 30 s."""
     rng = random.Random()
     while True:
         with socket.create_connection((SERVER4, HTTP_PORT), timeout=10, source_address=("192.0.2.3", 0)) as c:
             c.sendall(b"GET / HTTP/1.0\r\nHost: demo\r\n\r\n")
             while c.recv(65536):
                 pass
+            if rng.random() < 0.5:
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
             u.bind((rng.choice(("192.0.2.1", "192.0.2.3")), 0))
             u.settimeout(0.5)

@@ -523,7 +523,9 @@ print_usage() {
 		echo "  users admin (operator) and viewer (viewer); passwords as printed by the first start"
 		echo "  (sudo DEMO_ADMIN_PASSWORD=... DEMO_VIEWER_PASSWORD=... make demo sets new ones)"
 	fi
-	[ -e "$D/prefix/share/ctd/console/index.html" ] && echo "  web console: https://127.0.0.1:$PORT/ctd/"
+	if [ -e "$D/prefix/share/ctd/console/index.html" ]; then
+		echo "  web console: https://127.0.0.1:$PORT/ctd/${pre:+   (from inside the namespace)}"
+	fi
 	echo "  certificate to trust: $ETC/demo-ca.pem    logs: $LOGDIR/"
 	# the admin password is known now if it was just made or given
 	local p=PASSWORD i
@@ -634,6 +636,8 @@ cmd_status() {
 	local pid
 	if pid=$(live_pid "$PIDFILE" "$APACHE"); then
 		echo "running (pid $pid; $(cat "$STATE" 2>/dev/null))"
+		if pid=$(live_group "$FORWARD_PID"); then echo "  forward from the host's 127.0.0.1: pid $pid"; fi
+		if pid=$(live_group "$TRAFFIC_PID"); then echo "  traffic: pid $pid (log: $LOGDIR/traffic.log)"; fi
 	else
 		echo "not running"
 		return 1
