@@ -5,7 +5,8 @@ start without DEMO_NETNS runs in namespace ctd-demo, forwards the host's
 127.0.0.1:PORT into it, and apache/demo-traffic.py fills it with a live table.
 
 - reached from the host's 127.0.0.1 (through the forward) and from inside
-  the namespace; the curl call the demo prints works from the host;
+  the namespace; the curl calls the demo prints (login, a page of view)
+  work from the host as printed;
 - the rows are the namespace's: every id `view` returns is in
   `ip netns exec NS conntrack -L -o id` taken just before or just after;
 - >= 200 entries of every kind (TCP, UDP, ICMP, ICMPv6, IPv6, SNAT, DNAT,
@@ -36,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+import xmlrpc.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from ctdtest import T, need_root  # noqa: E402
@@ -129,9 +131,25 @@ curl_line = next((ln.strip() for ln in r.stdout.splitlines() if ln.strip().start
 data_line = next((ln.strip() for ln in r.stdout.splitlines() if ln.strip().startswith("--data ")), "")
 cr = subprocess.run(["bash", "-c", curl_line.rstrip("\\") + " " + data_line], capture_output=True, text=True,
                     timeout=60)
+m = re.search(r"<string>([0-9a-f]+)</string>", cr.stdout)
 t.ok("the printed curl call works from the host (a session id)",
-     curl_line.startswith("curl ") and "ip netns" not in curl_line and "<string>" in cr.stdout,
+     curl_line.startswith("curl ") and "ip netns" not in curl_line and m,
      f"{curl_line!r} -> {cr.stdout[-300:]!r} {cr.stderr[-200:]!r}")
+# the printed paged view: its lines from `curl` to `</methodCall>' URL`, SESSION replaced
+out_lines = r.stdout.splitlines()
+first = next((i for i, ln in enumerate(out_lines) if "methodName>view<" in ln), None)
+view_cmd = ""
+if first is not None and m:
+    last = next(i for i in range(first, len(out_lines)) if "</methodCall>'" in out_lines[i])
+    view_cmd = "\n".join(out_lines[first - 1:last + 1]).replace("SESSION", m.group(1))
+vr = subprocess.run(["bash", "-c", view_cmd], capture_output=True, text=True, timeout=60) if view_cmd else None
+try:
+    page = xmlrpc.client.loads(vr.stdout)[0][0] if vr else {}
+except Exception as e:  # noqa: BLE001
+    page = {"error": repr(e)}
+t.ok("the printed view call works from the host: 10 rows, the fastest first, a real total",
+     len(page.get("table", [])) == 10 and page.get("total", 0) >= 200 and page["table"][0]["rate"] >= 0,
+     f"{view_cmd[:200]!r} -> {str(page)[:300]}")
 
 
 # ---- every kind, through the API ----------------------------------------------------------------
