@@ -30,24 +30,28 @@
 
 void tuple_text(const struct ctd_record *r, char *out, size_t outlen)
 {
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN], l4[48], dz[40] = "";
 
 	if (!inet_ntop(r->l3proto, r->orig.src, s, sizeof(s)))
 		snprintf(s, sizeof(s), "?");
 	if (!inet_ntop(r->l3proto, r->orig.dst, d, sizeof(d)))
 		snprintf(d, sizeof(d), "?");
 	if (r->flags & CTD_REC_HAS_PORTS)
-		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s sport=%u dport=%u zone=%u", r->l3proto,
-			 r->l4proto, s, d, r->orig.sport, r->orig.dport, r->zone);
+		snprintf(l4, sizeof(l4), " sport=%u dport=%u", r->orig.sport, r->orig.dport);
 	else if (r->flags & CTD_REC_HAS_ICMP)
-		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s type=%u code=%u id=%u zone=%u", r->l3proto,
-			 r->l4proto, s, d, r->icmp_type, r->icmp_code, r->icmp_id, r->zone);
+		snprintf(l4, sizeof(l4), " type=%u code=%u id=%u", r->icmp_type, r->icmp_code, r->icmp_id);
 	else
-		snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s zone=%u", r->l3proto, r->l4proto, s, d,
-			 r->zone);
+		l4[0] = '\0';
+	/* directional zones as conntrack -L names them */
+	if (r->flags & CTD_REC_HAS_ORIG_ZONE)
+		snprintf(dz, sizeof(dz), " zone-orig=%u", r->orig_zone);
+	if (r->flags & CTD_REC_HAS_REPLY_ZONE)
+		snprintf(dz + strlen(dz), sizeof(dz) - strlen(dz), " zone-reply=%u", r->reply_zone);
+	snprintf(out, outlen, "l3=%u l4=%u src=%s dst=%s%s zone=%u%s", r->l3proto, r->l4proto, s, d, l4,
+		 r->zone, dz);
 }
 
-static void to_target(const struct ctd_record *r, struct ctd_target *t)
+void record_target(const struct ctd_record *r, struct ctd_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->id = r->id;
@@ -58,6 +62,14 @@ static void to_target(const struct ctd_record *r, struct ctd_target *t)
 	t->icmp_type = r->icmp_type;
 	t->icmp_code = r->icmp_code;
 	t->icmp_id = r->icmp_id;
+	if (r->flags & CTD_REC_HAS_ORIG_ZONE) {
+		t->zflags |= CTD_TGT_ORIG_ZONE;
+		t->orig_zone = r->orig_zone;
+	}
+	if (r->flags & CTD_REC_HAS_REPLY_ZONE) {
+		t->zflags |= CTD_TGT_REPLY_ZONE;
+		t->reply_zone = r->reply_zone;
+	}
 }
 
 /* Writes n pending audit rows (committed) and returns the first row id. */
@@ -222,7 +234,7 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const cha
 		return -1;
 	}
 	for (k = 0; k < n; k++) {
-		to_target(&recs[k], &targets[k]);
+		record_target(&recs[k], &targets[k]);
 		targets[k].value = value;
 		targets[k].mask = mask;
 	}

@@ -19,5 +19,9 @@ int actions_destroy(xmlrpc_env *env, struct ctd_ctx *ctx, const char *action, co
 		    size_t n, struct ctd_result *res, size_t *acted);
 /* Text form of a tuple for the audit log. */
 void tuple_text(const struct ctd_record *r, char *out, size_t outlen);
+/* The helper's target for a snapshot record: tuple, zone, directional
+ * zones and id, so destroy and update find exactly that entry.  The one
+ * place a target is made from a record (kill, change, kill_matching). */
+void record_target(const struct ctd_record *r, struct ctd_target *t);
 
 #endif /* CTD_ACTIONS_H */

@@ -25,12 +25,13 @@
 #define RC_F1_RATES    0x80u /* the start_ns slot */
 
 /* f2: the reply tuple's fields that differ from the swapped original, the
- * padding, and the layer-3 protocol in two bits; 0x80 is never set */
+ * rare fields (directional zones, SCTP state, padding), and the layer-3
+ * protocol in two bits; 0x80 is never set */
 #define RC_F2_RSRC   0x01u
 #define RC_F2_RDST   0x02u
 #define RC_F2_RSPORT 0x04u
 #define RC_F2_RDPORT 0x08u
-#define RC_F2_PADS   0x10u
+#define RC_F2_RARE   0x10u /* orig_zone, reply_zone, sctp_state, pad1 */
 #define RC_F2_L3     0x60u
 #define RC_L3_INET   0x00u
 #define RC_L3_INET6  0x20u
@@ -137,7 +138,7 @@ static void rec_shape(const struct ctd_record *r, bool narrow, uint8_t *f1p, uin
 	f1 |= r->start_ns ? RC_F1_RATES : 0;
 	f2 |= r->repl.sport != r->orig.dport ? RC_F2_RSPORT : 0;
 	f2 |= r->repl.dport != r->orig.sport ? RC_F2_RDPORT : 0;
-	f2 |= (r->pad0 | r->pad1) ? RC_F2_PADS : 0;
+	f2 |= (r->orig_zone | r->reply_zone | r->sctp_state | r->pad1) ? RC_F2_RARE : 0;
 	f2 |= r->l3proto == RC_AF_INET ? RC_L3_INET : r->l3proto == RC_AF_INET6 ? RC_L3_INET6 : RC_L3_RAW;
 	*f1p = (uint8_t)f1;
 	*f2p = (uint8_t)f2;
@@ -211,9 +212,11 @@ static uint8_t *enc_rec(uint8_t *p, const struct ctd_record *r)
 		p = put_u32(p, w[0]);
 		p = put_u32(p, w[1]);
 	}
-	if (f2 & RC_F2_PADS) {
-		p = put_var(p, r->pad0);
-		p = put_var(p, r->pad1);
+	if (f2 & RC_F2_RARE) {
+		p = put_var(p, r->orig_zone);
+		p = put_var(p, r->reply_zone);
+		*p++ = r->sctp_state;
+		*p++ = r->pad1;
 	}
 	return p;
 }
@@ -447,7 +450,13 @@ static bool dec_tail(struct cur *c, struct ctd_record *r, unsigned f1, unsigned 
 		w[1] = get_u32(q + 4);
 		memcpy(&r->start_ns, w, sizeof(w));
 	}
-	return !(f2 & RC_F2_PADS) || (var16(c, &r->pad0) && var32(c, &r->pad1));
+	if (!(f2 & RC_F2_RARE))
+		return true;
+	if (!var16(c, &r->orig_zone) || !var16(c, &r->reply_zone) || !(q = take(c, 2)))
+		return false;
+	r->sctp_state = q[0];
+	r->pad1 = q[1];
+	return true;
 }
 
 static int dec_one(const uint8_t *rec, size_t reclen, const uint8_t *lim, struct ctd_record *out)

@@ -28,7 +28,10 @@
  *                          (no NAT: none; SNAT: repl.dst alone)
  *   [4 var counters: orig packets, orig bytes, repl packets, repl bytes]
  *   [u32 rate0 bits, u32 rate1 bits]   the start_ns slot (see below)
- *   [var pad0, var pad1]   zero in practice; kept so the round trip is exact
+ *   [var orig_zone, var reply_zone, u8 sctp_state, u8 pad1]
+ *                          when any is nonzero (version 1 blobs written
+ *                          before these fields had two zero pads there,
+ *                          so this bit was never set in them)
  *
  * The start_ns slot is carried as two 32-bit words: the bits of the two
  * rate floats that snap_rates() puts there, stored and restored

@@ -345,7 +345,12 @@ int helper_op_stats(int fd, const struct helper_request *rq)
 /* ---- destroy / update ---- */
 
 /* Put one ctnetlink request for target t at buf: the original tuple (via
- * the library) plus CTA_ZONE; the caller appends the rest. */
+ * the library) with its own zone when the entry has one (CTA_TUPLE_ZONE
+ * inside CTA_TUPLE_ORIG), plus CTA_ZONE; the caller appends the rest.
+ * The kernel finds an entry by the zone of the direction it looks up:
+ * without the original direction's zone, an --orig-zone entry is not
+ * found (or, worse for an update, its zone-0 twin is).  A reply-only zone
+ * plays no part in a look-up by the original tuple. */
 static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const struct nf_conntrack *blank,
 				       uint16_t msg, uint16_t flags, uint32_t seq, const struct ctd_target *t)
 {
@@ -382,6 +387,8 @@ static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const
 		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(t->orig.sport));
 		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(t->orig.dport));
 	}
+	if (t->zflags & CTD_TGT_ORIG_ZONE)
+		nfct_set_attr_u16(ct, ATTR_ORIG_ZONE, t->orig_zone);
 	if (nfct_nlmsg_build(nlh, ct) < 0)
 		return NULL;
 	mnl_attr_put_u16(nlh, CTA_ZONE, htons(t->zone));

@@ -182,13 +182,19 @@ static void icmp_from(struct ctd_record *r, attr_tab pr)
 }
 
 /* CTA_TUPLE_ORIG / CTA_TUPLE_REPLY into t; protocol and ICMP fields of
- * the original direction into r.  Returns the L3 family seen, or 0. */
-static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struct nlattr *nest, int orig)
+ * the original direction into r, and the direction's own zone (conntrack
+ * -I --orig-zone/--reply-zone: CTA_TUPLE_ZONE inside the tuple, never
+ * CTA_ZONE) into *zone with `has` in r->flags.  Returns the L3 family
+ * seen, or 0. */
+static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struct nlattr *nest, int orig,
+			  uint16_t *zone, uint8_t has)
 {
 	attr_tab tup, ip, pr;
 	uint8_t l3 = 0;
 
 	attr_nested(nest, tup);
+	if (get_be16(tup[CTA_TUPLE_ZONE], zone))
+		r->flags |= has;
 	attr_nested(tup[CTA_TUPLE_IP], ip);
 	attr_nested(tup[CTA_TUPLE_PROTO], pr);
 	if (get_addr(ip[CTA_IP_V4_SRC], t->src, 4))
@@ -225,18 +231,23 @@ static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by,
 		*by = v32;
 }
 
-/* TCP state, counters and start time: the parts of a record that only
- * some entries (or some sysctl settings) have. */
+/* TCP or SCTP state, counters and start time: the parts of a record that
+ * only some entries (or some sysctl settings) have. */
 static void extras_from(struct ctd_record *r, attr_tab tb)
 {
-	attr_tab nest, tcp;
+	attr_tab nest, pi;
 	int counted = 0;
 
 	if (r->l4proto == IPPROTO_TCP && tb[CTA_PROTOINFO]) {
 		attr_nested(tb[CTA_PROTOINFO], nest);
-		attr_nested(nest[CTA_PROTOINFO_TCP], tcp);
-		if (get_u8(tcp[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
+		attr_nested(nest[CTA_PROTOINFO_TCP], pi);
+		if (get_u8(pi[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
 			r->flags |= CTD_REC_HAS_TCP_STATE;
+	} else if (r->l4proto == IPPROTO_SCTP && tb[CTA_PROTOINFO]) {
+		attr_nested(tb[CTA_PROTOINFO], nest);
+		attr_nested(nest[CTA_PROTOINFO_SCTP], pi);
+		if (get_u8(pi[CTA_PROTOINFO_SCTP_STATE], &r->sctp_state))
+			r->flags |= CTD_REC_HAS_SCTP_STATE;
 	}
 	counters_from(tb[CTA_COUNTERS_ORIG], &r->orig_packets, &r->orig_bytes, &counted);
 	counters_from(tb[CTA_COUNTERS_REPLY], &r->repl_packets, &r->repl_bytes, &counted);
@@ -259,10 +270,10 @@ static int record_from(struct ctd_record *r, const struct nlmsghdr *nlh)
 	memset(r, 0, sizeof(*r));
 	if (!msg_attrs(nlh, tb) || !get_be32(tb[CTA_ID], &r->id) || !tb[CTA_TUPLE_ORIG])
 		return 0;
-	r->l3proto = tuple_from(r, &r->orig, tb[CTA_TUPLE_ORIG], 1);
+	r->l3proto = tuple_from(r, &r->orig, tb[CTA_TUPLE_ORIG], 1, &r->orig_zone, CTD_REC_HAS_ORIG_ZONE);
 	if (!r->l3proto)
 		r->l3proto = nfg->nfgen_family;
-	tuple_from(r, &r->repl, tb[CTA_TUPLE_REPLY], 0);
+	tuple_from(r, &r->repl, tb[CTA_TUPLE_REPLY], 0, &r->reply_zone, CTD_REC_HAS_REPLY_ZONE);
 	get_be16(tb[CTA_ZONE], &r->zone);
 	if (has_ports(r->l4proto))
 		r->flags |= CTD_REC_HAS_PORTS;

@@ -75,6 +75,15 @@ static int check_tuple(const struct ctd_target *t, const char **why)
 		*why = "IPv4 target address with bytes past the fourth";
 		return CTD_EXIT_VALUE;
 	}
+	if ((t->zflags & ~CTD_TGT_ZONES) || t->pad[0] || t->pad[1] || t->pad[2]) {
+		*why = "unknown target zone flag or padding not zero";
+		return CTD_EXIT_VALUE;
+	}
+	if ((!(t->zflags & CTD_TGT_ORIG_ZONE) && t->orig_zone) ||
+	    (!(t->zflags & CTD_TGT_REPLY_ZONE) && t->reply_zone)) {
+		*why = "directional zone given without its flag";
+		return CTD_EXIT_VALUE;
+	}
 	if (proto_is_icmp(t->l3proto, t->l4proto)) {
 		if (t->orig.sport || t->orig.dport) {
 			*why = "ports given for an ICMP target";

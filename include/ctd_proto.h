@@ -29,7 +29,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define CTD_PROTO_VERSION 1u
+/* 2: directional zones and the SCTP state in the record, directional zones
+ * in the target (struct ctd_target grew to 64 bytes) */
+#define CTD_PROTO_VERSION 2u
 
 /* Largest payload either side accepts.  A full RESULTS or target frame for
  * CTD_MAX_TARGETS entries must fit. */
@@ -87,16 +89,19 @@ static inline int proto_is_icmp(uint8_t l3proto, uint8_t l4proto)
 }
 
 /* ctd_record.flags */
-#define CTD_REC_HAS_COUNTERS  0x01u /* kernel sent CTA_COUNTERS_* */
-#define CTD_REC_HAS_TIMESTAMP 0x02u /* kernel sent CTA_TIMESTAMP_START */
-#define CTD_REC_HAS_TCP_STATE 0x04u /* tcp_state is meaningful */
-#define CTD_REC_HAS_ICMP      0x08u /* icmp_* are meaningful */
-#define CTD_REC_HAS_PORTS     0x10u /* ports are meaningful (TCP, UDP, UDPLite, SCTP, DCCP) */
+#define CTD_REC_HAS_COUNTERS   0x01u /* kernel sent CTA_COUNTERS_* */
+#define CTD_REC_HAS_TIMESTAMP  0x02u /* kernel sent CTA_TIMESTAMP_START */
+#define CTD_REC_HAS_TCP_STATE  0x04u /* tcp_state is meaningful */
+#define CTD_REC_HAS_ICMP       0x08u /* icmp_* are meaningful */
+#define CTD_REC_HAS_PORTS      0x10u /* ports are meaningful (TCP, UDP, UDPLite, SCTP, DCCP) */
+#define CTD_REC_HAS_ORIG_ZONE  0x20u /* orig_zone: CTA_TUPLE_ZONE inside CTA_TUPLE_ORIG */
+#define CTD_REC_HAS_REPLY_ZONE 0x40u /* reply_zone: CTA_TUPLE_ZONE inside CTA_TUPLE_REPLY */
+#define CTD_REC_HAS_SCTP_STATE 0x80u /* sctp_state is meaningful */
 
 /* One conntrack entry as the dump streams it: fixed layout, no pointers. */
 struct ctd_record {
 	uint32_t id;	 /* CTA_ID */
-	uint16_t zone;	 /* CTA_ZONE, 0 if none */
+	uint16_t zone;	 /* CTA_ZONE (both directions), 0 if none */
 	uint8_t l3proto; /* AF_INET (2) or AF_INET6 (10) */
 	uint8_t l4proto; /* IPPROTO_* */
 	struct ctd_tuple orig;
@@ -106,11 +111,16 @@ struct ctd_record {
 	uint16_t icmp_id;
 	uint8_t tcp_state; /* TCP_CONNTRACK_* as in linux/netfilter/nf_conntrack_tcp.h */
 	uint8_t flags;	   /* CTD_REC_* */
-	uint16_t pad0;	   /* zero */
-	uint32_t status;   /* IPS_* bits */
-	uint32_t timeout;  /* seconds left */
+	/* A zone of one direction only (conntrack -I --orig-zone/--reply-zone):
+	 * the kernel sends it inside that direction's tuple, not as CTA_ZONE,
+	 * and finds the entry by its original tuple only with orig_zone. */
+	uint16_t orig_zone; /* when CTD_REC_HAS_ORIG_ZONE, else 0 */
+	uint32_t status;    /* IPS_* bits */
+	uint32_t timeout;   /* seconds left */
 	uint32_t mark;
-	uint32_t pad1; /* zero */
+	uint16_t reply_zone; /* when CTD_REC_HAS_REPLY_ZONE, else 0 */
+	uint8_t sctp_state;  /* SCTP_CONNTRACK_* (linux/netfilter/nf_conntrack_sctp.h), when HAS_SCTP_STATE */
+	uint8_t pad1;	     /* zero */
 	uint64_t orig_packets;
 	uint64_t orig_bytes;
 	uint64_t repl_packets;
@@ -136,8 +146,14 @@ struct ctd_dump_req {
 	uint8_t pad;	/* zero */
 };
 
-/* The entry a destroy/update acts on: identified by tuple, zone and id, so
- * that a stale id never touches a newer connection with the same tuple. */
+/* ctd_target.zflags: which directional zones the entry has */
+#define CTD_TGT_ORIG_ZONE  0x01u /* orig_zone is the original tuple's CTA_TUPLE_ZONE */
+#define CTD_TGT_REPLY_ZONE 0x02u /* reply_zone is the reply tuple's CTA_TUPLE_ZONE */
+#define CTD_TGT_ZONES	   0x03u
+
+/* The entry a destroy/update acts on: identified by tuple, zones and id, so
+ * that a stale id never touches a newer connection with the same tuple.
+ * Built from a dump's record in one place (cgi/actions.c, record_target). */
 struct ctd_target {
 	uint32_t id;
 	uint16_t zone;
@@ -147,8 +163,12 @@ struct ctd_target {
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint16_t icmp_id;
-	uint32_t value; /* new mark, or new timeout in seconds */
-	uint32_t mask;	/* mark mask (0xffffffff to set the whole mark) */
+	uint32_t value;	     /* new mark, or new timeout in seconds */
+	uint32_t mask;	     /* mark mask (0xffffffff to set the whole mark) */
+	uint16_t orig_zone;  /* with CTD_TGT_ORIG_ZONE, else 0 */
+	uint16_t reply_zone; /* with CTD_TGT_REPLY_ZONE, else 0 */
+	uint8_t zflags;	     /* CTD_TGT_* */
+	uint8_t pad[3];	     /* zero */
 };
 
 /* Header of a target request; followed by exactly `count` struct
@@ -227,7 +247,7 @@ _Static_assert(sizeof(struct ctd_frame_hdr) == 8, "frame header layout");
 _Static_assert(sizeof(struct ctd_tuple) == 36, "tuple layout");
 _Static_assert(sizeof(struct ctd_record) == 144, "record layout");
 _Static_assert(sizeof(struct ctd_dump_req) == 24, "dump request layout");
-_Static_assert(sizeof(struct ctd_target) == 56, "target layout");
+_Static_assert(sizeof(struct ctd_target) == 64, "target layout");
 _Static_assert(sizeof(struct ctd_result) == 12, "result layout");
 _Static_assert(sizeof(struct ctd_stats) == 112, "stats layout");
 _Static_assert(CTD_MAX_TARGETS * sizeof(struct ctd_result) <= CTD_FRAME_MAX, "results fit");

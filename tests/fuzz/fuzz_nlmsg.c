@@ -22,10 +22,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int on_record(const struct ctd_record *r, void *data)
 {
 	unsigned *n = data;
-	const uint8_t known = CTD_REC_HAS_COUNTERS | CTD_REC_HAS_TIMESTAMP | CTD_REC_HAS_TCP_STATE |
-			      CTD_REC_HAS_ICMP | CTD_REC_HAS_PORTS;
-
-	if ((r->flags & ~known) || r->pad0)
+	/* a value without its presence flag, or padding set, is a parser bug */
+	if (r->pad1 || (!(r->flags & CTD_REC_HAS_ORIG_ZONE) && r->orig_zone) ||
+	    (!(r->flags & CTD_REC_HAS_REPLY_ZONE) && r->reply_zone) ||
+	    (!(r->flags & CTD_REC_HAS_SCTP_STATE) && r->sctp_state) ||
+	    (!(r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state))
 		abort();
 	/* a stop from the callback must end the parse: stop at the 100th */
 	return ++*n >= 100;

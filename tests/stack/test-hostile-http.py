@@ -458,8 +458,10 @@ def target(flow):
         return socket.inet_pton(socket.AF_INET6 if fam == 10 else socket.AF_INET, a).ljust(16, b"\0")
 
     l4 = {"tcp": 6, "udp": 17}[flow["l4proto"]]
-    return struct.pack("<IHBB16s16sHHBBHII", flow["id"], flow.get("zone", 0) or 0, fam, l4, pack(flow["orig_src"]),
-                       pack(flow["orig_dst"]), flow["orig_sport"], flow["orig_dport"], 0, 0, 0, 0, 0)
+    # ... then orig_zone, reply_zone, zflags, pad: no directional zone
+    return struct.pack("<IHBB16s16sHHBBHIIHHB3x", flow["id"], flow.get("zone", 0) or 0, fam, l4,
+                       pack(flow["orig_src"]), pack(flow["orig_dst"]), flow["orig_sport"], flow["orig_dport"],
+                       0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def helper_frames(ns, helper, frames):

@@ -9,7 +9,7 @@
  *
  * SPEC is a helper path or unix:/socket (default: CTD_HELPER_PATH).
  * Targets are read from stdin in dump's own line format (id, zone, l3, l4,
- * src, dst, sport, dport, type, code, icmpid are used), so a test can
+ * src, dst, sport, dport, type, code, icmpid, ozone, rzone are used), so a test can
  * dump, edit (e.g. an id) and feed lines back.  -q: print only the record
  * count (benchmarks).  -T (first option): print "elapsed S s" for the hc_*
  * call alone on stderr; -Z: print "children=[PIDS]" (what is left unreaped
@@ -203,13 +203,21 @@ static int print_rec(const struct ctd_record *r, void *arg)
 	    "id=%u zone=%u l3=%u l4=%u src=%s dst=%s sport=%u dport=%u rsrc=%s rdst=%s rsport=%u rdport=%u "
 	    "type=%u code=%u icmpid=%u state=%s status=%u timeout=%u mark=%u opkts=%llu obytes=%llu "
 	    "rpkts=%llu "
-	    "rbytes=%llu start=%llu flags=%u\n",
+	    "rbytes=%llu start=%llu flags=%u",
 	    r->id, r->zone, r->l3proto, r->l4proto, s, d, r->orig.sport, r->orig.dport, rs, rd, r->repl.sport,
 	    r->repl.dport, r->icmp_type, r->icmp_code, r->icmp_id,
 	    (r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state < 10 ? tcp_states[r->tcp_state] : "-",
 	    r->status, r->timeout, r->mark, (unsigned long long)r->orig_packets,
 	    (unsigned long long)r->orig_bytes, (unsigned long long)r->repl_packets,
 	    (unsigned long long)r->repl_bytes, (unsigned long long)r->start_ns, r->flags);
+	/* directional zones (conntrack -L's zone-orig= / zone-reply=) only when the entry has them */
+	if (r->flags & CTD_REC_HAS_ORIG_ZONE)
+		printf(" ozone=%u", r->orig_zone);
+	if (r->flags & CTD_REC_HAS_REPLY_ZONE)
+		printf(" rzone=%u", r->reply_zone);
+	if (r->flags & CTD_REC_HAS_SCTP_STATE)
+		printf(" sctp=%u", r->sctp_state);
+	putchar('\n');
 	return 0;
 }
 
@@ -258,6 +266,10 @@ static int parse_target(char *line, struct ctd_target *t)
 			t->id = num(eq), have_id = 1;
 		else if (!strcmp(tok, "zone"))
 			t->zone = (uint16_t)num(eq);
+		else if (!strcmp(tok, "ozone"))
+			t->orig_zone = (uint16_t)num(eq), t->zflags |= CTD_TGT_ORIG_ZONE;
+		else if (!strcmp(tok, "rzone"))
+			t->reply_zone = (uint16_t)num(eq), t->zflags |= CTD_TGT_REPLY_ZONE;
 		else if (!strcmp(tok, "l3"))
 			t->l3proto = (uint8_t)num(eq);
 		else if (!strcmp(tok, "l4"))

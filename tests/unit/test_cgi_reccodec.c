@@ -115,11 +115,13 @@ static void wild(struct ctd_record *r)
 	r->icmp_id = (uint16_t)corner(16);
 	r->tcp_state = (uint8_t)corner(8);
 	r->flags = (uint8_t)rnd();
-	r->pad0 = below(10) ? 0 : (uint16_t)corner(16);
+	r->orig_zone = below(4) ? 0 : (uint16_t)corner(16);
 	r->status = (uint32_t)corner(32);
 	r->timeout = (uint32_t)corner(32);
 	r->mark = (uint32_t)corner(32);
-	r->pad1 = below(10) ? 0 : (uint32_t)corner(32);
+	r->reply_zone = below(4) ? 0 : (uint16_t)corner(16);
+	r->sctp_state = below(4) ? 0 : (uint8_t)corner(8);
+	r->pad1 = below(10) ? 0 : (uint8_t)corner(8);
 	r->orig_packets = corner(64);
 	r->orig_bytes = corner(64);
 	r->repl_packets = corner(64);

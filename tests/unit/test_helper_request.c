@@ -131,6 +131,20 @@ int main(void)
 	tr.t[0].mask = 1;
 	CHECK(decode(CTD_REQ_UPDATE_TIMEOUT, &tr, tlen(1)) == CTD_EXIT_VALUE, "mask on timeout refused");
 	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == 0, "value and mask on mark accepted");
+	tr.t[0].zflags = CTD_TGT_ORIG_ZONE | CTD_TGT_REPLY_ZONE;
+	tr.t[0].orig_zone = 2, tr.t[0].reply_zone = 3;
+	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == 0, "directional zones with their flags accepted");
+	tr.t[0].zflags = CTD_TGT_ORIG_ZONE;
+	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == CTD_EXIT_VALUE,
+	      "reply zone without its flag refused");
+	tr.t[0].zflags = CTD_TGT_REPLY_ZONE;
+	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == CTD_EXIT_VALUE,
+	      "orig zone without its flag refused");
+	tr.t[0].zflags = CTD_TGT_ZONES | 0x04;
+	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == CTD_EXIT_VALUE, "unknown zone flag refused");
+	tr.t[0].zflags = CTD_TGT_ZONES;
+	tr.t[0].pad[2] = 1;
+	CHECK(decode(CTD_REQ_UPDATE_MARK, &tr, tlen(1)) == CTD_EXIT_VALUE, "target padding refused");
 
 	/* the fd path: same rules, read from a socket */
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
