@@ -53,10 +53,24 @@ enum field_emit {
 enum field_match {
 	FM_NONE,    /* not a filter */
 	FM_EQ,	    /* number, exact, at most .max */
+	FM_MASKED,  /* FM_EQ, or a string "VALUE/MASK" (decimal or 0x hex): (v & MASK) == VALUE */
 	FM_CIDR,    /* address or network of .family (0: either) */
-	FM_STATE,   /* a TCP state name (or its number) */
+	FM_NAME,    /* one of .names (case-insensitive), or the number of a value one names */
+	FM_FLAGS,   /* comma-separated .names, every one must hold */
 	FM_TEXT,    /* string, exact */
 	FM_ANYADDR, /* CIDR against any of the four addresses */
+};
+
+/* A name of a field's vocabulary (a state, a status flag, a NAT kind).
+ * FM_NAME: `set` has bit n for each value n of the field the name stands
+ * for (aliases such as conntrack's input name LISTEN share a bit; the
+ * first name of a value is how rows print it).  FM_FLAGS: the value's
+ * bits that must be set (`set`) and clear (`clear`).  A table ends with a
+ * NULL name. */
+struct field_name {
+	const char *name;
+	uint32_t set;
+	uint32_t clear;
 };
 
 #define FL_SORT	 0x01u /* order_by may name it */
@@ -67,12 +81,13 @@ typedef void (*field_get)(const struct field_ctx *fc, const struct ctd_record *r
 struct field {
 	const char *name;
 	field_get get;
-	uint8_t kind;	/* enum field_kind */
-	uint8_t emit;	/* enum field_emit */
-	uint8_t match;	/* enum field_match */
-	uint8_t family; /* FM_CIDR: AF_INET, AF_INET6 or 0 */
-	uint32_t max;	/* FM_EQ: largest value */
-	uint32_t flags; /* FL_* */
+	uint8_t kind;			/* enum field_kind */
+	uint8_t emit;			/* enum field_emit */
+	uint8_t match;			/* enum field_match */
+	uint8_t family;			/* FM_CIDR: AF_INET, AF_INET6 or 0 */
+	uint32_t max;			/* FM_EQ, FM_MASKED: largest value */
+	uint32_t flags;			/* FL_* */
+	const struct field_name *names; /* FM_NAME, FM_FLAGS */
 };
 
 extern const struct field ctd_fields[];
@@ -86,9 +101,13 @@ int field_index(const struct field *f);
 /* uid of a mark under the configured uid_mask (NuFW style). */
 uint32_t field_uid_of(const struct ctd_config *cfg, uint32_t mark);
 
-/* TCP states, named as conntrack -L prints them. */
-const char *tcp_state_name(uint8_t s);
-int tcp_state_parse(const char *name); /* -1 if unknown */
-#define CTD_TCP_STATES 10u
+/* The entry of `names` that `name` is (case-insensitive), or NULL. */
+const struct field_name *field_name_find(const struct field_name *names, const char *name);
+/* How value v prints (FM_NAME vocabularies): the first name whose `set`
+ * is v's bit alone; "UNKNOWN" if none. */
+const char *field_name_of(const struct field_name *names, uint32_t v);
+
+/* The vocabularies, as conntrack -L prints (and -u, --state read) them. */
+extern const struct field_name ctd_tcp_states[], ctd_sctp_states[], ctd_ips_flags[];
 
 #endif /* CTD_FIELD_H */

@@ -5,6 +5,8 @@
  * column (field.c): nothing here names a field.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -42,21 +44,100 @@ static int addr_value(xmlrpc_env *env, xmlrpc_value *v, int family, struct ctd_c
 	return 0;
 }
 
+/* "VALUE/MASK", each decimal or 0x hex, both u32. */
+static int masked_value(const char *s, uint32_t *value, uint32_t *mask)
+{
+	const char *slash = strchr(s, '/');
+	char part[2][16];
+	uint32_t out[2];
+	size_t len[2];
+	int i;
+
+	if (!slash)
+		return -1;
+	len[0] = (size_t)(slash - s);
+	len[1] = strlen(slash + 1);
+	for (i = 0; i < 2; i++) {
+		const char *p = i ? slash + 1 : s;
+		bool hex = len[i] > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+		char *end;
+		unsigned long long x;
+
+		if (len[i] == 0 || len[i] >= sizeof(part[i]))
+			return -1;
+		memcpy(part[i], p, len[i]);
+		part[i][len[i]] = '\0';
+		/* digits only: no sign, blank or octal that strtoull would take */
+		if (strspn(part[i] + (hex ? 2 : 0), hex ? "0123456789abcdefABCDEF" : "0123456789") !=
+		    len[i] - (hex ? 2 : 0))
+			return -1;
+		errno = 0;
+		x = strtoull(part[i], &end, hex ? 16 : 10);
+		if (errno || *end || x > UINT32_MAX)
+			return -1;
+		out[i] = (uint32_t)x;
+	}
+	*value = out[0];
+	*mask = out[1];
+	return 0;
+}
+
+/* A name of the field's vocabulary, or the number of a value that has a
+ * name of its own (pyctd's clients send TCP states as numbers). */
+static int name_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, struct filter_term *t)
+{
+	const struct field_name *n;
+	char s[32];
+
+	if (val_string(env, v, s, sizeof(s)) == 0 && (n = field_name_find(fd->names, s))) {
+		t->num = n->set;
+		return 0;
+	}
+	if (val_u32(env, v, &t->num) < 0 || t->num >= 32)
+		return -1;
+	t->num = 1u << t->num;
+	for (n = fd->names; n->name; n++)
+		if (n->set == t->num)
+			return 0;
+	return -1;
+}
+
+/* Comma-separated names, each once or more, every one must hold. */
+static int flags_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, struct filter_term *t)
+{
+	char s[160], *tok, *save = NULL;
+	const struct field_name *n;
+
+	if (val_string(env, v, s, sizeof(s)) < 0)
+		return -1;
+	t->num = t->mask = 0;
+	for (tok = strtok_r(s, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		if (!(n = field_name_find(fd->names, tok)))
+			return -1;
+		t->num |= n->set;
+		t->mask |= n->clear;
+	}
+	return t->num | t->mask ? 0 : -1;
+}
+
 static int term_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, struct filter_term *t)
 {
-	char s[32];
-	int st;
+	char s[40];
 
+	t->mask = UINT32_MAX;
 	switch (fd->match) {
+	case FM_MASKED:
+		if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING && val_string(env, v, s, sizeof(s)) == 0 &&
+		    strchr(s, '/'))
+			return masked_value(s, &t->num, &t->mask);
+		/* a plain number */
+		__attribute__((fallthrough));
 	case FM_EQ:
 		return val_u32(env, v, &t->num) < 0 || t->num > fd->max ? -1 : 0;
-	case FM_STATE:
-		if (val_string(env, v, s, sizeof(s)) == 0)
-			st = tcp_state_parse(s);
-		else
-			st = val_u32(env, v, &t->num) == 0 && t->num < CTD_TCP_STATES ? (int)t->num : -1;
-		t->num = (uint32_t)st;
-		return st < 0 ? -1 : 0;
+	case FM_NAME:
+		return name_value(env, fd, v, t);
+	case FM_FLAGS:
+		return flags_value(env, fd, v, t);
 	case FM_TEXT:
 		return val_string(env, v, t->text, sizeof(t->text));
 	case FM_CIDR:
@@ -64,6 +145,24 @@ static int term_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, 
 		return addr_value(env, v, fd->family, &t->cidr);
 	}
 	return -1;
+}
+
+/* What a filter takes, for its fault: the vocabulary when it has one. */
+static const char *value_hint(const struct field *fd, char *out, size_t len)
+{
+	const struct field_name *n;
+	size_t o;
+
+	if (fd->match == FM_MASKED)
+		return " (a number, or a string \"VALUE/MASK\", each decimal or 0x hex)";
+	if (!fd->names)
+		return "";
+	o = (size_t)snprintf(out, len, " (%s", fd->match == FM_FLAGS ? "comma-separated names of" : "one of");
+	for (n = fd->names; n->name && o < len; n++)
+		o += (size_t)snprintf(out + o, len - o, " %s", n->name);
+	if (o < len)
+		snprintf(out + o, len - o, ")");
+	return out;
 }
 
 /* One member of the struct: its name must be a filter, its value fit it. */
@@ -83,11 +182,14 @@ static void parse_member(xmlrpc_env *env, xmlrpc_value *k, xmlrpc_value *val, vo
 		return;
 	}
 	f->t[f->n].field = (uint16_t)field_index(fd);
-	if (term_value(env, fd, val, &f->t[f->n]) < 0)
+	if (term_value(env, fd, val, &f->t[f->n]) < 0) {
+		char hint[300];
 		ctd_fault(env, CTD_F_PARAM,
-			  "bad parameter 'filters.%s': value of the wrong kind or out of range", key);
-	else
+			  "bad parameter 'filters.%s': value of the wrong kind or out of range%s", key,
+			  value_hint(fd, hint, sizeof(hint)));
+	} else {
 		f->n++;
+	}
 }
 
 int filter_parse(xmlrpc_env *env, xmlrpc_value *v, struct view_filter *f)
@@ -137,8 +239,12 @@ static bool term_match(const struct field_ctx *fc, const struct filter_term *t, 
 	fd->get(fc, r, &v);
 	switch (fd->match) {
 	case FM_EQ:
-	case FM_STATE:
-		return v.cls && v.num == t->num;
+	case FM_MASKED:
+		return v.cls && (v.num & t->mask) == t->num;
+	case FM_NAME:
+		return v.cls && v.num < 32 && (t->num >> v.num & 1u);
+	case FM_FLAGS:
+		return v.cls && (v.num & t->num) == t->num && (v.num & t->mask) == 0;
 	case FM_TEXT:
 		return v.text && strcmp(v.text, t->text) == 0;
 	case FM_CIDR:

@@ -22,7 +22,9 @@
 struct filter_term {
 	uint16_t field; /* index into ctd_fields */
 	uint16_t pad;
-	uint32_t num;		 /* FM_EQ, FM_STATE */
+	uint32_t
+	    num; /* FM_EQ, FM_MASKED: the value; FM_NAME: values accepted (bit n: n); FM_FLAGS: bits set */
+	uint32_t mask;		 /* FM_EQ, FM_MASKED: bits compared; FM_FLAGS: bits that must be clear */
 	struct ctd_cidr cidr;	 /* FM_CIDR, FM_ANYADDR */
 	char text[CTD_USER_MAX]; /* FM_TEXT */
 };

@@ -244,6 +244,25 @@ with Netns() as ns, Cgi(t, ns, san=SAN) as fx:
     fx.expect_fault("filter orig_ipv6_src 'fe80::1%lo' -> fault 3", 3, "view", sid, {"orig_ipv6_src": "fe80::1%lo"})
     fx.expect_fault("filter addr '' -> fault 3", 3, "view", sid, {"addr": ""})
 
+    # the filters of DESIGN §7: a bad value of each kind is fault 3 naming the filter, in every
+    # method that takes filters (summary reads the same parser as view)
+    for name, bad in (("mark", "1/2/3"), ("mark", "0x/0xff"), ("mark", "5/0x100000000"), ("mark", "-1/5"),
+                      ("mark", "1 /5"), ("mark", "/"), ("mark", [1, 2]),
+                      ("flags", "ASSURED,BOGUS"), ("flags", ""), ("flags", ",,"), ("flags", 4),
+                      ("flags", "A" * 5000), ("flags", {"ASSURED": 1}),
+                      ("nat", "both"), ("nat", ""), ("nat", 9), ("nat", ["src"]),
+                      ("repl_ipv4_src", "2001:db8::1"), ("repl_ipv4_dst", "10.0.0.0/33"),
+                      ("repl_ipv6_src", "10.0.0.1"), ("repl_ipv6_dst", "2001:db8::/129"),
+                      ("repl_port_src", 65536), ("repl_port_dst", -1), ("repl_port_dst", "http"),
+                      ("orig_zone", 65536), ("orig_zone", "two"), ("reply_zone", -5), ("reply_zone", 1.5),
+                      ("tcp_state", "LISTENING"), ("tcp_state", 10), ("sctp_state", "SYN_SENT"),
+                      ("sctp_state", 10), ("sctp_state", "")):
+        for method, extra in (("view", ("id", "a", 0, 10)), ("summary", ({},))):
+            f = fx.expect_fault(f"{method} filter {name} = {str(bad)[:40]!r} -> fault 3", 3, method, sid,
+                                {name: bad}, *extra)
+            if f is not None:
+                t.ok(f"... the fault names filters.{name}", f"filters.{name}" in f.faultString, f.faultString)
+
     # fault 3 names the parameter
     for desc, word, params in (
             ("view start -1", "start", ("view", sid, {}, "id", "a", -1, 10)),

@@ -16,6 +16,22 @@
 
 #include "ctd_cgi.h"
 
+/* A parsed name term stands for values or bits of its vocabulary only,
+ * and for at least one. */
+static int names_ok(const struct field *fd, const struct filter_term *t)
+{
+	const struct field_name *n;
+	uint32_t set = 0, clear = 0;
+
+	if (fd->match != FM_NAME && fd->match != FM_FLAGS)
+		return 1;
+	for (n = fd->names; n->name; n++)
+		set |= n->set, clear |= n->clear;
+	if (fd->match == FM_NAME)
+		return t->num && !(t->num & ~set);
+	return (t->num | t->mask) && !(t->num & ~set) && !(t->mask & ~clear);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,8 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			} else {
 				for (u = 0; u < f.n; u++)
 					if (f.t[u].field >= ctd_nfields ||
-					    (ctd_fields[f.t[u].field].match == FM_STATE &&
-					     f.t[u].num >= CTD_TCP_STATES))
+					    !names_ok(&ctd_fields[f.t[u].field], &f.t[u]))
 						abort();
 			}
 			xmlrpc_env_clean(&e2);

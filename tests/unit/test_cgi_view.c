@@ -90,6 +90,148 @@ static int filt(xmlrpc_value *v, struct view_filter *f)
 	return rc;
 }
 
+/* Is filters {name: value} refused with fault 3 naming filters.<name>? */
+static bool refused(const char *name, xmlrpc_value *v)
+{
+	struct view_filter f;
+	char want[64];
+
+	snprintf(want, sizeof(want), "filters.%s", name);
+	xmlrpc_value *s = xmlrpc_struct_new(&env);
+	xmlrpc_struct_set_value(&env, s, name, v);
+	xmlrpc_DECREF(v);
+	return filt(s, &f) < 0 && last.fault_code == CTD_F_PARAM && strstr(last.fault_string, want);
+}
+
+/* The filters of DESIGN §7 over a few entries given NAT, zones, flags and
+ * states (the kernel's: tests/cgi/test-cgi-filters.py). */
+static void more_filters(struct view_filter *f)
+{
+	const char *id = "(refused)";
+
+	/* 1: assured TCP; 2: SNAT'ed UDP in orig zone 2; 3: both NATs, reply
+	 * zone 3; 2147483648: TCP in SYN_SENT2; 4294967280: SCTP ESTABLISHED */
+	R[0].status = 0x6;
+	R[1].status = 0x12;
+	inet_pton(AF_INET, "203.0.113.5", R[1].repl.dst);
+	R[1].flags |= CTD_REC_HAS_ORIG_ZONE;
+	R[1].orig_zone = 2;
+	R[2].status = 0x30;
+	R[2].flags |= CTD_REC_HAS_REPLY_ZONE;
+	R[2].reply_zone = 3;
+	R[6].tcp_state = 9;
+	R[7].l4proto = 132;
+	R[7].flags = CTD_REC_HAS_PORTS | CTD_REC_HAS_SCTP_STATE;
+	R[7].sctp_state = 4;
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "0xfffffffe/0xffffffff"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2"),
+	      "mark VALUE/MASK, hex: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "6/0x6"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2,3,6"),
+	      "mark (mark & 6) == 6: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "7/6"), f) == 0 &&
+		  !strcmp(ids(f, "id", false), ""),
+	      "mark VALUE with bits outside MASK matches nothing (as conntrack -m)");
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "mark", "7"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "3,6"),
+	      "mark as a plain numeric string still exact: %s", id);
+	CHECK(refused("mark", xmlrpc_string_new(&env, "1/2/3")) &&
+		  refused("mark", xmlrpc_string_new(&env, "x/1")) &&
+		  refused("mark", xmlrpc_string_new(&env, "0x/1")) &&
+		  refused("mark", xmlrpc_string_new(&env, "-1/2")) &&
+		  refused("mark", xmlrpc_string_new(&env, "1/")) &&
+		  refused("mark", xmlrpc_string_new(&env, "/1")) &&
+		  refused("mark", xmlrpc_string_new(&env, "0x100000000/1")) &&
+		  refused("mark", xmlrpc_string_new(&env, "1/ 2")),
+	      "bad VALUE/MASK refused naming filters.mark: %s", last.fault_string);
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "flags", "ASSURED"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "1"),
+	      "flags ASSURED: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "flags", "seen_reply"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "1,2"),
+	      "flags SEEN_REPLY, case-insensitive: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "flags", "UNREPLIED"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "3,6,2147483648,4294967280"),
+	      "flags UNREPLIED = SEEN_REPLY clear: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "flags", "SEEN_REPLY,SRC_NAT"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2"),
+	      "flags: all must be set: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "flags", "ASSURED,UNREPLIED"), f) == 0 &&
+		  !strcmp(ids(f, "id", false), ""),
+	      "flags ASSURED,UNREPLIED: nothing");
+	CHECK(refused("flags", xmlrpc_string_new(&env, "ASSURED,BOGUS")) &&
+		  strstr(last.fault_string, "flags") && refused("flags", xmlrpc_string_new(&env, "")) &&
+		  refused("flags", xmlrpc_string_new(&env, ",")) && refused("flags", xmlrpc_int_new(&env, 4)),
+	      "unknown flag, empty list, a number: refused naming filters.flags: %s", last.fault_string);
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "nat", "src"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2,3"),
+	      "nat src: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "nat", "dst"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "3"),
+	      "nat dst: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "nat", "ANY"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2,3"),
+	      "nat any: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "nat", "none"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "1,6,2147483648,4294967280"),
+	      "nat none: %s", id);
+	CHECK(refused("nat", xmlrpc_string_new(&env, "both")) && refused("nat", xmlrpc_int_new(&env, 7)),
+	      "nat other than src/dst/any/none refused: %s", last.fault_string);
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "repl_ipv4_dst", "203.0.113.0/24"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2"),
+	      "repl_ipv4_dst CIDR (the SNAT address): %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "repl_ipv6_src", "2001:db8::2"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "3"),
+	      "repl_ipv6_src exact: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "repl_port_src", 80), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "1"),
+	      "repl_port_src: %s", id);
+	CHECK(refused("repl_port_dst", xmlrpc_int_new(&env, 65536)) &&
+		  refused("repl_ipv4_src", xmlrpc_string_new(&env, "2001:db8::1")) &&
+		  refused("repl_ipv6_dst", xmlrpc_string_new(&env, "10.0.0.0/8")),
+	      "reply-tuple filters of the wrong kind refused: %s", last.fault_string);
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "orig_zone", 2), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2"),
+	      "orig_zone: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "reply_zone", 3), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "3"),
+	      "reply_zone: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "orig_zone", 0), f) == 0 &&
+		  !strcmp(ids(f, "id", false), ""),
+	      "orig_zone 0 matches no entry without a directional zone");
+	CHECK(refused("orig_zone", xmlrpc_int_new(&env, 65536)) &&
+		  refused("reply_zone", xmlrpc_string_new(&env, "a")),
+	      "zones out of range refused: %s", last.fault_string);
+
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "tcp_state", "LISTEN"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2147483648"),
+	      "tcp_state LISTEN (conntrack's input name) = SYN_SENT2: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "tcp_state", 9), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "2147483648"),
+	      "tcp_state as its number: %s", id);
+	CHECK(filt(xmlrpc_build_value(&env, "{s:s}", "sctp_state", "established"), f) == 0 &&
+		  !strcmp(id = ids(f, "id", false), "4294967280"),
+	      "sctp_state: %s", id);
+	CHECK(refused("sctp_state", xmlrpc_string_new(&env, "LISTEN")) &&
+		  refused("tcp_state", xmlrpc_int_new(&env, 10)),
+	      "states outside the protocol's vocabulary refused: %s", last.fault_string);
+
+	memset(f, 0, sizeof(*f));
+	CHECK(!strcmp(id = ids(f, "orig_zone", false), "1,3,6,2147483648,4294967280,2"),
+	      "sort by orig_zone, absent first: %s", id);
+	CHECK(!strcmp(id = ids(f, "reply_zone", true), "3,1,2,6,2147483648,4294967280"),
+	      "sort by reply_zone descending: %s", id);
+	CHECK(!strcmp(id = ids(f, "repl_ipv4_dst", false), "3,4294967280,2147483648,6,1,2"),
+	      "sort by repl_ipv4_dst: %s", id);
+	CHECK(!strcmp(id = ids(f, "sctp_state", false), "1,2,3,6,2147483648,4294967280"),
+	      "sort by sctp_state: %s", id);
+}
+
 int main(void)
 {
 	struct view_filter f;
@@ -184,6 +326,7 @@ int main(void)
 		  !strcmp(ids(&f, "id", false), "1,2147483648,4294967280"),
 	      "username via uid_mask + getpwuid: %s", ids(&f, "id", false));
 	cfg.uid_mask = 0;
+	more_filters(&f);
 	cfg.nhide = 0;
 	memset(&f, 0, sizeof(f));
 	CHECK(!strcmp(ids(&f, "id", false), "1,2,3,4,5,6,2147483648,4294967280"),
@@ -203,8 +346,12 @@ int main(void)
 	xmlrpc_DECREF(v);
 	CHECK(val_int(&env, v = xmlrpc_double_new(&env, 1e300), &x) < 0, "huge double refused");
 	xmlrpc_DECREF(v);
-	CHECK(tcp_state_parse("SYN_SENT2") == 9 && !strcmp(tcp_state_name(7), "TIME_WAIT") &&
-		  !strcmp(tcp_state_name(200), "UNKNOWN"),
+	CHECK(field_name_find(ctd_tcp_states, "SYN_SENT2")->set == 1u << 9 &&
+		  field_name_find(ctd_tcp_states, "listen")->set == 1u << 9 &&
+		  !strcmp(field_name_of(ctd_tcp_states, 9), "SYN_SENT2") &&
+		  !strcmp(field_name_of(ctd_tcp_states, 7), "TIME_WAIT") &&
+		  !strcmp(field_name_of(ctd_tcp_states, 200), "UNKNOWN") &&
+		  !strcmp(field_name_of(ctd_sctp_states, 4), "ESTABLISHED"),
 	      "state names as conntrack -L");
 	xmlrpc_env_clean(&env);
 	return CHECK_DONE();
