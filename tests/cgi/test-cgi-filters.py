@@ -10,9 +10,9 @@ LISTEN, SCTP.  Oracle: `conntrack -L` and its own filters (-m VALUE/MASK,
 --reply-port-src/--reply-port-dst, --zone, --orig-zone, --reply-zone,
 --state): each ctd filter gives the same set of ids as the matching
 conntrack filter, in `view` and `summary`; rows carry orig_zone,
-reply_zone and sctp_state as conntrack -L prints them; kill and change
-act on the entry of each zone shape and leave its neighbours (the same
-tuple in the other zones) untouched."""
+reply_zone and sctp_state as conntrack -L prints them; kill, change and
+kill_matching act on the entry of each zone shape and leave its
+neighbours (the same tuple in the other zones) untouched."""
 import ipaddress
 import os
 import re
@@ -254,8 +254,12 @@ with Netns() as ns, Cgi(t, ns) as fx:
         now = ct_ids(ns)
         t.ok(f"... gone from conntrack -L ({name})", i not in now)
         t.eq(f"... the same tuple in the other zones still there ({name})", alive, alive & now)
-    fx.expect_ok("kill the IPv6 --orig-zone and the UDP --reply-zone entries -> 2", "kill", sid,
-                 [made["zo6"], made["zr7"]], check=lambda x: x == 2)
+    fx.expect_ok("kill the UDP --reply-zone entry -> 1", "kill", sid, [made["zr7"]], check=lambda x: x == 1)
+    p = fx.expect_ok("kill_preview {orig_zone: 6} -> the IPv6 --orig-zone entry alone", "kill_preview", sid,
+                     {"orig_zone": 6}, check=lambda x: x["matched"] == 1 and x["sample"][0]["id"] == made["zo6"])
+    if p:
+        fx.expect_ok("kill_matching of that preview destroys it", "kill_matching", sid, p["token"],
+                     check=lambda x: x["destroyed"] == 1 and x["gone"] == 0)
     t.ok("... both gone", not ({made["zo6"], made["zr7"]} & ct_ids(ns)))
     t.ok("... the last of the four zones untouched", made["z5"] in ct_ids(ns))
     texts = [r.get("tuple", "") for r in fx.audit_rows()]
