@@ -459,9 +459,11 @@ def target(flow):
 
     l4 = {"tcp": 6, "udp": 17}[flow["l4proto"]]
     # ... then orig_zone, reply_zone, zflags, pad: no directional zone
-    return struct.pack("<IHBB16s16sHHBBHIIHHB3x", flow["id"], flow.get("zone", 0) or 0, fam, l4,
-                       pack(flow["orig_src"]), pack(flow["orig_dst"]), flow["orig_sport"], flow["orig_dport"],
-                       0, 0, 0, 0, 0, 0, 0, 0)
+    b = struct.pack("<IHBB16s16sHHBBHIIHHB3x", flow["id"], flow.get("zone", 0) or 0, fam, l4,
+                    pack(flow["orig_src"]), pack(flow["orig_dst"]), flow["orig_sport"], flow["orig_dport"],
+                    0, 0, 0, 0, 0, 0, 0, 0)
+    assert len(b) == proto().size["target"], "struct ctd_target changed: follow include/ctd_proto.h"
+    return b
 
 
 def helper_frames(ns, helper, frames):
