@@ -14,9 +14,10 @@ What it does, all inside the namespace:
   FTP helper (nf_conntrack_ftp through a `ct helper` object);
 - inserts ~1,500 synthetic entries with `conntrack -I` (TCP in eight states,
   UDP, ICMP, ICMPv6, IPv6, SNAT and DNAT, marks with bit 31 set, zones 1-3)
-  with timeouts of minutes to hours, and re-creates every REFILL seconds
-  those that expired or were killed (so the table keeps its shape and the
-  Live tab sees new and destroy events);
+  with timeouts of minutes to hours; every REFILL seconds each one that
+  expired or was killed is followed by a new connection of its kind (another
+  source port or ICMP id), so the table keeps its shape, what was killed
+  stays killed, and the Live tab sees new and destroy events;
 - runs paced TCP flows between those addresses (about 4 kB/s to 1 MB/s,
   rates that drift), short HTTP-like connections (half of them reset) and
   UDP queries that come and go, and an FTP-like session every FTP_PERIOD seconds whose PASV reply
@@ -130,18 +131,26 @@ TCP_STATES = [("ESTABLISHED", 60), ("TIME_WAIT", 12), ("SYN_SENT", 6), ("SYN_REC
 
 class Entry:
     """One `conntrack -I` entry; key is its original tuple and zone as
-    `conntrack -L` prints them."""
+    `conntrack -L` prints them.  Once made, an entry that has gone (expired,
+    or killed in the console) comes back as a new connection in its place:
+    another source port (ICMP: another id), a new state and timeout, so
+    what was killed stays killed while the table keeps its shape."""
 
     def __init__(self, rng, proto, src, dst, a, b, nat=None, zone=0, mark=0):
-        self.rng, self.proto, self.zone = rng, proto, zone
-        self.key = (proto, src, dst, str(a), str(b), str(zone))
-        args = ["-s", src, "-d", dst, "-p", proto]
+        self.rng, self.proto, self.src, self.dst, self.a, self.b = rng, proto, src, dst, a, b
+        self.nat, self.zone, self.mark, self.made = nat, zone, mark, False
+        self.build()
+
+    def build(self):
+        rng, proto = self.rng, self.proto
+        self.key = (proto, self.src, self.dst, str(self.a), str(self.b), str(self.zone))
+        args = ["-s", self.src, "-d", self.dst, "-p", proto]
         if proto in ("tcp", "udp"):
-            args += ["--sport", str(a), "--dport", str(b)]
+            args += ["--sport", str(self.a), "--dport", str(self.b)]
         elif proto == "icmp":
-            args += ["--icmp-type", str(a), "--icmp-code", "0", "--icmp-id", str(b)]
+            args += ["--icmp-type", str(self.a), "--icmp-code", "0", "--icmp-id", str(self.b)]
         else:
-            args += ["--icmpv6-type", str(a), "--icmpv6-code", "0", "--icmpv6-id", str(b)]
+            args += ["--icmpv6-type", str(self.a), "--icmpv6-code", "0", "--icmpv6-id", str(self.b)]
         if proto == "tcp":
             state = rng.choices([s for s, _ in TCP_STATES], [w for _, w in TCP_STATES])[0]
             args += ["--state", state]
@@ -156,17 +165,26 @@ class Entry:
             if rng.random() < 0.8:
                 args += ["-u", "SEEN_REPLY"]
             self.tmo = (60, 600)
-        if nat:
-            args += list(nat)
-        if zone:
-            args += ["--zone", str(zone)]
-        if mark:
-            args += ["--mark", str(mark)]
+        if self.nat:
+            args += list(self.nat)
+        if self.zone:
+            args += ["--zone", str(self.zone)]
+        if self.mark:
+            args += ["--mark", str(self.mark)]
         self.args = args
 
     def create(self):
+        """Makes the entry (a successor, if it was made before); True if the kernel took it."""
+        if self.made:
+            if self.proto in ("tcp", "udp"):
+                self.a = self.rng.randrange(32768, 61000)
+            else:
+                self.b = self.rng.randrange(1, 65536)
+            self.build()
         t = self.rng.randint(*self.tmo)
-        return run("conntrack", "-I", *self.args, "--timeout", str(t)).returncode == 0
+        ok = run("conntrack", "-I", *self.args, "--timeout", str(t)).returncode == 0
+        self.made = self.made or ok
+        return ok
 
 
 def synthetic_entries():
