@@ -11,8 +11,8 @@ start without DEMO_NETNS runs in namespace ctd-demo, forwards the host's
   `ip netns exec NS conntrack -L -o id` taken just before or just after;
 - >= 200 entries of every kind (TCP, UDP, ICMP, ICMPv6, IPv6, SNAT, DNAT,
   marks >= 2^31, zones != 0; TCP in >= 4 states) through the API within
-  10 s of the start returning (protocol and family by `view` filters, the
-  rest counted over all rows);
+  10 s of the start returning (by `view` filters: protocol, family, `nat`,
+  `mark` VALUE/MASK; zones and states counted over all rows);
 - a row with a non-zero rate after two refreshes;
 - new and destroy events in `conntrack -E` within 10 s (churn);
 - an FTP expectation in `conntrack -L expect` within the FTP period (30 s)
@@ -170,9 +170,16 @@ def kinds(c, sid):
                      ("ICMPv6", {"orig_l4proto": 58}), ("IPv6", {"orig_l3proto": 10})):
         k[label] = c.view(sid, f, "id", "A", 0, 1)["total"]
     rows = all_rows(c, sid)
-    k["SNAT"] = sum(1 for x in rows if x["status"] & (1 << 4))
-    k["DNAT"] = sum(1 for x in rows if x["status"] & (1 << 5))
-    k["mark>=2^31"] = sum(1 for x in rows if x["mark"] < 0)
+    by_rows = {"SNAT": sum(1 for x in rows if x["status"] & (1 << 4)),
+               "DNAT": sum(1 for x in rows if x["status"] & (1 << 5)),
+               "mark>=2^31": sum(1 for x in rows if x["mark"] < 0)}
+    # DESIGN §7's filters where the CGI has them, else counted over the rows
+    for label, f in (("SNAT", {"nat": "src"}), ("DNAT", {"nat": "dst"}),
+                     ("mark>=2^31", {"mark": "0x80000000/0x80000000"})):
+        try:
+            k[label] = c.view(sid, f, "id", "A", 0, 1)["total"]
+        except xmlrpc.client.Fault:
+            k[label] = by_rows[label]
     k["zone"] = sum(1 for x in rows if x.get("zone", 0) != 0)
     states = {}
     for x in rows:
