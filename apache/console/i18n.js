@@ -116,6 +116,7 @@ const MESSAGES = {
 		'live.sysctl': 'net.netfilter.nf_conntrack_events is {v}, not 1: the kernel may not report the close of connections that began before this feed.',
 		'live.noacct': 'Byte accounting is off: closed connections show no final bytes (sysctl net.netfilter.nf_conntrack_acct=1).',
 		'live.bytes': 'original {orig}, reply {repl}',
+		'live.notwatched': 'Not watched from {from} to {to} ({s} s): events of that time are not shown.',
 		'live.missing': 'Not available: this server has no events() method.',
 		'live.failed': 'Could not read events: {fault}. Trying again…',
 		// -- expectations
@@ -250,6 +251,7 @@ const MESSAGES = {
 		'live.sysctl': 'net.netfilter.nf_conntrack_events vaut {v}, pas 1 : le noyau peut taire la fermeture des connexions ouvertes avant ce flux.',
 		'live.noacct': 'Le comptage des octets est désactivé : les connexions fermées n\'indiquent pas d\'octets finaux (sysctl net.netfilter.nf_conntrack_acct=1).',
 		'live.bytes': 'aller {orig}, retour {repl}',
+		'live.notwatched': 'Non observé de {from} à {to} ({s} s) : les événements de ce moment ne sont pas affichés.',
 		'live.missing': 'Indisponible : ce serveur n\'a pas de méthode events().',
 		'live.failed': 'Lecture des événements impossible : {fault}. Nouvel essai…',
 		// -- expectations

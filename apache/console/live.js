@@ -45,6 +45,7 @@ let filterKey = '';
 let accounting = true;	// from the newest view() answer
 let feed = [];		// the events shown, newest first (drawn again in a new language)
 let lastGap = null;	// the gap before the newest window (s)
+let stoppedAt = null;	// server time the previous run stopped (paused, hidden, refiltered)
 
 const live = () => $('live');
 const want = () => open && !paused && !document.hidden && !!session.id;
@@ -67,6 +68,7 @@ function start() {
 
 function stop() {
 	++gen;
+	if (windows > 0) stoppedAt = Date.now() / 1000 + clockSkew;
 	running = false;
 	live().dataset.running = '0';
 	if (rateTimer) { clearInterval(rateTimer); rateTimer = null; }
@@ -106,6 +108,13 @@ function took(res) {
 	const start = Number(res.window_start) || 0, end = Number(res.window_end) || 0;
 	clockSkew = end - Date.now() / 1000;
 	if (lastEnd !== null && start > lastEnd) gapTotal += start - lastEnd;
+	// a new run after a stop: the time not watched is a line of the feed
+	if (lastEnd === null && stoppedAt !== null && start > stoppedAt) {
+		const gap = { type: 'gap', from: stoppedAt, to: start };
+		feed.unshift(gap);
+		$('live-rows').prepend(eventRow(gap));
+		stoppedAt = null;
+	}
 	lastGap = lastEnd !== null ? Math.max(0, start - lastEnd) : null;
 	lastEnd = end;
 	const evs = res.events || [];
@@ -152,14 +161,26 @@ function redraw() {
 	drawState();
 }
 
+const clockText = (unix) => {
+	const d = new Date((Number(unix) || 0) * 1000);
+	return d.toLocaleTimeString(undefined, { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+};
+
 function eventRow(ev) {
+	if (ev.type === 'gap') {
+		const tr = el('tr', 'ev-gap');
+		tr.dataset.type = 'gap';
+		const td = el('td', '', t('live.notwatched', { from: clockText(ev.from), to: clockText(ev.to),
+			s: num(ev.to - ev.from, 1) }));
+		td.colSpan = 8;
+		tr.append(td);
+		return tr;
+	}
 	const tr = el('tr', 'ev-' + ev.type);
 	tr.dataset.type = ev.type;
 	tr.dataset.id = String(ev.id);
-	const when = new Date((Number(ev.time) || 0) * 1000);
 	const type = { new: t('live.new'), destroy: t('live.destroy'), update: t('live.update') }[ev.type] || ev.type;
-	const cells = [when.toLocaleTimeString(undefined, { hour12: false }) + '.' +
-		String(when.getMilliseconds()).padStart(3, '0'), type, ev.id, protoName(ev.orig_l4proto),
+	const cells = [clockText(ev.time), type, ev.id, protoName(ev.orig_l4proto),
 	endpoint(ev, 'orig', 'src'), endpoint(ev, 'orig', 'dst'), ev.tcp_state || ev.sctp_state || ''];
 	for (const c of cells) tr.append(el('td', '', String(c)));
 	tr.children[1].className = 'ev-type';

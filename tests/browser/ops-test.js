@@ -359,6 +359,16 @@ async function live(page) {
 	await sleep(300);
 	eq(await page.isVisible('#live-sysctl'), sysctl !== '1', 'the nf_conntrack_events warning shows exactly when it is not 1 (' + sysctl + ')');
 	await shot(page, 'live.png');
+	// the browser hides the page (another browser tab): no more polling
+	const hidden = (h) => page.evaluate((v) => {
+		Object.defineProperty(document, 'hidden', { value: v, configurable: true });
+		document.dispatchEvent(new Event('visibilitychange'));
+	}, h);
+	await hidden(true);
+	eq([await page.getAttribute('#live', 'data-running'), await page.textContent('#live-state')],
+		['0', 'Stopped while the page is hidden'], 'a hidden page stops the polling');
+	await hidden(false);
+	eq(await page.getAttribute('#live', 'data-running'), '1', 'shown again, it polls again');
 	await page.click('#live-pause');
 	await page.waitForFunction(() => document.getElementById('live').dataset.running === '0', null, { timeout: WAIT });
 	eq(await page.textContent('#live-state'), 'Paused', 'Pause stops the polling');
