@@ -68,8 +68,7 @@ def make_entries():
                  "--dport", "443" if i % 2 == 0 else "80", "--state", "ESTABLISHED", "--timeout", "1200",
                  "--mark", str(i)]
             if src == FIXTURE["nat_src"]:
-                a += ["--reply-src", FIXTURE["nat_to"], "--reply-dst", src, "--reply-port-src", "8080",
-                      "--reply-port-dst", str(31000 + 10 * k + i), "--dst-nat", "10.9.9.9"]
+                a += ["--dst-nat", f"{FIXTURE['nat_to']}:{FIXTURE['nat_port']}"]
             yield a
 
 
