@@ -10,11 +10,12 @@ import { setStatus, faultText } from './status.js';
 import { parseU32, toI4 } from './format.js';
 import { rowActions, drawHead, drawBody, resultRow } from './table.js';
 import { onView } from './view.js';
+import { t } from './i18n.js';
 
 // Selectors of a connection's row and of the result line under it.
 const ROW = (id) => '#rows tr[data-id="' + id + '"]';
 const RESULT = (id) => '#rows tr.result-row[data-for="' + id + '"]';
-const plural = (n) => (n === 1 ? '1 connection' : n + ' connections');
+const plural = (n) => (n === 1 ? t('act.one') : t('act.many', { n }));
 
 function focus(selector) {
 	const e = document.querySelector(selector);
@@ -25,7 +26,7 @@ function focus(selector) {
 function drawBulk() {
 	const n = [...state.selected].filter((id) => !state.killed.has(id)).length;
 	const b = $('kill-selected');
-	b.textContent = 'Kill selected (' + n + ')';
+	b.textContent = t('bar.killSelected', { n });
 	b.disabled = n === 0;
 }
 
@@ -36,11 +37,9 @@ function confirmKill(ids) {
 	if (ids.length === 0) return;
 	const dlg = $('confirm');
 	const n = ids.length;
-	$('confirm-title').textContent = 'Kill ' + plural(n) + '?';
-	$('confirm-text').textContent = n === 1
-		? 'Connection ' + ids[0] + ' will be removed from the kernel\'s table. Its packets are then treated as new.'
-		: 'The ' + n + ' selected connections will be removed from the kernel\'s table.';
-	$('confirm-ok').textContent = 'Kill ' + plural(n);
+	$('confirm-title').textContent = t('act.killQ', { what: plural(n) });
+	$('confirm-text').textContent = n === 1 ? t('act.confirmOne', { id: ids[0] }) : t('act.confirmMany', { n });
+	$('confirm-ok').textContent = t('act.killN', { what: plural(n) });
 	const opener = document.activeElement;
 	dlg.returnValue = '';
 	dlg.onclose = () => {
@@ -54,21 +53,20 @@ function confirmKill(ids) {
 
 async function doKill(ids) {
 	state.busy++;
-	setStatus('Killing ' + plural(ids.length) + '…');
+	setStatus(() => t('act.killing', { what: plural(ids.length) }));
 	try {
 		const n = await rpc('kill', [ids], false);
 		for (const id of ids) {
 			state.killed.add(id);
 			state.selected.delete(id);
-			state.results.set(id, { ok: true, text: ids.length === 1 && n !== 1 ? 'already gone' : 'killed' });
+			const key = ids.length === 1 && n !== 1 ? 'act.gone' : 'act.killed';
+			state.results.set(id, { ok: true, text: () => t(key) });
 		}
-		setStatus('Killed ' + n + ' of ' + plural(ids.length) +
-			(n < ids.length ? ' (the others had already left the kernel)' : '') +
-			'. Refresh to read the table again.', 'ok');
+		setStatus(() => t('act.killedN', { n, what: plural(ids.length), others: n < ids.length ? t('act.others') : '' }), 'ok');
 	} catch (e) {
-		const t = faultText(e);
-		for (const id of ids) state.results.set(id, { ok: false, text: t });
-		setStatus('Kill failed, nothing was killed: ' + t, 'err');
+		const err = () => faultText(e);
+		for (const id of ids) state.results.set(id, { ok: false, text: err });
+		setStatus(() => t('act.killFailed', { err: err() }), 'err');
 	} finally {
 		state.busy--;
 	}
@@ -117,9 +115,9 @@ function readEdits(inputs) {
 		const field = inp.dataset.field;
 		let err = null;
 		if (n === null)
-			err = field + ' must be a number from 0 to 4294967295' + (field === 'mark' ? ' (or 0x hex)' : ' seconds');
+			err = field === 'mark' ? 'act.badMark' : 'act.badTimeout';
 		else if (field === 'timeout' && n < 1)
-			err = 'timeout must be at least 1 second';
+			err = 'act.shortTimeout';
 		if (err) {
 			errs.push(err);
 			inp.setAttribute('aria-invalid', 'true');
@@ -132,7 +130,7 @@ async function saveEdit(r) {
 	const tr = document.querySelector(ROW(r.id));
 	const { changes, errs } = readEdits(tr ? [...tr.querySelectorAll('input.edit')] : []);
 	if (errs.length) {
-		rowResult(r.id, false, 'Not saved: ' + errs.join('; '));
+		rowResult(r.id, false, () => t('act.notSaved', { errs: errs.map((k) => t(k)).join('; ') }));
 		const bad = tr.querySelector('input[aria-invalid="true"]');
 		if (bad) bad.focus();
 		return;
@@ -142,9 +140,9 @@ async function saveEdit(r) {
 	const what = done.map((c) => c.field + ' = ' + (c.field === 'mark' ? c.value : c.value + ' s')).join(', ');
 	state.editing = failure ? r.id : null;
 	if (failure)
-		state.results.set(r.id, { ok: false, text: (what ? 'set ' + what + '; then ' : '') + failure });
+		state.results.set(r.id, { ok: false, text: () => (what ? t('act.setThen', { what, err: failure() }) : failure()) });
 	else
-		state.results.set(r.id, { ok: true, text: 'set ' + what });
+		state.results.set(r.id, { ok: true, text: () => t('act.set', { what }) });
 	drawBody();
 	focus(ROW(r.id) + ' ' + (failure ? 'input.edit' : 'button.editbtn'));
 }
@@ -163,7 +161,7 @@ async function sendChanges(r, changes) {
 			else r.timeout = c.value;
 		}
 	} catch (e) {
-		failure = faultText(e);
+		failure = () => faultText(e);
 	} finally {
 		state.busy--;
 	}
@@ -176,4 +174,5 @@ export function initActions() {
 	});
 	$('kill-selected').addEventListener('click', () => confirmKill([...state.selected]));
 	onView(drawBulk);
+	document.addEventListener('ctd-lang', drawBulk);
 }

@@ -11,6 +11,7 @@ import { $, el } from './dom.js';
 import { panelCall } from './panel.js';
 import { group, short, rate, clock, isoTime } from './format.js';
 import { onView } from './view.js';
+import { t } from './i18n.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // points: history()'s buckets, 10 s (the demo's sampling) and 5 min wide
@@ -21,8 +22,8 @@ const SPANS = {
 // Layout in pixels: left margin for the value labels, two panes.
 const L = 64, R = 10, PANE = 78, TOP1 = 22, TOP2 = TOP1 + PANE + 34, H = TOP2 + PANE + 24;
 const SERIES = [
-	{ key: 'count', cls: 'count', title: 'Connections', top: TOP1, label: short, now: (v) => group(Math.round(v)) },
-	{ key: 'rate', cls: 'rate', title: 'Total rate', top: TOP2, label: rate, now: rate },
+	{ key: 'count', cls: 'count', title: 'chart.count', top: TOP1, label: short, now: (v) => group(Math.round(v)) },
+	{ key: 'rate', cls: 'rate', title: 'chart.rate', top: TOP2, label: rate, now: rate },
 ];
 
 let span = 'hour', last = null, drawnWidth = 0;
@@ -62,8 +63,7 @@ function draw() {
 	drawnWidth = plot.clientWidth;
 	$('chart-foot').className = 'panel-foot';
 	if (samples.length < 2) {
-		plot.append(el('p', 'plot-empty', 'Not enough samples in the last ' + SPANS[span].name + ' yet (' +
-			samples.length + '): one is stored at every fresh dump of the table.'));
+		plot.append(el('p', 'plot-empty', t('chart.few.' + SPANS[span].name, { n: group(samples.length) })));
 		$('chart-foot').textContent = '';
 		return;
 	}
@@ -73,8 +73,8 @@ function draw() {
 	const now = samples[samples.length - 1];
 	const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: W, height: H, role: 'img',
 		'aria-labelledby': 'chart-desc', class: 'chart' });
-	const desc = 'Connections and total rate, ' + isoTime(since) + ' to ' + isoTime(until) + ', ' +
-		samples.length + ' samples; last ' + group(Math.round(now.count)) + ' connections.';
+	const desc = t('chart.desc', { since: isoTime(since), until: isoTime(until), n: group(samples.length),
+		count: group(Math.round(now.count)) });
 	root.append(svg('title', { id: 'chart-desc' }, desc));
 	for (const s of SERIES) drawPane(root, s, samples, x, W);
 	// time axis under the lower pane
@@ -86,8 +86,8 @@ function draw() {
 	}
 	plot.append(root);
 	// the panes' titles carry the latest figures (a --sample one has no rate)
-	$('chart-foot').textContent = group(samples.length) + ' samples, ' + clock(samples[0].time) + '–' +
-		clock(now.time) + ' · table max ' + group(Math.round(now.max));
+	$('chart-foot').textContent = t('chart.foot', { n: group(samples.length), from: clock(samples[0].time),
+		to: clock(now.time), max: group(Math.round(now.max)) });
 }
 
 function drawPane(root, s, samples, x, W) {
@@ -96,7 +96,7 @@ function drawPane(root, s, samples, x, W) {
 	const y = (v) => s.top + PANE - v / top * PANE;
 	const nowV = vals.filter((v) => v !== null).pop();
 	root.append(svg('text', { x: L, y: s.top - 8, class: 'pane-title ' + s.cls },
-		s.title + (nowV !== undefined ? ': ' + s.now(nowV) : '')));
+		t(s.title) + (nowV !== undefined ? ': ' + s.now(nowV) : '')));
 	for (const v of [0, top / 2, top]) {
 		root.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: v ? 'grid' : 'base' }));
 		root.append(svg('text', { x: L - 6, y: y(v) + 4, class: 'axis end' }, s.label(v)));

@@ -29,9 +29,9 @@ function addrFilter(a) {
 // Each check returns the filters it adds, or an error under the input's id.
 const TYPED = {
 	'f-addr': (a) => (/^[0-9A-Fa-f:.\/]+$/.test(a) ? addrFilter(a)
-		: 'Address: use a dotted quad, an IPv6 address or a CIDR'),
+		: t('filters.err.addr')),
 	'f-port': (p) => (/^\d{1,5}$/.test(p) && Number(p) <= 65535 ? { [$('f-portdir').value]: Number(p) }
-		: 'Port: a number from 0 to 65535'),
+		: t('filters.err.port')),
 	'f-mark': (m) => {
 		// VALUE/MASK matches (mark & MASK) == VALUE; sent as the string
 		const vm = m.split('/');
@@ -41,7 +41,7 @@ const TYPED = {
 				: t('filter.err.markmask');
 		}
 		const n = parseU32(m);
-		return n !== null ? { mark: toI4(n) } : 'Mark: a number from 0 to 4294967295 (or 0x hex)';
+		return n !== null ? { mark: toI4(n) } : t('filters.err.mark');
 	},
 	'f-flags': (text) => {
 		const names = text.toUpperCase().split(/[\s,]+/).filter(Boolean);
@@ -56,7 +56,7 @@ const TYPED = {
 		: t('filter.err.rport')),
 	'f-id': (id) => (parseU32(id) !== null && /^\d+$/.test(id) ? { id: id } : t('filter.err.id')),
 	'f-zone': (z) => (/^\d{1,5}$/.test(z) && Number(z) <= 65535 ? { zone: Number(z) }
-		: 'Zone: a number from 0 to 65535'),
+		: t('filters.err.zone')),
 };
 
 function readFilters() {
@@ -142,7 +142,16 @@ export function filterOnly(fields) {
 	filterTo(fields);
 }
 
+// A new language: the errors under the form are said again in it.
+function redrawErrors() {
+	if ($('filter-error').hidden) return;
+	const err = CHECKED.filter((id) => $(id).getAttribute('aria-invalid') === 'true')
+		.map((id) => TYPED[id]($(id).value.trim())).filter((x) => typeof x === 'string');
+	$('filter-error').textContent = err.join('. ') + '.';
+}
+
 export function initFilters() {
+	document.addEventListener('ctd-lang', redrawErrors);
 	$('filters').addEventListener('submit', applyFilters);
 	$('filters').addEventListener('reset', clearFilters);
 }

@@ -5,6 +5,7 @@ import { $ } from './dom.js';
 import { state, resetPage } from './state.js';
 import { group } from './format.js';
 import { load, onView } from './view.js';
+import { t } from './i18n.js';
 
 function goPage(start) {
 	state.start = Math.max(0, start);
@@ -18,8 +19,8 @@ function drawPager() {
 	const last = Math.min(state.start + state.rows.length, state.total);
 	const page = Math.floor(state.start / len) + 1;
 	const pages = Math.max(1, Math.ceil(state.total / len));
-	$('pageinfo').textContent = (state.rows.length ? group(first) + '–' + group(last) : '0') +
-		' of ' + group(state.total) + ' · page ' + group(page) + ' of ' + group(pages);
+	const v = { first: group(first), last: group(last), total: group(state.total), page: group(page), pages: group(pages) };
+	$('pageinfo').textContent = t(state.rows.length ? 'pager.info' : 'pager.none', v);
 	$('first').disabled = $('prev').disabled = state.start === 0;
 	$('next').disabled = $('last').disabled = state.start + len >= state.total;
 }
@@ -36,4 +37,5 @@ export function initPager() {
 		goPage(Math.floor(state.start / state.length) * state.length);
 	});
 	onView(drawPager);
+	document.addEventListener('ctd-lang', drawPager);
 }

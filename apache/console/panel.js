@@ -4,7 +4,8 @@
 // own controls.  Only the newest answer is drawn; a fault is said in the
 // panel, never in the status line the table owns; the panel's element
 // carries [data-busy] (1 while a call is under way) and [data-loads]
-// (finished calls), which tests wait on.
+// (finished calls), which tests wait on.  A new language ('ctd-lang')
+// draws the newest answer or fault again, without a new call.
 import { $ } from './dom.js';
 import { rpc } from './session.js';
 import { panelFault, missing } from './status.js';
@@ -13,17 +14,25 @@ import { panelFault, missing } from './status.js';
 // draw(answer) or fail(sentence, missing) where missing means the server
 // has no such method.  No retry on an expired session: the view() that
 // triggered the call logs in again, and the panel's next call follows.
-export function panelCall(id, method, draw, fail) {
+// redraw(answer), if given, draws an answer again (default: draw).
+export function panelCall(id, method, draw, fail, redraw) {
 	let seq = 0, loads = 0;
+	let last = null;	// {res} or {err} of the newest call
+	const drawLast = () => {
+		if (!last) return;
+		if ('err' in last) fail(panelFault(last.err, method), missing(last.err));
+		else (redraw || draw)(last.res);
+	};
+	document.addEventListener('ctd-lang', drawLast);
 	return async (...params) => {
 		const mine = ++seq;
 		const box = $(id);
 		box.dataset.busy = '1';
 		try {
 			const res = await rpc(method, params, false);
-			if (mine === seq) draw(res);
+			if (mine === seq) { last = { res }; draw(res); }
 		} catch (e) {
-			if (mine === seq) fail(panelFault(e, method), missing(e));
+			if (mine === seq) { last = { err: e }; fail(panelFault(e, method), missing(e)); }
 		} finally {
 			if (mine === seq) {
 				box.dataset.loads = String(++loads);

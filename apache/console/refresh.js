@@ -8,20 +8,23 @@ import { state, resetPage } from './state.js';
 import { session, rpc } from './session.js';
 import { setStatus, faultText } from './status.js';
 import { isoTime } from './format.js';
+import { t, num } from './i18n.js';
 import { load, onView } from './view.js';
 
 const INTERVAL_MIN = 2, INTERVAL_MAX = 3600;
 let timer = null;
+let last = null;	// the view() answer drawn, drawn again in a new language
 
 function drawSnapshot(res) {
-	const t = $('snapshot');
-	t.textContent = 'Snapshot ' + isoTime(res.snapshot_time) +
-		(res.interval > 0 ? ' · rates over ' + res.interval.toFixed(1) + ' s' : ' · no rate interval yet') +
-		(session.autorefresh ? ' · auto-refresh every ' + session.autorefresh + ' s' : ' · stable (auto-refresh off)');
-	t.dataset.time = String(res.snapshot_time);
+	last = res;
+	const s = $('snapshot');
+	delete s.dataset.i18n;
+	s.textContent = t('refresh.snapshot', { time: isoTime(res.snapshot_time) }) +
+		(res.interval > 0 ? t('refresh.ratesOver', { secs: num(res.interval, 1) }) : t('refresh.noInterval')) +
+		(session.autorefresh ? t('refresh.autoEvery', { secs: session.autorefresh }) : t('refresh.stable'));
+	s.dataset.time = String(res.snapshot_time);
 	const a = $('accounting');
-	a.textContent = res.accounting ? 'Byte accounting: on'
-		: 'Byte accounting: off — counters and rates read 0 (sysctl net.netfilter.nf_conntrack_acct=1)';
+	a.textContent = res.accounting ? t('refresh.acctOn') : t('refresh.acctOff');
 	a.className = 'acct ' + (res.accounting ? 'on' : 'off');
 	a.dataset.on = res.accounting ? '1' : '0';
 }
@@ -30,7 +33,7 @@ async function refresh() {
 	try {
 		await rpc('refresh', [], true);
 	} catch (e) {
-		setStatus('Could not refresh: ' + faultText(e), 'err');
+		setStatus(() => t('refresh.failed', { err: faultText(e) }), 'err');
 		return;
 	}
 	resetPage();
@@ -41,7 +44,7 @@ function readInterval() {
 	const n = Number($('interval').value);
 	if (!Number.isInteger(n) || n < INTERVAL_MIN || n > INTERVAL_MAX) {
 		$('interval').setAttribute('aria-invalid', 'true');
-		setStatus('Interval: a whole number of seconds from ' + INTERVAL_MIN + ' to ' + INTERVAL_MAX + '.', 'err');
+		setStatus(() => t('refresh.badInterval', { min: INTERVAL_MIN, max: INTERVAL_MAX }), 'err');
 		return null;
 	}
 	$('interval').removeAttribute('aria-invalid');
@@ -56,14 +59,13 @@ async function setAuto() {
 		await rpc('set_autorefresh', [secs], true);
 	} catch (e) {
 		$('auto').checked = session.autorefresh > 0;
-		setStatus('Could not change auto-refresh: ' + faultText(e), 'err');
+		setStatus(() => t('refresh.autoFailed', { err: faultText(e) }), 'err');
 		return;
 	}
 	stopAuto();
 	session.autorefresh = secs;
 	if (on) timer = setInterval(tick, secs * 1000);
-	setStatus(on ? 'Auto-refresh on: the table re-reads the kernel every ' + secs + ' s.'
-		: 'Auto-refresh off: pages come from one stable snapshot.', 'ok');
+	setStatus(() => (on ? t('refresh.autoOn', { secs }) : t('refresh.autoOff')), 'ok');
 	load({ quiet: true });
 }
 
@@ -83,4 +85,5 @@ export function initRefresh() {
 	$('auto').addEventListener('change', setAuto);
 	$('interval').addEventListener('change', () => { if (session.autorefresh) setAuto(); });
 	onView(drawSnapshot);
+	document.addEventListener('ctd-lang', () => { if (last) drawSnapshot(last); });
 }

@@ -14,7 +14,8 @@ export const state = {
 	hasUser: false,		// rows carry username: the user column sorts
 	showUser: false,	// rows carry username or user_id: the column shows
 	selected: new Set(),	// ids selected on the current snapshot
-	results: new Map(),	// id -> {ok, text}: shown next to the row
+	results: new Map(),	// id -> {ok, text}: shown next to the row (text: a
+				// string or a function giving it in the chosen language)
 	killed: new Set(),
 	editing: null,		// id whose row is in edit mode
 	busy: 0,		// kill/change calls under way

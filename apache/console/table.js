@@ -6,9 +6,10 @@
 import { $, el, button, checkbox } from './dom.js';
 import { state, resetPage, liveRows } from './state.js';
 import { session } from './session.js';
-import { columns, span } from './columns.js';
+import { columns, span, label } from './columns.js';
 import { u32 } from './format.js';
 import { load, onView } from './view.js';
+import { t } from './i18n.js';
 
 export const rowActions = {
 	kill: null,	// (ids): ask, then kill
@@ -18,7 +19,14 @@ export const rowActions = {
 	selected: null,	// (): the selection changed
 };
 
-export function initTable() { onView(drawTable); }
+export function initTable() {
+	onView(drawTable);
+	// a new language: the same rows drawn again, no server call
+	document.addEventListener('ctd-lang', () => {
+		drawHead();
+		if (state.editing === null) drawBody();	// never under someone typing
+	});
+}
 
 function drawTable() {
 	state.hasUser = state.rows.some((r) => r.username !== undefined);
@@ -37,13 +45,13 @@ export function drawHead() {
 	for (const c of columns())
 		tr.append(columnHeader(c));
 	if (session.operator)
-		tr.append(el('th', 'actions', 'Actions'));
+		tr.append(el('th', 'actions', t('col.actions')));
 }
 
 function selectAllHeader() {
 	const live = liveRows();
 	const all = live.length > 0 && live.every((r) => state.selected.has(r.id));
-	const cb = checkbox('', 'Select all rows on this page', all, () => {
+	const cb = checkbox('', t('table.selectAll'), all, () => {
 		for (const r of live) {
 			if (cb.checked) state.selected.add(r.id);
 			else state.selected.delete(r.id);
@@ -66,18 +74,18 @@ function columnHeader(c) {
 	// Sorting by username is only offered when the server sends it
 	// (a uid_mask is configured); otherwise the field does not exist.
 	if (c.userCol && !state.hasUser) {
-		th.textContent = c.label;
+		th.textContent = label(c);
 		return th;
 	}
 	const active = state.orderBy === c.sort;
 	const asc = state.orderDir === 'asc';
 	th.setAttribute('aria-sort', active ? (asc ? 'ascending' : 'descending') : 'none');
-	const b = button(c.label, 'sort', () => sortOn(c));
+	const b = button(label(c), 'sort', () => sortOn(c));
 	b.dataset.sort = c.sort;
 	const arrow = el('span', 'arrow', active ? (asc ? ' ▲' : ' ▼') : '');
 	arrow.setAttribute('aria-hidden', 'true');
 	b.append(arrow);
-	b.title = 'Sort by ' + c.sort;
+	b.title = t('table.sortBy', { key: c.sort });
 	th.append(b);
 	return th;
 }
@@ -97,7 +105,7 @@ export function drawBody() {
 	const tbody = $('rows');
 	tbody.textContent = '';
 	if (state.rows.length === 0) {
-		const td = el('td', 'empty', state.total > 0 ? 'No rows on this page.' : 'No connections match.');
+		const td = el('td', 'empty', t(state.total > 0 ? 'table.noRowsHere' : 'table.noMatch'));
 		td.colSpan = span(session.operator);
 		const tr = el('tr');
 		tr.append(td);
@@ -127,7 +135,7 @@ function row(r) {
 }
 
 function selectCell(r, tr, killed) {
-	const cb = checkbox('select', 'Select connection ' + r.id, state.selected.has(r.id), () => {
+	const cb = checkbox('select', t('table.select', { id: r.id }), state.selected.has(r.id), () => {
 		if (cb.checked) state.selected.add(r.id);
 		else state.selected.delete(r.id);
 		tr.classList.toggle('selected', cb.checked);
@@ -142,13 +150,14 @@ function selectCell(r, tr, killed) {
 
 function actionsCell(r, killed) {
 	const td = el('td', 'actions');
-	td.dataset.label = 'Actions';
+	td.dataset.label = t('col.actions');
+	const v = { id: r.id };
 	if (state.editing === r.id) {
-		td.append(button('Save', 'save', () => rowActions.save(r), 'Save mark and timeout of connection ' + r.id),
-			button('Cancel', 'secondary cancel', () => rowActions.cancel(r.id), 'Cancel editing connection ' + r.id));
+		td.append(button(t('table.save'), 'save', () => rowActions.save(r), t('table.saveLabel', v)),
+			button(t('table.cancel'), 'secondary cancel', () => rowActions.cancel(r.id), t('table.cancelLabel', v)));
 	} else if (!killed) {
-		td.append(button('Kill', 'danger kill', () => rowActions.kill([r.id]), 'Kill connection ' + r.id),
-			button('Edit', 'secondary editbtn', () => rowActions.edit(r.id), 'Edit mark and timeout of connection ' + r.id));
+		td.append(button(t('table.kill'), 'danger kill', () => rowActions.kill([r.id]), t('table.killLabel', v)),
+			button(t('table.edit'), 'secondary editbtn', () => rowActions.edit(r.id), t('table.editLabel', v)));
 	}
 	return td;
 }
@@ -156,7 +165,7 @@ function actionsCell(r, killed) {
 function cell(c, r) {
 	const td = el('td');
 	td.dataset.col = c.key;
-	td.dataset.label = c.label;
+	td.dataset.label = label(c);
 	if (c.num) td.classList.add('num');
 	if (c.cls) td.classList.add(c.cls);
 	if (c.edit && state.editing === r.id) {
@@ -179,7 +188,7 @@ function editor(field, r) {
 	inp.size = 10;
 	inp.value = field === 'mark' ? String(u32(r.mark)) : String(r.timeout);
 	inp.dataset.orig = inp.value;
-	inp.setAttribute('aria-label', (field === 'mark' ? 'Mark' : 'Timeout in seconds') + ' of connection ' + r.id);
+	inp.setAttribute('aria-label', t(field === 'mark' ? 'table.markOf' : 'table.timeoutOf', { id: r.id }));
 	inp.addEventListener('keydown', (ev) => {
 		if (ev.key === 'Enter') { ev.preventDefault(); rowActions.save(r); }
 		else if (ev.key === 'Escape') { ev.preventDefault(); rowActions.cancel(r.id); }
@@ -195,7 +204,8 @@ export function resultRow(id) {
 	tr.dataset.for = id;
 	const td = el('td');
 	td.colSpan = span(session.operator);
-	const s = el('span', 'result ' + (res.ok ? 'ok' : 'err'), 'Connection ' + id + ': ' + res.text);
+	const text = typeof res.text === 'function' ? res.text() : res.text;
+	const s = el('span', 'result ' + (res.ok ? 'ok' : 'err'), t('table.result', { id, text }));
 	s.setAttribute('role', 'status');
 	td.append(s);
 	tr.append(td);

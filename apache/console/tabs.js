@@ -6,10 +6,8 @@
 // filters).  A module that owns a tab registers show/hide with onTab();
 // hide runs when another tab is chosen, so a tab that polls (live.js)
 // stops.  Tabs follow the ARIA tabs pattern: one tab stop, arrows move.
-// localize(root) writes t(key) into every [data-i18n] under root, again
-// when the language changes.
+// The tabs' names are index.html's data-i18n text (ctd.js translates).
 import { $ } from './dom.js';
-import { t } from './i18n.js';
 
 const TABS = ['conns', 'live', 'expect', 'audit'];
 const handlers = new Map();	// tab -> [{show, hide}]
@@ -53,25 +51,10 @@ function keyNav(ev) {
 	selectTab(shown[(to + shown.length) % shown.length], true);
 }
 
-// The same as i18n.js's page translation: data-i18n="key" is an
-// element's text, data-i18n-attr="attribute:key ..." its attributes.
-export function localize(root) {
-	for (const e of root.querySelectorAll('[data-i18n]'))
-		e.textContent = t(e.dataset.i18n);
-	for (const e of root.querySelectorAll('[data-i18n-attr]'))
-		for (const pair of e.dataset.i18nAttr.trim().split(/\s+/)) {
-			const [attr, key] = pair.split(':');
-			e.setAttribute(attr, t(key));
-		}
-}
-
-const localizePage = () => localize(document.body);
 
 export function initTabs() {
 	document.body.dataset.tab = current;
 	for (const x of TABS)
 		tabButton(x).addEventListener('click', () => selectTab(x));
 	$('tabs').addEventListener('keydown', keyNav);
-	localizePage();
-	document.addEventListener('ctd-lang', localizePage);
 }

@@ -14,32 +14,30 @@ import { panelCall } from './panel.js';
 import { bytes, rate, group, percent } from './format.js';
 import { onView } from './view.js';
 import { filterTo } from './filters.js';
+import { t } from './i18n.js';
 
 const LIMIT = 20;
 const L4 = { icmp: 1, tcp: 6, udp: 17, dccp: 33, gre: 47, icmpv6: 58, sctp: 132, udplite: 136 };
 
-// One row per group_by kind of summary(): the panel's heading, whether the
-// prefix selectors apply, and the filter-form fields that select exactly
-// one group (to), or why no filter does (none).  A key of "" (rows lacking
+// One row per group_by kind of summary() (its heading is i18n.js's
+// 'top.t.' + kind): whether the prefix selectors apply, and the
+// filter-form fields that select exactly one group (to), or why no filter
+// does (none: a message key).  A key of "" (rows lacking
 // the field) never filters.
 const KINDS = {
-	orig_src: { title: 'Top sources', addr: true, to: (k) => ({ 'f-addrdir': 'src', 'f-addr': k }) },
-	orig_dst: { title: 'Top destinations', addr: true, to: (k) => ({ 'f-addrdir': 'dst', 'f-addr': k }) },
-	repl_src: { title: 'Top reply sources', addr: true, none: 'the table has no reply-address filter' },
-	repl_dst: { title: 'Top reply destinations', addr: true, none: 'the table has no reply-address filter' },
-	orig_port_src: { title: 'Top source ports',
-		to: (k) => ({ 'f-portdir': 'orig_port_src', 'f-port': k }) },
-	orig_port_dst: { title: 'Top destination ports',
-		to: (k) => ({ 'f-portdir': 'orig_port_dst', 'f-port': k }) },
-	orig_l3proto: { title: 'Families',
-		to: (k) => (k === 'ipv4' ? { 'f-family': '2' } : k === 'ipv6' ? { 'f-family': '10' } : null) },
-	orig_l4proto: { title: 'Top protocols',
-		to: (k) => (L4[k] ? { 'f-proto': String(L4[k]) } : /^\d+$/.test(k) ? { 'f-proto': k } : null) },
-	tcp_state: { title: 'TCP states', to: (k) => ({ 'f-state': k }) },
-	mark: { title: 'Top marks', to: (k) => ({ 'f-mark': k }) },
-	zone: { title: 'Top zones', to: (k) => ({ 'f-zone': k }) },
-	username: { title: 'Top users', to: (k) => ({ 'f-user': k }) },
-	flags: { title: 'Top flag sets', none: 'the flags filter matches at least the flags, not exactly them' },
+	orig_src: { addr: true, to: (k) => ({ 'f-addrdir': 'src', 'f-addr': k }) },
+	orig_dst: { addr: true, to: (k) => ({ 'f-addrdir': 'dst', 'f-addr': k }) },
+	repl_src: { addr: true, none: 'top.none.reply' },
+	repl_dst: { addr: true, none: 'top.none.reply' },
+	orig_port_src: { to: (k) => ({ 'f-portdir': 'orig_port_src', 'f-port': k }) },
+	orig_port_dst: { to: (k) => ({ 'f-portdir': 'orig_port_dst', 'f-port': k }) },
+	orig_l3proto: { to: (k) => (k === 'ipv4' ? { 'f-family': '2' } : k === 'ipv6' ? { 'f-family': '10' } : null) },
+	orig_l4proto: { to: (k) => (L4[k] ? { 'f-proto': String(L4[k]) } : /^\d+$/.test(k) ? { 'f-proto': k } : null) },
+	tcp_state: { to: (k) => ({ 'f-state': k }) },
+	mark: { to: (k) => ({ 'f-mark': k }) },
+	zone: { to: (k) => ({ 'f-zone': k }) },
+	username: { to: (k) => ({ 'f-user': k }) },
+	flags: { none: 'top.none.flags' },
 };
 
 // What a bar measures, and how its value reads.
@@ -55,6 +53,9 @@ const summary = panelCall('top', 'summary', (res) => drawBars(res, KINDS[asked.g
 	$('top-bars').textContent = '';
 	$('top-foot').textContent = text;
 	$('top-foot').className = 'panel-foot' + (gone ? '' : ' err');
+}, (res) => {
+	drawHeading(KINDS[asked.group_by], asked);
+	drawBars(res, KINDS[asked.group_by], asked);
 });
 
 function options() {
@@ -68,13 +69,11 @@ function options() {
 
 function drawHeading(kind, o) {
 	const h = $('top-title');
-	h.textContent = kind.title;
+	h.textContent = t('top.t.' + o.group_by);
 	if (kind.addr && (o.v4_prefix < 32 || o.v6_prefix < 128))
-		h.append(el('span', 'sub', ' by /' + o.v4_prefix + ' (IPv4), /' + o.v6_prefix + ' (IPv6)'));
-	if (kind.none) h.append(el('span', 'sub', ' · no table filter'));
-	$('top-sub').textContent = kind.none
-		? 'Clicking does not filter: ' + kind.none + '.'
-		: 'Click a group to show only its connections in the table.';
+		h.append(el('span', 'sub', t('top.prefixes', { v4: o.v4_prefix, v6: o.v6_prefix })));
+	if (kind.none) h.append(el('span', 'sub', t('top.noTableFilter')));
+	$('top-sub').textContent = kind.none ? t('top.noClick', { why: t(kind.none) }) : t('top.click');
 	$('top').dataset.clickable = kind.none ? '0' : '1';
 	$('top-v4').disabled = $('top-v6').disabled = !kind.addr;
 }
@@ -93,7 +92,7 @@ function drawBars(res, kind, o) {
 	const top = Math.max(0, ...groups.map(order.of));
 	groups.forEach((g, i) => {
 		const key = String(g.key);
-		const label = key === '' ? '(none)' : key;
+		const label = key === '' ? t('top.noKey') : key;
 		const fields = key !== '' && kind.to ? kind.to(key) : null;
 		const li = el('li', 'bar-item');
 		li.dataset.key = key;
@@ -102,12 +101,12 @@ function drawBars(res, kind, o) {
 		if (fields) {
 			b.type = 'button';
 			b.tabIndex = i === 0 ? 0 : -1;	// one tab stop; arrows move (keyNav)
-			b.setAttribute('aria-label', label + ': ' + order.text(g) + '. Show only these connections');
+			b.setAttribute('aria-label', t('top.showOnly', { label, value: order.text(g) }));
 			b.addEventListener('click', () => filterTo(fields));
 		}
-		b.title = label + '\n' + group(g.connections) + ' connections (' + percent(g.share) + ')\n' +
-			bytes(g.bytes) + ' (orig ' + bytes(g.orig_bytes) + ', reply ' + bytes(g.repl_bytes) + ')\n' +
-			rate(g.rate) + ' (orig ' + rate(g.orig_rate) + ', reply ' + rate(g.repl_rate) + ')';
+		b.title = t('top.tip', { label, conns: group(g.connections), pct: percent(g.share),
+			bytes: bytes(g.bytes), obytes: bytes(g.orig_bytes), rbytes: bytes(g.repl_bytes),
+			rate: rate(g.rate), orate: rate(g.orig_rate), rrate: rate(g.repl_rate) });
 		const track = el('span', 'bar-track');
 		const fill = el('span', 'bar-fill');
 		fill.style.width = (top > 0 ? Math.max(0.5, order.of(g) / top * 100) : 0) + '%';
@@ -116,11 +115,10 @@ function drawBars(res, kind, o) {
 		li.append(b);
 		ol.append(li);
 	});
-	if (groups.length === 0) ol.append(el('li', 'bar-empty', 'No connections match.'));
-	let foot = group(groups.length) + ' of ' + group(res.groups_total) + ' groups · ' +
-		group(res.total) + ' connections';
+	if (groups.length === 0) ol.append(el('li', 'bar-empty', t('top.empty')));
+	let foot = t('top.foot', { n: group(groups.length), total: group(res.groups_total), conns: group(res.total) });
 	if (!res.accounting && o.order_by !== 'connections')
-		foot += ' · byte accounting is off: bytes and rates read 0';
+		foot += t('top.acctOff');
 	$('top-foot').textContent = foot;
 	$('top-foot').className = 'panel-foot';
 }

@@ -7,6 +7,7 @@
 import { rpc } from './session.js';
 import { state } from './state.js';
 import { setStatus, faultText } from './status.js';
+import { t } from './i18n.js';
 
 const drawers = [];
 let seq = 0;
@@ -33,7 +34,7 @@ export async function load(opts) {
 		draw(res, opts);
 	} catch (e) {
 		if (mine !== seq) return;
-		setStatus('Could not load the table: ' + faultText(e), 'err');
+		setStatus(() => t('view.failed', { err: faultText(e) }), 'err');
 	} finally {
 		if (mine === seq) {
 			document.body.classList.remove('loading');

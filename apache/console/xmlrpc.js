@@ -22,10 +22,14 @@ export class XmlRpcFault extends Error {
 	}
 }
 
+// key and vars (optional) name the sentence in the console's message
+// table (i18n.js) for the errors a user can act on; the page translates.
 export class XmlRpcError extends Error {
-	constructor(message) {
+	constructor(message, key, vars) {
 		super(message);
 		this.name = 'XmlRpcError';
+		this.key = key;
+		this.vars = vars;
 	}
 }
 
@@ -200,12 +204,14 @@ export class Client {
 				cache: 'no-store',
 			});
 		} catch (e) {
-			throw new XmlRpcError('cannot reach ' + this.url + ': ' + e.message);
+			throw new XmlRpcError('cannot reach ' + this.url + ': ' + e.message, 'rpc.unreachable',
+				{ url: this.url, err: e.message });
 		}
 		const text = await resp.text();
-		if (!resp.ok)
-			throw new XmlRpcError(this.url + ' answered HTTP ' + resp.status +
-				(resp.statusText ? ' ' + resp.statusText : ''));
+		if (!resp.ok) {
+			const status = resp.status + (resp.statusText ? ' ' + resp.statusText : '');
+			throw new XmlRpcError(this.url + ' answered HTTP ' + status, 'rpc.http', { url: this.url, status });
+		}
 		return decodeResponse(text);
 	}
 }

@@ -274,7 +274,7 @@ async function adminSteps(page, errors) {
 	eq(await page.getAttribute('#accounting', 'data-on'), '1', 'accounting is shown as on');
 	const snap = Number(await page.getAttribute('#snapshot', 'data-time'));
 	ok(Math.abs(Date.now() / 1000 - snap) < 300, 'snapshot time shown and recent', snap);
-	ok(/^Snapshot \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(await page.textContent('#snapshot')), 'snapshot time is readable');
+	ok(/^Snapshot \S.* \d{1,2}:\d\d:\d\d/.test(await page.textContent('#snapshot')), 'snapshot time is readable');
 	await panelsDrawn(page);
 	await readHave(page);
 	if (HAVE.stats) {
