@@ -36,6 +36,9 @@ export const session = {
 // ---- calls under way ----------------------------------------------------------
 
 const PENDING_MS = 300;
+// Calls that wait on purpose (events(): a long poll of the Live tab) are
+// not slow and show no indicator.
+const WAITS = new Set(['events']);
 const pending = new Set();	// {method, since} of the calls under way
 let ticker = null;
 
@@ -58,6 +61,7 @@ function drawPending() {
 }
 
 async function call(method, ...params) {
+	if (WAITS.has(method)) return client.call(method, ...params);
 	const c = { method, since: performance.now() };
 	pending.add(c);
 	if (!ticker) ticker = setInterval(drawPending, 100);
