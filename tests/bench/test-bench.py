@@ -38,7 +38,7 @@ r = subprocess.run([os.path.join(TOP, "tests", "bench", "run.sh")], capture_outp
 out = r.stdout + r.stderr
 print("\n".join("# " + line for line in out.splitlines()))
 t.eq("bench exits 0", 0, r.returncode)
-for fig in ("5", "1", "2", "8", "3a", "3b", "4", "6a", "6b"):
+for fig in ("5", "1", "2", "8", "3a", "3b", "4", "6a", "6b", "11", "12"):
     t.ok(f"figure {fig} printed with a figure",
          any(re.match(rf"^ *{fig} ", line) and re.search(r"[0-9]", line) for line in out.splitlines()))
 t.ok("figure 7: 32 clients, calls/s printed", "calls/s" in out)

@@ -896,6 +896,29 @@ def run_cases(t, ns, d):
         ("refresh: 2 parameters", ("refresh", sid, 1), 3),
         ("logout: session struct", ("logout", {"s": sid}), 2), ("logout: session double", ("logout", 1.5), 2),
         ("whoami: session array", ("whoami", [sid]), 2), ("whoami: no parameters", ("whoami",), 2),
+        ("kill_preview: session int", ("kill_preview", 1, {"orig_l4proto": 6}), 2),
+        ("kill_preview: no filters", ("kill_preview", sid), 3),
+        ("kill_preview: filters {} (no kill everything)", ("kill_preview", sid, {}), 3),
+        ("kill_preview: filters [] (PHP's empty array)", ("kill_preview", sid, []), 3),
+        ("kill_preview: filters int", ("kill_preview", sid, 5), 3),
+        ("kill_preview: filters base64", ("kill_preview", sid, B), 3),
+        ("kill_preview: filter orig_ipv4_src 1.5", ("kill_preview", sid, {"orig_ipv4_src": 1.5}), 3),
+        ("kill_preview: filter orig_port_dst 65536", ("kill_preview", sid, {"orig_port_dst": 65536}), 3),
+        ("kill_preview: filter tcp_state 'NOPE'", ("kill_preview", sid, {"tcp_state": "NOPE"}), 3),
+        ("kill_preview: unknown filter", ("kill_preview", sid, {"nope": 1}), 3),
+        ("kill_preview: 3 parameters", ("kill_preview", sid, {"orig_l4proto": 6}, 1), 3),
+        ("kill_matching: session int", ("kill_matching", 1, "0" * 64), 2),
+        ("kill_matching: no token", ("kill_matching", sid), 3),
+        ("kill_matching: token int", ("kill_matching", sid, 5), 3),
+        ("kill_matching: token struct", ("kill_matching", sid, {"t": 1}), 3),
+        ("kill_matching: token base64", ("kill_matching", sid, B), 3),
+        ("kill_matching: a forged token", ("kill_matching", sid, "%064x" % random.getrandbits(256)), 3),
+        ("kill_matching: 3 parameters", ("kill_matching", sid, "0" * 64, 1), 3),
+        ("audit: session int", ("audit", 1, {}), 2), ("audit: filters int", ("audit", sid, 5), 3),
+        ("audit: unknown filter", ("audit", sid, {"nope": 1}), 3),
+        ("audit: since 'x'", ("audit", sid, {"since": "x"}), 3),
+        ("audit: result 'ok'", ("audit", sid, {"result": "ok"}), 3),
+        ("audit: start -1", ("audit", sid, {}, -1), 3), ("audit: 5 parameters", ("audit", sid, {}, 0, 1, 2), 3),
     ]
     for desc, call, code in wrong:
         C(desc, P(body=xml_call(*call)), fault=code)
@@ -923,6 +946,13 @@ def run_cases(t, ns, d):
         C(f"SQL {q!r}: change field", P(body=xml_call("change", sid, m, tcp4, 1)), fault=3)
         C(f"SQL {q!r}: change id", P(body=xml_call("change", sid, "mark", m, 1)), fault=3)
         C(f"SQL {q!r}: kill ids", P(body=xml_call("kill", sid, [m, tcp4])), fault=3)
+        C(f"SQL {q!r}: kill_preview filter name", P(body=xml_call("kill_preview", sid, {m: 1})), fault=3)
+        C(f"SQL {q!r}: kill_matching token", P(body=xml_call("kill_matching", sid, m)), fault=3)
+        C(f"SQL {q!r}: audit filter user (matches nobody)", P(body=xml_call("audit", sid, {"user": m})),
+          ok=lambda v: v["total"] == 0 and v["entries"] == [])
+        C(f"SQL {q!r}: audit filter action (matches nothing)", P(body=xml_call("audit", sid, {"action": m})),
+          ok=lambda v: v["total"] == 0 and v["entries"] == [])
+        C(f"SQL {q!r}: audit filter addr", P(body=xml_call("audit", sid, {"addr": m})), fault=3)
     r = C("SQL in a filter name is echoed back escaped, not executed",
           P(body=xml_call("view", sid, {"x'); DELETE FROM sessions;--<b>": 1})), fault=3)
     t.ok("the fault string quotes the name as sent", "x'); DELETE FROM sessions;--<b>" in xmlrpc_fault_string(r),
@@ -981,6 +1011,12 @@ def run_cases(t, ns, d):
     C("kill a visible and the hidden entry together (all or nothing)", P(body=xml_call("kill", sid, [tcp4, hidden])),
       fault=5)
     C("change the hidden entry's mark", P(body=xml_call("change", sid, "mark", hidden, 1)), fault=5)
+    r = C("kill_preview of the hidden entry's address: nothing matches",
+          P(body=xml_call("kill_preview", sid, {"addr": "127.0.0.1"})),
+          ok=lambda v: v["matched"] == 0 and v["sample"] == [] and v["top_sources"] == [])
+    C("kill_matching of that preview: nothing destroyed, one summary audit row",
+      P(body=xml_call("kill_matching", sid, r.value()["token"] if r.fault() is None else "0" * 64)),
+      ok=lambda v: v == {"destroyed": 0, "gone": 0, "ambiguous": 0}, audit_rows=1)
     r = C("login: a fresh admin session (no snapshot yet)", P(body=xml_call("login")), ok=lambda v: len(v) == 64,
           new_sessions=[("admin", 1)])
     C("kill from a session that never viewed (ids seen by another session)",
@@ -999,6 +1035,9 @@ def run_cases(t, ns, d):
       ok=lambda v: isinstance(v, str))
     C("viewer: kill", P(body=xml_call("kill", vsid, [tcp4]), user="viewer"), fault=4)
     C("viewer: change", P(body=xml_call("change", vsid, "mark", tcp4, 1), user="viewer"), fault=4)
+    C("viewer: kill_preview", P(body=xml_call("kill_preview", vsid, {"orig_l4proto": 6}), user="viewer"), fault=4)
+    C("viewer: kill_matching", P(body=xml_call("kill_matching", vsid, "0" * 64), user="viewer"), fault=4)
+    C("viewer: audit", P(body=xml_call("audit", vsid, {}), user="viewer"), fault=4)
 
     # ---- expired sessions (rows aged through SQLite, as the web user) -----------------------------
     r = C("login for the idle-expiry case", P(body=xml_call("login")), ok=lambda v: len(v) == 64,

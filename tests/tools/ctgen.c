@@ -3,9 +3,10 @@
  * ctgen - create N conntrack entries fast in the current network
  * namespace (run it under `ip netns exec`), for tests and benchmarks.
  *
- *   ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS]]]]
+ *   ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS [FIRST]]]]]
  *
- * Entry i: 10.(i>>16).(i>>8).(i&255):(1024 + i%60000) -> 172.16.0.1:80,
+ * Entry i (FIRST <= i < FIRST + COUNT; FIRST default 0):
+ * 10.(i>>16).(i>>8).(i&255):(1024 + i%60000) -> 172.16.0.1:80,
  * TCP ESTABLISHED or UDP (every k-th entry by UDP_PERCENT), timeout 600 s;
  * STATUS: IPS_* bits to set (e.g. 4, ASSURED: entries the kernel will not
  * early-drop when the table is full).
@@ -36,13 +37,13 @@ static unsigned long arg(const char *s)
 
 int main(int argc, char **argv)
 {
-	unsigned long n, mark = 0, udp = 0, zone = 0, status = 0, i;
+	unsigned long n, mark = 0, udp = 0, zone = 0, status = 0, first = 0, i;
 	struct nfct_handle *h;
 	struct nf_conntrack *ct;
 	struct timespec a, b;
 
-	if (argc < 2 || argc > 6) {
-		fprintf(stderr, "usage: ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS]]]]\n");
+	if (argc < 2 || argc > 7) {
+		fprintf(stderr, "usage: ctgen COUNT [MARK [UDP_PERCENT [ZONE [STATUS [FIRST]]]]]\n");
 		return 2;
 	}
 	n = arg(argv[1]);
@@ -54,8 +55,10 @@ int main(int argc, char **argv)
 		zone = arg(argv[4]);
 	if (argc > 5)
 		status = arg(argv[5]);
-	if (n > (1ul << 24) || udp > 100 || zone > 65535) {
-		fprintf(stderr, "ctgen: COUNT <= 2^24, UDP_PERCENT <= 100, ZONE <= 65535\n");
+	if (argc > 6)
+		first = arg(argv[6]);
+	if (n > (1ul << 24) || first > (1ul << 24) - n || udp > 100 || zone > 65535) {
+		fprintf(stderr, "ctgen: FIRST + COUNT <= 2^24, UDP_PERCENT <= 100, ZONE <= 65535\n");
 		return 2;
 	}
 	h = nfct_open(CONNTRACK, 0);
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	for (i = 0; i < n; i++) {
+	for (i = first; i < first + n; i++) {
 		int is_udp = (i % 100) < udp;
 		uint32_t src = htonl(0x0a000000u | (uint32_t)(i & 0xffffff));
 
