@@ -20,8 +20,9 @@ What it does, all inside the namespace:
   stays killed, and the Live tab sees new and destroy events;
 - runs paced TCP flows between those addresses (about 4 kB/s to 1 MB/s,
   rates that drift), short HTTP-like connections (half of them reset) and
-  UDP queries that come and go, and an FTP-like session every FTP_PERIOD seconds whose PASV reply
-  makes the kernel expect a data connection (`conntrack -L expect`).
+  UDP queries that come and go, and an FTP-like session every FTP_PERIOD
+  seconds whose PASV reply makes the kernel expect a data connection
+  (`conntrack -L expect`).
 
 --netns NAME: the namespace it must find itself in (else it exits).
 --ready FILE: written with a one-line summary once the table is filled.
@@ -319,9 +320,14 @@ def forever(name, fn, *args):
 
 
 def serve(sock, handler):
+    def quietly(c):
+        try:
+            handler(c)
+        except OSError:  # a peer that went away: nothing to tell
+            pass
     while True:
         c, _ = sock.accept()
-        threading.Thread(target=handler, args=(c,), daemon=True).start()
+        threading.Thread(target=quietly, args=(c,), daemon=True).start()
 
 
 def sink(c):

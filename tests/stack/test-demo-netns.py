@@ -76,7 +76,7 @@ class Ns:
 
 
 # ---- which namespace ----------------------------------------------------------------------------
-lock = open("/run/lock/ctd-test-demo-netns.lock", "w")
+lock = open(os.path.join("/run/lock" if os.path.isdir("/run/lock") else "/tmp", "ctd-test-demo-netns.lock"), "w")
 fcntl.flock(lock, fcntl.LOCK_EX)
 if DEFAULT_NS in netns_list():
     name, default = f"ctd-demo-t{os.getpid()}", False
