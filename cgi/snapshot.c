@@ -41,33 +41,6 @@
 #include "store.h"
 #include "util.h"
 
-struct merge {
-	struct snap_table *cur;
-	uint32_t cursor;
-	double dt;
-};
-
-static void merge_chunk(const struct ctd_record *prev, size_t n, void *arg)
-{
-	struct merge *m = arg;
-
-	snap_rates_merge(m->cur, &m->cursor, prev, n, m->dt);
-}
-
-/* Rates against the newest stored dump, read chunk by chunk. */
-static void rates_from_db(struct ctd_ctx *ctx, struct snap_table *cur, double now, double *interval)
-{
-	struct snap_info prev;
-	struct merge m = {cur, 0, 0};
-
-	*interval = 0;
-	if (store_dump_newest(ctx->db, &prev) != SQLITE_ROW || (m.dt = now - prev.time) <= 0)
-		return;
-	/* a damaged previous dump only costs rates */
-	store_dump_each_chunk(ctx->db, prev.dump_id, merge_chunk, &m);
-	*interval = m.dt;
-}
-
 struct snap_pending {
 	struct snap_info info; /* dump_id 0 until stored */
 	int64_t sid;	       /* the session that made it */
@@ -103,18 +76,49 @@ static int store_fresh(xmlrpc_env *env, struct ctd_ctx *ctx, const struct snap_t
 }
 
 /*
- * Housekeeping that would otherwise add a second to a 1M-entry view: free
- * unreferenced dumps and checkpoint the WAL.  It runs on its own connection
- * in a thread while the helper streams the table (the CGI mostly waits on
- * the socket then), and is joined before the new dump is stored.  Failures
- * only mean the work is left for next time.
+ * Work that would otherwise add a second to a 1M-entry view runs on its own
+ * connection in a thread while the helper streams the table (the CGI mostly
+ * waits on the socket then): read the previous dump into the index the
+ * rates need (prev, ready set once it is), free unreferenced dumps and
+ * checkpoint the WAL.  It is joined before the new dump is stored.
+ * Failures only mean no rates against the previous dump, or the work left
+ * for next time.
  */
 struct housekeeping {
 	const char *path;
 	unsigned idle, lifetime;
 	pthread_t thread;
 	bool started;
+	struct snap_prev prev;
+	int ready; /* prev may be read (atomic) */
 };
+
+struct prev_read {
+	struct snap_prev *p;
+	bool failed;
+};
+
+static void prev_chunk(const struct ctd_record *recs, size_t n, void *arg)
+{
+	struct prev_read *pr = arg;
+
+	if (!pr->failed && snap_prev_add(pr->p, recs, n) < 0)
+		pr->failed = true;
+}
+
+static void read_prev(sqlite3 *db, struct snap_prev *p)
+{
+	struct snap_info info;
+	struct prev_read pr = {p, false};
+
+	if (store_dump_newest(db, &info) != SQLITE_ROW)
+		return;
+	p->time = info.time;
+	/* a damaged previous dump only costs rates */
+	if (store_dump_each_chunk(db, info.dump_id, prev_chunk, &pr) != SQLITE_OK || pr.failed ||
+	    snap_prev_index(p) < 0)
+		snap_prev_free(p);
+}
 
 static void *housekeeping_run(void *arg)
 {
@@ -123,6 +127,8 @@ static void *housekeeping_run(void *arg)
 
 	if (sqlite3_open_v2(hk->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 5000);
+		read_prev(db, &hk->prev);
+		__atomic_store_n(&hk->ready, 1, __ATOMIC_RELEASE);
 		if (db_exec(db, "BEGIN IMMEDIATE") == SQLITE_OK) {
 			db_purge(db, hk->idle, hk->lifetime);
 			if (db_exec(db, "COMMIT") != SQLITE_OK)
@@ -132,6 +138,7 @@ static void *housekeeping_run(void *arg)
 		}
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	}
+	__atomic_store_n(&hk->ready, 1, __ATOMIC_RELEASE);
 	sqlite3_close(db);
 	return NULL;
 }
@@ -151,26 +158,53 @@ static void housekeeping_join(struct housekeeping *hk)
 	hk->started = false;
 }
 
+/* A dump as it streams in: the table, and each record rated on arrival. */
+struct intake {
+	struct snap_table *t;
+	struct housekeeping *hk;
+	const struct snap_prev *prev; /* once hk says it is ready */
+	uint32_t live;		      /* records before this one were rated without prev */
+	bool timestamps;
+	double now; /* refreshed every 256 records */
+};
+
 static int on_record(const struct ctd_record *rec, void *arg)
 {
+	struct intake *in = arg;
+	uint32_t k = in->t->n;
+
 	/* the helper is trusted less than the kernel: keep only sane rows */
 	if (rec->l3proto != AF_INET && rec->l3proto != AF_INET6)
 		return 0;
-	return snap_append(arg, rec) < 0;
+	if (snap_append(in->t, rec) < 0)
+		return 1;
+	if ((k & 255) == 0) {
+		in->now = now_s();
+		if (!in->prev && __atomic_load_n(&in->hk->ready, __ATOMIC_ACQUIRE)) {
+			in->prev = &in->hk->prev;
+			in->live = k;
+		}
+	}
+	snap_rate_one(in->t, k, rec, in->prev, in->now, in->timestamps);
+	return 0;
 }
 
-/* Room for the table plus growth during the dump; snap_grow does the rest. */
 static uint32_t initial_room(uint32_t count)
 {
 	return count < CTD_TABLE_MAX - count / 8 - 1024 ? count + count / 8 + 1024 : CTD_TABLE_MAX;
 }
 
-static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, struct ctd_count *cnt)
+/* The table from the helper, rated against the previous dump (dt: the
+ * interval, 0 if none). */
+static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, struct ctd_count *cnt,
+		 double *dt)
 {
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_dump_req req;
 	struct hc_error e;
 	struct housekeeping hk = {0};
+	struct intake in = {t, &hk, NULL, 0, false, now_s()};
+	double now;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
@@ -178,15 +212,25 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 	if (hc_count(&ht, cnt, &e) < 0)
 		return ctd_helper_fault(env, &e, CT_OP_COUNT), -1;
 	memset(t, 0, sizeof(*t));
-	if (snap_grow(t, initial_room(cnt->count)) < 0) {
+	if (snap_grow(t, initial_room(cnt->count)) < 0 || snap_rates_begin(t) < 0) {
+		snap_free(t);
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		return -1;
 	}
+	in.timestamps = cnt->timestamp != 0;
 	memset(&req, 0, sizeof(req));
 	memset(&e, 0, sizeof(e));
 	housekeeping_start(&hk, ctx);
-	rc = hc_dump(&ht, &req, on_record, t, &e);
+	rc = hc_dump(&ht, &req, on_record, &in, &e);
 	housekeeping_join(&hk);
+	now = now_s();
+	if (rc == 0) {
+		/* the first records came before the previous dump was read */
+		snap_rates_catch_up(t, 0, in.prev ? in.live : t->n, &hk.prev, now, in.timestamps);
+		*dt = hk.prev.slot && now > hk.prev.time ? now - hk.prev.time : 0;
+		snap_rates_end(t, *dt);
+	}
+	snap_prev_free(&hk.prev);
 	if (rc < 0) {
 		if (e.kind == HC_ABORTED)
 			ctd_fault(env, CTD_F_HELPER, "table larger than %u entries or out of memory",
@@ -202,19 +246,16 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t)
 {
 	struct ctd_count cnt;
-	double now;
 
 	info->started = now_s();
-	if (fetch(env, ctx, t, &cnt) < 0)
+	if (fetch(env, ctx, t, &cnt, &info->interval) < 0)
 		return -1;
-	now = now_s();
-	if (snap_sort_by_id(t) < 0 || snap_rates_init(t, now, cnt.timestamp != 0) < 0) {
+	info->time = now_s();
+	if (snap_sort_by_id(t) < 0) {
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		snap_free(t);
 		return -1;
 	}
-	rates_from_db(ctx, t, now, &info->interval);
-	info->time = now;
 	info->accounting = cnt.accounting != 0;
 	info->count = t->n;
 	info->max = cnt.max;

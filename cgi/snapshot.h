@@ -41,6 +41,7 @@ struct snap_table {
 	uint32_t *order; /* id order -> arrival index; NULL: they are the same */
 	float *rates;	 /* [2 * i]: orig, [2 * i + 1]: reply; NULL: in the records */
 	uint32_t n, cap;
+	uint32_t rcap; /* rates[] has room for 2 * (rcap + 1) */
 };
 
 /* Once rates are known the record's start_ns slot (not a row field) holds
@@ -89,13 +90,33 @@ uint32_t snap_id(const struct snap_table *t, uint32_t i);
 /* Order the records by id (ties keep arrival order): 0 or -1 (no memory). */
 int snap_sort_by_id(struct snap_table *t);
 
-/* Rates, in two steps so a previous dump can be merged in parts (it is
- * read from the database chunk by chunk): rates_init gives every record
- * its first-seen rate; rates_merge then overwrites the rate of each record
- * of cur found in prev[] (one id-sorted part of the previous dump, the
- * parts given in order, *cursor starting at 0).  cur is sorted by id. */
-int snap_rates_init(struct snap_table *cur, double now, bool timestamps); /* 0, -1 no memory */
-void snap_rates_merge(struct snap_table *cur, uint32_t *cursor, const struct ctd_record *prev, size_t nprev,
-		      double dt);
+/*
+ * Rates (rates.c), made while the dump streams in: the previous dump as an
+ * index by id (read in a thread meanwhile: snap_prev_add per part, then
+ * snap_prev_index); snap_rates_begin before the first record, then
+ * snap_rate_one for record k (arrival order) as it arrives, with prev NULL
+ * until the index is ready; snap_rates_catch_up rates the records [from,
+ * to) again from the table once it is; snap_rates_end turns the deltas into
+ * rates over dt (0: none).  snap_grow keeps rates[] as large as the table.
+ */
+struct snap_prev_ent {
+	uint64_t ob, rb;  /* byte counters, original and reply */
+	uint32_t id, key; /* CTA_ID; a digest of family, protocol, zone, tuple */
+};
+struct snap_prev {
+	struct snap_prev_ent *e;
+	uint32_t *slot; /* open addressing by id: index + 1, 0 empty */
+	uint32_t n, cap, mask;
+	double time; /* that dump's snapshot time */
+};
+int snap_prev_add(struct snap_prev *p, const struct ctd_record *recs, size_t n); /* 0, -1 */
+int snap_prev_index(struct snap_prev *p);					 /* 0, -1 */
+void snap_prev_free(struct snap_prev *p);
+int snap_rates_begin(struct snap_table *t); /* 0, -1 no memory */
+void snap_rate_one(struct snap_table *t, uint32_t k, const struct ctd_record *r, const struct snap_prev *prev,
+		   double now, bool timestamps);
+void snap_rates_catch_up(struct snap_table *t, uint32_t from, uint32_t to, const struct snap_prev *prev,
+			 double now, bool timestamps);
+void snap_rates_end(struct snap_table *t, double dt);
 
 #endif /* CTD_SNAPSHOT_H */

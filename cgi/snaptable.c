@@ -44,6 +44,22 @@ static int grow_array(void **p, uint64_t *cap, uint64_t want, size_t sz, uint64_
 	return 0;
 }
 
+/* rates[] made while the dump streams in (rates.c) follows the table's room. */
+static int grow_rates(struct snap_table *t)
+{
+	size_t now = 2 * ((size_t)t->rcap + 1), want = 2 * ((size_t)t->cap + 1);
+	float *r;
+
+	if (want <= now)
+		return 0;
+	if (!(r = realloc(t->rates, want * sizeof(float))))
+		return -1;
+	memset(r + now, 0, (want - now) * sizeof(float));
+	t->rates = r;
+	t->rcap = t->cap;
+	return 0;
+}
+
 int snap_grow(struct snap_table *t, uint32_t want)
 {
 	uint64_t cap = t->cap, acap = t->acap;
@@ -55,6 +71,8 @@ int snap_grow(struct snap_table *t, uint32_t want)
 	t->start = start;
 	t->cap = (uint32_t)(cap ? cap - 1 : 0);
 	if (rc < 0)
+		return -1;
+	if (t->rates && grow_rates(t) < 0)
 		return -1;
 	rc = grow_array(&arena, &acap, (uint64_t)want * 48, 1, UINT32_MAX);
 	t->arena = arena;
@@ -140,6 +158,22 @@ static void relayout(struct snap_table *t)
 	t->cap = t->n;
 }
 
+/* Rates made in arrival order (rates.c), put in id order with the records. */
+static int permute_rates(struct snap_table *t)
+{
+	float *r = malloc(2 * ((size_t)t->n + 1) * sizeof(float));
+	uint32_t i;
+
+	if (!r)
+		return -1;
+	for (i = 0; i < t->n; i++)
+		memcpy(&r[2 * (size_t)i], &t->rates[2 * (size_t)t->order[i]], 2 * sizeof(float));
+	free(t->rates);
+	t->rates = r;
+	t->rcap = t->n;
+	return 0;
+}
+
 int snap_sort_by_id(struct snap_table *t)
 {
 	struct radix_u64 *ix;
@@ -169,6 +203,11 @@ int snap_sort_by_id(struct snap_table *t)
 	for (i = 0; i < t->n; i++)
 		t->order[i] = ix[i].pos;
 	free(ix);
+	if (t->rates && permute_rates(t) < 0) {
+		free(t->order);
+		t->order = NULL;
+		return -1;
+	}
 	relayout(t);
 	return 0;
 }

@@ -23,18 +23,24 @@ static struct ctd_record rec(uint32_t id, uint8_t a, uint64_t ob, uint64_t rb)
 	return r;
 }
 
-/* Rates as snapshot.c computes them: first-seen rates, then the previous
- * dump merged in parts of at most two records (as it is read chunk by
- * chunk from the database). */
+/* Rates as snapshot.c computes them: the previous dump read into its index
+ * in parts of at most two records (as it is read chunk by chunk from the
+ * database), every record rated from the table as the catch-up after a
+ * dump does (snap_rate_one on each), the deltas turned into rates over dt. */
 static void rates(struct snap_table *cur, const struct ctd_record *prev, size_t nprev, double dt, double now,
 		  bool timestamps)
 {
-	uint32_t cursor = 0;
+	struct snap_prev p = {0};
 	size_t i;
 
-	snap_rates_init(cur, now, timestamps);
 	for (i = 0; prev && i < nprev; i += 2)
-		snap_rates_merge(cur, &cursor, prev + i, nprev - i < 2 ? nprev - i : 2, dt);
+		snap_prev_add(&p, prev + i, nprev - i < 2 ? nprev - i : 2);
+	if (prev)
+		snap_prev_index(&p);
+	snap_rates_begin(cur);
+	snap_rates_catch_up(cur, 0, cur->n, prev ? &p : NULL, now, timestamps);
+	snap_rates_end(cur, dt);
+	snap_prev_free(&p);
 }
 
 /* Record i (id order) of t, and one of its rates. */
