@@ -19,16 +19,18 @@ import ipaddress
 import os
 import sys
 import time
+import xmlrpc.client
 from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ctdtest import T, Netns, need_root  # noqa: E402
-from ctdcgi import Cgi, ct_add, ct_del, ct_ext  # noqa: E402
+from ctdtest import BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
+from ctdcgi import Cgi, Reply, body_fault, ct_add, ct_del, ct_ext  # noqa: E402
 
 t = T()
 need_root(t)
 
 NET = ipaddress.ip_network("10.1.0.0/24")
+CTGEN = os.path.join(BUILD, "tools", "ctgen")
 ROLES = "admin:operator, admin2:operator, bob:viewer"
 
 
@@ -58,6 +60,7 @@ def top(counter, n=10):
     return [{"key": k, "connections": c} for k, c in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
 
 
+raise_conntrack_max(40000)
 with Netns() as ns, Cgi(t, ns) as fx:
     fx.conf(roles=ROLES, default_role="viewer")
     # the set: 10.1.0.1..12 -> 198.51.100.{1,2,3} with several ports; some in NET as destination
@@ -229,5 +232,53 @@ with Netns() as ns, Cgi(t, ns) as fx:
         fx.call("kill_preview", admin, {"orig_ipv4_src": "10.2.0.1"})
     t.ok("six more previews: the session holds at most 4 tokens",
          fx.sql("SELECT max(c) FROM (SELECT count(*) c FROM kill_tokens GROUP BY session_id)")[0][0][0] <= 4)
+    # ---- batches: more entries than one helper request may name (CTD_MAX_TARGETS, 10,000) ----
+    BIG, BIGNET = 25000, "10.48.0.0/16"
+    r = ns.run(CTGEN, str(BIG), "0", "30", "0", "0", str(0x300000), check=False)
+    t.ok(f"ctgen: {BIG} entries in {BIGNET}", r.returncode == 0, r.stderr)
+    fx.call("refresh", admin)
+    fx.call("view", admin, {}, "id", "A", 0, 1)
+    p = fx.call("kill_preview", admin, {"orig_ipv4_src": BIGNET})
+    t.eq(f"kill_preview {BIGNET}: matched {BIG}", BIG, p["matched"])
+    path, runs = fx.counting_helper()
+    fx.conf(roles=ROLES, default_role="viewer", helper=path)
+    total4 = count(ns)
+    r = fx.call("kill_matching", admin, p["token"])
+    t.eq(f"kill_matching: all {BIG} destroyed (or left alone as ambiguous)", BIG,
+         r["destroyed"] + r["ambiguous"])
+    t.eq("... in three helper requests (10,000 + 10,000 + 5,000)", 3, runs())
+    t.eq("conntrack -C: exactly those gone", total4 - r["destroyed"], count(ns))
+    t.eq("conntrack -L -s 10.48.0.0/16: none left but ambiguous ones", r["ambiguous"],
+         len([1 for f in ct_ext(ns).values() if in_net(f["orig_src"], ipaddress.ip_network(BIGNET))]))
+
+    # ---- one token, two kill_matching at once: exactly one acts ------------------------------------
+    p = fx.call("kill_preview", admin, {"orig_ipv4_src": "10.2.0.1"})
+    procs = [fx.spawn("kill_matching", admin, p["token"]) for _ in range(4)]
+    outs = [Reply(pr.wait(), pr.stdout.read(), pr.stderr.read(), 0) for pr in procs]
+    for pr in procs:
+        pr.stdout.close()
+        pr.stderr.close()
+    faults = sorted(getattr(body_fault(o.body), "faultCode", 0) for o in outs)
+    t.eq("four concurrent kill_matching of one token: one answer, three faults 3", [0, 3, 3, 3], faults)
+    t.eq("... and the entry destroyed once", [{"destroyed": 1, "gone": 0, "ambiguous": 0}],
+         [xmlrpc.client.loads(o.body)[0][0] for o in outs if body_fault(o.body) is None])
+
+    # ---- the helper fails: fault 6, nothing killed, rows say failed, the token is spent ----------
+    fx.conf(roles=ROLES, default_role="viewer")
+    p = fx.call("kill_preview", admin, {"orig_ipv4_src": "10.2.0.0/24"})
+    t.eq("kill_preview of 10.2.0.0/24: the session's snapshot still holds the ten made there", 10, p["matched"])
+    fx.conf(roles=ROLES, default_role="viewer", helper=fx.hanging_helper(20), helper_timeout=2)
+    a2 = fx.call("audit", admin, {}, 0, 1)["total"]
+    total5 = count(ns)
+    fx.expect_fault("kill_matching with a helper that never answers -> fault 6", 6, "kill_matching", admin,
+                    p["token"])
+    fx.conf(roles=ROLES, default_role="viewer")
+    nothing_killed("the helper failed", total5)
+    rows = fx.call("audit", admin, {"action": "kill_matching"}, 0, 11)["entries"]
+    t.eq("audit: ten rows 'failed' and a summary 'failed'", (a2 + 11, ["failed"] * 11),
+         (fx.call("audit", admin, {}, 0, 1)["total"], [e["result"] for e in rows]))
+    t.ok("... the summary says nothing was destroyed", rows and rows[0]["id"] == "" and
+         "destroyed 0" in rows[0]["message"], rows[:1])
+    fx.expect_fault("the token is spent all the same -> fault 3", 3, "kill_matching", admin, p["token"])
     t.eq("PRAGMA integrity_check", "ok", fx.integrity())
 t.done()

@@ -29,7 +29,8 @@ directions, random pages, some filters), fresh views (refresh + view), and
 changes of mark or timeout on ids the client saw in its snapshot.
 mix "stress": the same plus kill (1..4 ids the client saw, sometimes a
 repeated id), kill including an id never in the snapshot (fault 5, nothing
-killed), set_autorefresh (0 or 5..30 s; views may then re-dump, noticed by
+killed), kill_preview of one id the client saw + kill_matching of its
+token, audit (the user's own rows), set_autorefresh (0 or 5..30 s; views may then re-dump, noticed by
 their snapshot_time), logout + login, system.multicall (whoami +
 change/kill + view), whoami; every 8th client logs in as a viewer, whose
 kill and change must get fault 4.  Users: at most PER_USER (8) clients
@@ -81,7 +82,9 @@ the kernel refuses it (fault 7; the mix expects EPERM for a timeout change:
 the kernel refuses to change a timeout that is already fixed, as every
 timeout set through ctd is), or the helper fails; a change refused before
 that (3, 4, 5 "not found in this session's snapshot") writes none.  Calls
-inside a multicall count the same.
+inside a multicall count the same.  kill_preview writes none; a
+kill_matching writes one row per entry it acted on (destroyed + gone) and
+one summary row.
 """
 import base64
 import http.client
@@ -126,7 +129,8 @@ class _Transport(xmlrpc.client.SafeTransport):
 MIXES = {
     "bench": ((0.60, "view"), (0.70, "view_fresh"), (1.0, "change")),
     "stress": ((0.38, "view"), (0.42, "view_fresh"), (0.56, "change"), (0.68, "kill"), (0.70, "kill", True),
-               (0.75, "set_autorefresh"), (0.79, "relogin"), (0.90, "multicall"), (1.0, "whoami")),
+               (0.72, "kill_match"), (0.74, "audit_page"), (0.77, "set_autorefresh"), (0.80, "relogin"),
+               (0.90, "multicall"), (1.0, "whoami")),
 }
 
 
@@ -148,6 +152,7 @@ class _Client:
         self.audit = 0
         self.uncertain = 0
         self.kill_returned = 0
+        self.kill_returned_matching = 0
         self.kill_ids = []
         self.mark_set = []
         self.timeout_set = []
@@ -434,6 +439,53 @@ class _Client:
         if self.moved_pending:
             self.view()
             self._settle_moved(before)
+
+    def kill_match(self):
+        """kill_preview of one id the client saw (filter id), then kill_matching
+        of its token: one audit row per entry acted on, plus the summary."""
+        ids = self._pick(1)
+        if ids is None:
+            return self.view()
+        kind, p = self._call("kill_preview", self.sid, {"id": ids[0]})
+        if self.viewer:
+            if not (kind == "fault" and p.faultCode == 4):
+                self._bad("kill_preview", f"viewer kill_preview not refused with fault 4: {kind} {p}")
+            kind, r = self._call("kill_matching", self.sid, "0" * 64)
+            if not (kind == "fault" and r.faultCode == 4):
+                self._bad("kill_matching", f"viewer kill_matching not refused with fault 4: {kind} {r}")
+            return
+        if kind != "ok":
+            if kind == "fault":
+                self._bad("kill_preview", self._fault_desc(p))
+            return
+        if not isinstance(p, dict) or not 0 <= p.get("ambiguous", -1) <= p.get("matched", -1) <= 2:
+            self._bad("kill_preview", f"returned {p!r:.300} for one id")
+            return
+        kind, r = self._call("kill_matching", self.sid, p["token"])
+        if kind == "ok" and isinstance(r, dict) and r.get("ambiguous") == p["ambiguous"] and \
+                r.get("destroyed", -1) + r.get("gone", -1) == p["matched"] - p["ambiguous"]:
+            self.audit += r["destroyed"] + r["gone"] + 1
+            self.kill_returned_matching += r["destroyed"]
+        elif kind == "fault" and r.faultCode in (6, 7):
+            self.uncertain += 1
+            self._bad("kill_matching", self._fault_desc(r))
+        elif kind != "error":
+            self.uncertain += 1
+            self._bad("kill_matching", self._fault_desc(r) if kind == "fault" else f"returned {r!r} after {p!r:.200}")
+        else:
+            self.uncertain += 1
+
+    def audit_page(self):
+        """The user's own audit rows, newest first (operators; a viewer gets fault 4)."""
+        kind, r = self._call("audit", self.sid, {"user": self.user}, 0, 20)
+        if self.viewer:
+            if not (kind == "fault" and r.faultCode == 4):
+                self._bad("audit", f"viewer audit not refused with fault 4: {kind} {r}")
+        elif kind == "fault":
+            self._bad("audit", self._fault_desc(r))
+        elif kind == "ok" and (not isinstance(r, dict) or len(r.get("entries", ())) > 20 or
+                               any(e.get("user") != self.user for e in r["entries"])):
+            self._bad("audit", f"returned {r!r:.300}")
 
     def set_autorefresh(self):
         # N > 0 makes later views fresh dumps once the snapshot is N s old
@@ -783,6 +835,7 @@ def run_load(demo, clients=32, calls=50, duration=None, mix="bench", churn=None,
     st["session_users"] = {c.sid: c.user for c in cl if c.sid}
     st["operators"] = sorted({c.user for c in cl if not c.viewer})
     st["kill_returned"] = sum(c.kill_returned for c in cl)
+    st["kill_matching_destroyed"] = sum(c.kill_returned_matching for c in cl)
     st["kill_ids"] = [x for c in cl for x in c.kill_ids]
     st["mark_set"] = [x for c in cl for x in c.mark_set]
     st["timeout_set"] = [x for c in cl for x in c.timeout_set]

@@ -288,6 +288,10 @@ with Netns(track=False) as ns:
         kill_done = d.sql("SELECT count(*) FROM audit WHERE id > ? AND method='kill' AND result='done'",
                           audit0[1])[0][0]
         t.eq("kills returned as many as the audit says were done", st["kill_returned"], kill_done)
+        km_done = d.sql("SELECT count(*) FROM audit WHERE id > ? AND method='kill_matching' AND conn_id != '' "
+                        "AND result='done'", audit0[1])[0][0]
+        t.eq("kill_matching destroyed as many as its audit rows say were done",
+             st["kill_matching_destroyed"], km_done)
         change_rows = d.sql("SELECT count(*) FROM audit WHERE id > ? AND method='change'", audit0[1])[0][0]
         t.eq("change rows == changes that returned true + 'gone' + refused timeout changes",
              len(st["mark_set"]) + len(st["timeout_set"]) + st["gone"] + st["timeout_refused"], change_rows)
@@ -323,7 +327,7 @@ with Netns(track=False) as ns:
         rows = d.sql("SELECT id, time, method, conn_id, tuple, detail, result FROM audit WHERE id > ? "
                      "ORDER BY id", audit0[1])
         now = time.time()
-        still = [r for r in rows if r[2] == "kill" and (r[3], r[4]) in kernel]
+        still = [r for r in rows if r[2] in ("kill", "kill_matching") and r[3] and (r[3], r[4]) in kernel]
         t.eq("no killed connection (done or not found) is still in the table", [], still[:5])
         marks, touts = {}, {}
         for _, when, method, cid, tup, detail, result in rows:
