@@ -6,7 +6,6 @@
  * timer or the demo, leaves one without a dump (the size and the
  * kernel's insert_failed, drop and early_drop counters).
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -52,58 +51,6 @@ int history_record_dump(sqlite3 *db, const struct snap_info *info, const struct 
 }
 
 /* ---- ctd.cgi --sample ------------------------------------------------------------- */
-/*
- * The kernel's insert_failed, drop and early_drop, summed over CPUs as
- * conntrack -S does, from /proc/net/stat/nf_conntrack: a header line of
- * column names, then one line of hex values per CPU.  Read by the CGI
- * itself (the file is world-readable and per network namespace: ours,
- * which is the helper's in setuid/setcap mode); no stats request of the
- * helper exists yet to ask instead.
- */
-#define CT_STAT_PATH	 "/proc/net/stat/nf_conntrack"
-#define CT_STAT_LINE_MAX 1024
-#define CT_STAT_COLS_MAX 64
-#define CT_STAT_CPUS_MAX 65536
-
-static int read_ct_stat(struct hist_sample *s, char *err, size_t errlen)
-{
-	static const char *const want[3] = {"insert_failed", "drop", "early_drop"};
-	uint64_t *sum[3] = {&s->insert_failed, &s->drop, &s->early_drop};
-	int col[3] = {-1, -1, -1}, k, c, lines = 0;
-	bool bad = false;
-	char line[CT_STAT_LINE_MAX], *tok, *save, *end;
-	FILE *f = fopen(CT_STAT_PATH, "re");
-
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", CT_STAT_PATH, strerror(errno));
-		return -1;
-	}
-	while (!bad && fgets(line, sizeof(line), f)) {
-		/* longer lines or more of them than any kernel writes: not the file we know */
-		bad = !strchr(line, '\n') || lines > CT_STAT_CPUS_MAX;
-		for (c = 0, tok = strtok_r(line, " \t\n", &save); !bad && tok && c < CT_STAT_COLS_MAX;
-		     c++, tok = strtok_r(NULL, " \t\n", &save))
-			for (k = 0; k < 3; k++) {
-				if (lines == 0 && strcmp(tok, want[k]) == 0)
-					col[k] = c;
-				else if (lines > 0 && col[k] == c) {
-					errno = 0;
-					*sum[k] += strtoull(tok, &end, 16);
-					bad = errno || *end;
-				}
-			}
-		bad = bad || col[0] < 0 || col[1] < 0 || col[2] < 0;
-		lines++;
-	}
-	fclose(f);
-	if (bad || lines < 2) {
-		snprintf(err, errlen, "%s: not in the format this ctd.cgi knows", CT_STAT_PATH);
-		return -1;
-	}
-	s->counters = true;
-	return 0;
-}
-
 /* db_open() tells Apache's log what SQLite said, a line of its own; a
  * failed --sample says one line, with the path, itself. */
 static sqlite3 *open_quietly(xmlrpc_env *env, const char *path)
@@ -127,30 +74,34 @@ static sqlite3 *open_quietly(xmlrpc_env *env, const char *path)
 }
 
 /*
- * One sample without a dump: the helper's COUNT (size and max) and the
- * counters above, stored.  Run as the web user (the helper refuses
- * anyone else), with the configuration a request would have.
+ * One sample without a dump: the helper's STATS (size, max, and the
+ * kernel's insert_failed, drop and early_drop summed over CPUs as conntrack
+ * -S does, in the helper's network namespace, the one the table is read
+ * from), stored.  Run as the web user (the helper refuses anyone else),
+ * with the configuration a request would have.
  */
 static int sample_once(const struct ctd_config *cfg, char *err, size_t errlen)
 {
 	struct hc_target ht = {cfg->helper, cfg->helper_timeout};
 	struct hist_sample s = {0};
-	struct ctd_count cnt;
+	struct ctd_stats st;
 	struct hc_error e;
 	xmlrpc_env env;
 	sqlite3 *db;
 	int rc;
 
 	memset(&e, 0, sizeof(e));
-	if (hc_count(&ht, &cnt, &e) < 0) {
+	if (hc_stats(&ht, &st, &e) < 0) {
 		snprintf(err, errlen, "helper: %s", e.msg[0] ? e.msg : "no answer");
 		return -1;
 	}
-	if (read_ct_stat(&s, err, errlen) < 0)
-		return -1;
+	s.insert_failed = st.insert_failed;
+	s.drop = st.drop;
+	s.early_drop = st.early_drop;
+	s.counters = true;
 	s.time = now_s();
-	s.count = cnt.count;
-	s.max = cnt.max;
+	s.count = st.table.count;
+	s.max = st.table.max;
 	xmlrpc_env_init(&env);
 	if (!(db = open_quietly(&env, cfg->database))) {
 		snprintf(err, errlen, "database %.1024s: %.400s", cfg->database,
