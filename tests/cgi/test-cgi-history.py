@@ -9,7 +9,8 @@ the namespace, no dump) leaves count, nf_conntrack_max and the counters of
 /proc/net/stat/nf_conntrack summed over CPUs (the helper's STATS request,
 compared here with the file).  Down-sampling is checked on samples written
 into the database by hand (averages and deltas computed here), pruning
-against history_days, and every bad option is fault 3 naming it.  Oracles: conntrack -C / -L, sysctl, /proc, arithmetic here."""
+against history_days, and every bad option is fault 3 naming it.
+Oracles: conntrack -C / -L, sysctl, /proc, arithmetic here."""
 import math
 import os
 import subprocess
