@@ -39,6 +39,7 @@ void cfg_defaults(struct ctd_config *c)
 	c->history_days = 7;
 	c->max_kill = 100000;
 	c->kill_token_lifetime = 60;
+	c->max_event_waiters = 16;
 	/*
 	 * Fail closed: a name that matches no `roles` entry may not act.
 	 * Apache's REMOTE_USER is the name as the client typed it under some
@@ -259,6 +260,7 @@ static const struct key {
     {"history_days", KK_UINT, false, NUM(history_days), 1, 3650, "a number of days"},
     {"max_kill", KK_UINT, false, NUM(max_kill), 1, CTD_KILL_MAX, "a number of connections"},
     {"kill_token_lifetime", KK_UINT, false, NUM(kill_token_lifetime), 1, 3600, "a number of seconds"},
+    {"max_event_waiters", KK_UINT, false, NUM(max_event_waiters), 1, 1000, "a number of calls"},
 #undef PATH
 #undef NUM
 };

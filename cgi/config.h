@@ -45,6 +45,7 @@ struct ctd_config {
 	unsigned history_days;		/* history samples are kept this long */
 	unsigned max_kill;		/* entries one kill_preview may promise */
 	unsigned kill_token_lifetime;	/* seconds a kill_preview's token is valid */
+	unsigned max_event_waiters;	/* events calls holding a helper at once */
 };
 
 void cfg_defaults(struct ctd_config *c);

@@ -372,9 +372,9 @@ static int targets_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *
 
 static int target_op(uint16_t type)
 {
-	return type == CTD_REQ_DESTROY	     ? CT_OP_DESTROY
-	       : type == CTD_REQ_UPDATE_MARK ? CT_OP_MARK
-					     : CT_OP_TIMEOUT;
+	return type == CTD_REQ_DESTROY || type == CTD_REQ_EXPECT_DESTROY ? CT_OP_DESTROY
+	       : type == CTD_REQ_UPDATE_MARK				 ? CT_OP_MARK
+									 : CT_OP_TIMEOUT;
 }
 
 int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target *targets, uint32_t n,
@@ -395,7 +395,8 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 	int r;
 
 	memset(e, 0, sizeof(*e));
-	if (type != CTD_REQ_DESTROY && type != CTD_REQ_UPDATE_MARK && type != CTD_REQ_UPDATE_TIMEOUT)
+	if (type != CTD_REQ_DESTROY && type != CTD_REQ_UPDATE_MARK && type != CTD_REQ_UPDATE_TIMEOUT &&
+	    type != CTD_REQ_EXPECT_DESTROY)
 		return fail(e, HC_PROTOCOL, EINVAL, "not a target request type: %u", (unsigned)type);
 	if (n == 0 || n > CTD_MAX_TARGETS)
 		return fail(e, HC_PROTOCOL, EINVAL, "between 1 and %u targets per request", CTD_MAX_TARGETS);
@@ -410,5 +411,119 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 		return -1;
 	if (end.count != n || tt.got != n)
 		return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", tt.got, n);
+	return 0;
+}
+
+struct events_talk {
+	hc_event_cb cb;
+	void *arg;
+	uint32_t seen, max;
+};
+
+static int events_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e)
+{
+	static struct ctd_event evs[CTD_RECORDS_PER_FRAME];
+	struct events_talk *d = arg;
+	uint32_t i, k = h->len / sizeof(struct ctd_event);
+
+	/* bounded by what we asked for */
+	if (k > d->max - d->seen) {
+		hc_close(c, 1);
+		return fail(e, HC_PROTOCOL, EPROTO, "helper sent more events than asked for");
+	}
+	if (hc_read(c, evs, h->len, e, "following events") != 0)
+		return -1;
+	for (i = 0; i < k; i++) {
+		d->seen++;
+		if (d->cb && d->cb(&evs[i], d->arg) != 0) {
+			hc_close(c, 1);
+			return fail(e, HC_ABORTED, 0, "events stopped by the caller");
+		}
+	}
+	return 0;
+}
+
+int hc_events(const struct hc_target *t, const struct ctd_events_req *req, hc_event_cb cb, void *arg,
+	      struct ctd_events_end *end, struct hc_error *e)
+{
+	static const struct proto_type_rule rules[] = {
+	    {CTD_RSP_EVENTS, 0, 0, sizeof(struct ctd_event), CTD_RECORDS_PER_FRAME},
+	    {CTD_RSP_EVENTS_END, sizeof(struct ctd_events_end), 0, 0, 0},
+	    HC_ERROR_RULE,
+	};
+	struct events_talk d = {cb, arg, 0, req->max};
+	struct hc_talk k = {CT_OP_DUMP,	  rules,       3,  CTD_RSP_EVENTS_END, end,
+			    sizeof(*end), events_data, &d, "following events"};
+	char msg[256];
+
+	if (hc_converse(t, CTD_REQ_EVENTS, req, sizeof(*req), &k, e) != 0)
+		return -1;
+	if (end->count != d.seen)
+		return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u events but counted %u", d.seen,
+			    end->count);
+	if (end->err) {
+		ct_errmsg(CT_OP_DUMP, end->err, msg, sizeof(msg));
+		return fail(e, HC_KERNEL, end->err, "event subscription failed: %s", msg);
+	}
+	return 0;
+}
+
+struct expect_talk {
+	struct ctd_expect *v;
+	uint32_t n, cap;
+};
+
+static int expect_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e)
+{
+	struct expect_talk *x = arg;
+	uint32_t k = h->len / sizeof(struct ctd_expect);
+
+	if (x->n + k > x->cap) {
+		uint32_t cap = x->cap ? x->cap : 256;
+		struct ctd_expect *v;
+		while (cap < x->n + k)
+			cap *= 2;
+		if (!(v = realloc(x->v, (size_t)cap * sizeof(*v)))) {
+			hc_close(c, 1);
+			return fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
+		}
+		x->v = v;
+		x->cap = cap;
+	}
+	if (hc_read(c, x->v + x->n, h->len, e, "dumping expectations") != 0)
+		return -1;
+	x->n += k;
+	return 0;
+}
+
+int hc_expect_dump(const struct hc_target *t, struct ctd_expect **out, uint32_t *n, struct hc_error *e)
+{
+	static const struct proto_type_rule rules[] = {
+	    {CTD_RSP_EXPECTS, 0, 0, sizeof(struct ctd_expect), CTD_RECORDS_PER_FRAME},
+	    HC_END_RULE,
+	    HC_ERROR_RULE,
+	};
+	struct expect_talk x = {NULL, 0, 0};
+	struct ctd_end end;
+	struct hc_talk k = {CT_OP_DUMP,	 rules,	      3,  CTD_RSP_END,		 &end,
+			    sizeof(end), expect_data, &x, "dumping expectations"};
+	uint32_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (hc_converse(t, CTD_REQ_EXPECT_DUMP, NULL, 0, &k, e) != 0) {
+		free(x.v);
+		return -1;
+	}
+	if (end.count != x.n) {
+		free(x.v);
+		return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u expectations but counted %u", x.n,
+			    end.count);
+	}
+	/* the helper's name is used as a C string: terminate it whatever came */
+	for (i = 0; i < x.n; i++)
+		x.v[i].helper[CTD_HELPER_NAME_MAX - 1] = 0;
+	*out = x.v;
+	*n = x.n;
 	return 0;
 }

@@ -58,11 +58,24 @@ int hc_stats(const struct hc_target *t, struct ctd_stats *out, struct hc_error *
 
 /*
  * Destroy / update mark / update timeout for n targets (1..CTD_MAX_TARGETS).
- * type is CTD_REQ_DESTROY, CTD_REQ_UPDATE_MARK or CTD_REQ_UPDATE_TIMEOUT.
+ * type is CTD_REQ_DESTROY, CTD_REQ_UPDATE_MARK, CTD_REQ_UPDATE_TIMEOUT or
+ * CTD_REQ_EXPECT_DESTROY (target.orig = the expected tuple).
  * results[] (n entries, caller-allocated) receives one result per target in
  * request order.  Returns 0 (per-entry outcome in results) or -1 with *e.
  */
 int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target *targets, uint32_t n,
 	       struct ctd_result *results, struct hc_error *e);
+
+/* Called once per event, in the order received; 0 to go on (the events
+ * call never stops early: the helper bounds it). */
+typedef int (*hc_event_cb)(const struct ctd_event *ev, void *arg);
+
+/* One events subscription window (req validated by the caller; the
+ * helper re-checks it).  *end gets the window's end frame.  0 or -1. */
+int hc_events(const struct hc_target *t, const struct ctd_events_req *req, hc_event_cb cb, void *arg,
+	      struct ctd_events_end *end, struct hc_error *e);
+
+/* Every expectation, with its master's id, into *out (malloc'd, *n). */
+int hc_expect_dump(const struct hc_target *t, struct ctd_expect **out, uint32_t *n, struct hc_error *e);
 
 #endif /* CTD_HELPER_CLIENT_H */

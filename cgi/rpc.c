@@ -16,6 +16,7 @@
 #include "config.h"
 #include "ctx.h"
 #include "db.h"
+#include "events.h"
 #include "fault.h"
 #include "history.h"
 #include "killmatch.h"
@@ -240,6 +241,8 @@ static const struct method methods[] = {
     {"audit", m_audit, CTD_ROLE_OPERATOR, 4, "S:s,S:sS,S:sSi,S:sSii",
      "audit(session, filters, start, length): who did what, newest first (filters user, action, "
      "since, until, result, addr)"},
+    {"events", rpc_events, CTD_ROLE_VIEWER, 3, "S:s,S:sS,S:sSS",
+     "events(session, filters, {wait, max, types}): conntrack events as they happen (a long poll)"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 

@@ -83,12 +83,15 @@ struct helper_request {
 	uint32_t len;
 	const struct helper_req_def *def; /* its row of the whitelist */
 	struct ctd_dump_req dump;	  /* CTD_REQ_DUMP */
+	struct ctd_events_req events;	  /* CTD_REQ_EVENTS */
 	uint32_t ntargets;		  /* target requests */
 	const struct ctd_target *targets; /* points into the payload buffer */
 };
 
 /* The row of a request type, or NULL: not in the whitelist. */
 const struct helper_req_def *helper_req_find(uint16_t type);
+/* How long the request may run (main.c arms the timer with it). */
+unsigned helper_req_timeout_ms(const struct helper_request *rq);
 /* Check a header; returns 0 or a CTD_EXIT_* code with *why set. */
 int helper_check_header(const struct ctd_frame_hdr *h, const char **why);
 /* Validate the payload of a checked header; fills *rq.  0 or CTD_EXIT_*. */
@@ -130,6 +133,19 @@ int helper_nl_take_replies(const void *buf, size_t len, uint32_t base, uint32_t 
  * into *st (seq/portid as above).  1: more chunks follow; 0: the dump
  * ended; -errno as helper_nl_parse_dump. */
 int helper_nl_parse_stats(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct ctd_stats *st);
+/* Receives each conntrack event (type: enum ctd_event_type); nonzero stops. */
+typedef int (*helper_nl_event_fn)(const struct ctd_record *r, uint32_t type, void *data);
+/* Parse one received buffer of event messages (multicast: port 0): fn
+ * for each usable one.  0, -EBADMSG, or -ECANCELED if fn stopped it. */
+int helper_nl_parse_events(const void *buf, size_t len, helper_nl_event_fn fn, void *data);
+/* Receives each expectation of a dump; nonzero stops the parse. */
+typedef int (*helper_nl_expect_fn)(const struct ctd_expect *x, void *data);
+/* One chunk of an expectation dump, as helper_nl_parse_dump. */
+int helper_nl_parse_expects(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+			    helper_nl_expect_fn fn, void *data);
+/* A Drops figure of /proc/net/netlink text (len bytes): the one of the
+ * socket with that inode.  0, or -ENOENT if no line has it. */
+int helper_nl_drops_of(const char *text, size_t len, unsigned long inode, uint32_t *drops);
 
 /* ---- netlink.c ---- */
 
@@ -142,5 +158,8 @@ int helper_op_dump(int fd, const struct helper_request *rq);
 int helper_op_count(int fd, const struct helper_request *rq);
 int helper_op_stats(int fd, const struct helper_request *rq);
 int helper_op_targets(int fd, const struct helper_request *rq);
+int helper_op_events(int fd, const struct helper_request *rq);
+int helper_op_expect_dump(int fd, const struct helper_request *rq);
+int helper_op_expect_destroy(int fd, const struct helper_request *rq);
 
 #endif /* CTD_HELPER_H */

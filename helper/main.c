@@ -4,6 +4,7 @@
  * start-up steps (startup.c), read and validate one frame against the
  * request whitelist (request.c), run that row's handler (netlink.c), exit.
  */
+#include <sys/time.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -40,7 +41,15 @@ int main(void)
 		}
 		helper_fatal(r, "malformed request: %s", why);
 	}
-	alarm(HELPER_OP_TIMEOUT_S);
+	{
+		/* the request's own bound: HELPER_OP_TIMEOUT_S, or an events
+		 * subscription's duration + 1 s */
+		unsigned ms = helper_req_timeout_ms(&rq);
+		struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+		alarm(0);
+		if (setitimer(ITIMER_REAL, &it, NULL) != 0)
+			helper_fatal(CTD_EXIT_LIMITS, "cannot arm the request timer");
+	}
 	/* rq.def is the request's row of the whitelist (request.c) */
 	syslog(LOG_INFO, "request: %s (%u targets)", rq.def->name, (unsigned)rq.ntargets);
 	r = rq.def->run(HELPER_REQ_FD, &rq);

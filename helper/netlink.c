@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -49,6 +52,9 @@ static const char *const sysctl_path[5] = {
     "/proc/sys/net/netfilter/nf_conntrack_events",
 };
 #define N_SYSCTL (sizeof(sysctl_fd) / sizeof(sysctl_fd[0]))
+/* /proc/net/netlink of the helper's network namespace: the Drops count of
+ * the event socket (opened here, before the rlimits forbid any open). */
+static int netlink_proc_fd = -1;
 
 int helper_nl_open(void)
 {
@@ -81,6 +87,9 @@ int helper_nl_open(void)
 		if (sysctl_fd[i] < 0 && (errno == EMFILE || errno == ENFILE))
 			return -errno;
 	}
+	netlink_proc_fd = open("/proc/net/netlink", O_RDONLY | O_CLOEXEC);
+	if (netlink_proc_fd < 0 && (errno == EMFILE || errno == ENFILE))
+		return -errno;
 	return 0;
 }
 
@@ -111,13 +120,65 @@ static int send_error(int fd, int32_t code, int32_t err, const char *what)
 	return proto_send(fd, CTD_RSP_ERROR, &e, sizeof(e)) == 0 ? 0 : CTD_EXIT_PEER;
 }
 
+/* A netfilter netlink message header at buf: type (subsystem << 8 |
+ * message), flags, seq, family; the caller adds the attributes. */
+static struct nlmsghdr *put_nf_header(char *buf, uint16_t type, uint16_t flags, uint32_t seq, uint8_t family)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfh;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = family;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	return nlh;
+}
+
+/* Send the n items of a data frame (if any) and count them into *total;
+ * -1 and *peer_gone when the caller went away. */
+static int send_items(int fd, uint16_t type, const void *items, uint32_t size, uint32_t *n, uint32_t *total,
+		      int *peer_gone)
+{
+	if (*n == 0)
+		return 0;
+	if (proto_send(fd, type, items, *n * size) != 0) {
+		*peer_gone = 1;
+		return -1;
+	}
+	*total += *n;
+	*n = 0;
+	return 0;
+}
+
+/* Receive the chunks of a dump into buf (size bytes) until parse (one
+ * chunk: 1 more, 0 done, -errno) says it ended: 0 or -errno. */
+static int recv_dump(char *buf, size_t size, int (*parse)(const void *chunk, size_t len, void *arg),
+		     void *arg)
+{
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, size);
+		int r;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((r = parse(buf, (size_t)n, arg)) <= 0)
+			return r;
+	}
+}
+
 /* ---- dump ---- */
 
 struct dump_state {
 	int fd;
 	const struct ctd_dump_req *req;
 	struct ctd_record recs[CTD_RECORDS_PER_FRAME];
-	uint32_t n, total;
+	uint32_t n, total, seq;
 	int peer_gone;
 };
 
@@ -139,15 +200,8 @@ static int wanted(const struct ctd_record *r, const struct ctd_dump_req *q)
 
 static int flush_records(struct dump_state *st)
 {
-	if (st->n == 0)
-		return 0;
-	if (proto_send(st->fd, CTD_RSP_RECORDS, st->recs, st->n * (uint32_t)sizeof(struct ctd_record)) != 0) {
-		st->peer_gone = 1;
-		return -1;
-	}
-	st->total += st->n;
-	st->n = 0;
-	return 0;
+	return send_items(st->fd, CTD_RSP_RECORDS, st->recs, sizeof(st->recs[0]), &st->n, &st->total,
+			  &st->peer_gone);
 }
 
 static int dump_cb(const struct ctd_record *r, void *data)
@@ -162,6 +216,13 @@ static int dump_cb(const struct ctd_record *r, void *data)
 	return 0;
 }
 
+static int dump_chunk(const void *chunk, size_t len, void *arg)
+{
+	struct dump_state *st = arg;
+
+	return helper_nl_parse_dump(chunk, len, st->seq, nl_portid, dump_cb, st);
+}
+
 int helper_op_dump(int fd, const struct helper_request *rq)
 {
 	static struct dump_state st;
@@ -169,7 +230,6 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 	const struct ctd_dump_req *q = &rq->dump;
 	struct nfct_filter_dump *filter = NULL;
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfh;
 	struct ctd_end end;
 	uint32_t seq = nl_seq++;
 	int err = 0, r;
@@ -181,14 +241,8 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 	if (!filter)
 		return CTD_EXIT_INTERNAL;
 
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
-	nfh->nfgen_family = (q->flags & CTD_DUMP_F_FAMILY) ? q->family : AF_UNSPEC;
-	nfh->version = NFNETLINK_V0;
-	nfh->res_id = 0;
+	nlh = put_nf_header(buf, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET, NLM_F_REQUEST | NLM_F_DUMP,
+			    seq, (q->flags & CTD_DUMP_F_FAMILY) ? q->family : AF_UNSPEC);
 	if (q->flags & CTD_DUMP_F_MARK) {
 		struct nfct_filter_dump_mark m = {.val = q->mark, .mask = q->mark_mask};
 		nfct_filter_dump_set_attr(filter, NFCT_FILTER_DUMP_MARK, &m);
@@ -206,23 +260,11 @@ int helper_op_dump(int fd, const struct helper_request *rq)
 
 	if ((r = nl_send(nlh, nlh->nlmsg_len)) != 0)
 		return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack dump");
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = errno;
-			break;
-		}
-		r = helper_nl_parse_dump(buf, (size_t)n, seq, nl_portid, dump_cb, &st);
-		if (r == 0)
-			break;
-		if (r < 0) {
-			if (st.peer_gone)
-				return CTD_EXIT_PEER;
-			err = -r;
-			break;
-		}
+	st.seq = seq;
+	if ((r = recv_dump(buf, sizeof(buf), dump_chunk, &st)) != 0) {
+		if (st.peer_gone)
+			return CTD_EXIT_PEER;
+		err = -r;
 	}
 	if (err)
 		return send_error(fd, CTD_ERR_KERNEL, err, "conntrack dump");
@@ -288,33 +330,31 @@ int helper_op_count(int fd, const struct helper_request *rq)
 
 /* One per-CPU statistics dump (msg of subsystem subsys) summed into *st:
  * 0 or -errno. */
+struct stats_chunk_arg {
+	uint32_t seq;
+	struct ctd_stats *st;
+};
+
+static int stats_chunk(const void *chunk, size_t len, void *arg)
+{
+	struct stats_chunk_arg *a = arg;
+
+	return helper_nl_parse_stats(chunk, len, a->seq, nl_portid, a->st);
+}
+
 static int stats_dump(uint8_t subsys, uint8_t msg, struct ctd_stats *st)
 {
 	static char buf[HELPER_NL_RCVBUF] __attribute__((aligned(8)));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfh;
 	uint32_t seq = nl_seq++;
+	struct nlmsghdr *nlh =
+	    put_nf_header(buf, (uint16_t)(subsys << 8 | msg), NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC);
 	int r;
 
-	nlh->nlmsg_type = (uint16_t)(subsys << 8 | msg);
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
-	nfh->nfgen_family = AF_UNSPEC;
-	nfh->version = NFNETLINK_V0;
-	nfh->res_id = 0;
+	struct stats_chunk_arg a = {seq, st};
+
 	if ((r = nl_send(nlh, nlh->nlmsg_len)) != 0)
 		return r;
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if ((r = helper_nl_parse_stats(buf, (size_t)n, seq, nl_portid, st)) <= 0)
-			return r;
-	}
+	return recv_dump(buf, sizeof(buf), stats_chunk, &a);
 }
 
 /*
@@ -354,16 +394,8 @@ int helper_op_stats(int fd, const struct helper_request *rq)
 static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const struct nf_conntrack *blank,
 				       uint16_t msg, uint16_t flags, uint32_t seq, const struct ctd_target *t)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct nfgenmsg *nfh;
-
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
-	nfh->nfgen_family = t->l3proto;
-	nfh->version = NFNETLINK_V0;
-	nfh->res_id = 0;
+	struct nlmsghdr *nlh = put_nf_header(buf, (uint16_t)(NFNL_SUBSYS_CTNETLINK << 8 | msg),
+					     NLM_F_REQUEST | flags, seq, t->l3proto);
 
 	nfct_copy(ct, blank, NFCT_CP_OVERRIDE);
 	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, t->l3proto);
@@ -399,14 +431,41 @@ static struct nlmsghdr *put_target_msg(char *buf, struct nf_conntrack *ct, const
  * reply per message into rep[].  Each reply is its own datagram, so they
  * are received many at a time (recvmmsg).  0 or -errno for the socket as
  * a whole. */
+static char rbuf[HELPER_NL_RECV_VEC][HELPER_NL_REPLY_MAX] __attribute__((aligned(8)));
+static struct mmsghdr mm[HELPER_NL_RECV_VEC];
+static struct iovec iov[HELPER_NL_RECV_VEC];
+static struct sockaddr_nl from[HELPER_NL_RECV_VEC];
+
+/* Up to vlen datagrams of the netlink socket into rbuf[] (recvmmsg with
+ * flags): how many, or -1 with errno. */
+static int recv_many(unsigned vlen, int flags)
+{
+	unsigned j;
+
+	memset(mm, 0, sizeof(mm));
+	for (j = 0; j < HELPER_NL_RECV_VEC; j++) {
+		iov[j].iov_base = rbuf[j];
+		iov[j].iov_len = sizeof(rbuf[j]);
+		mm[j].msg_hdr.msg_iov = &iov[j];
+		mm[j].msg_hdr.msg_iovlen = 1;
+		mm[j].msg_hdr.msg_name = &from[j];
+		mm[j].msg_hdr.msg_namelen = sizeof(from[j]);
+	}
+	return recvmmsg(mnl_socket_get_fd(nl), mm, vlen < HELPER_NL_RECV_VEC ? vlen : HELPER_NL_RECV_VEC,
+			flags, NULL);
+}
+
+/* Whether datagram j came whole from the kernel (port 0). */
+static int from_kernel(int j)
+{
+	return mm[j].msg_hdr.msg_namelen == sizeof(struct sockaddr_nl) && from[j].nl_pid == 0 &&
+	       !(mm[j].msg_hdr.msg_flags & MSG_TRUNC);
+}
+
 static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct helper_nl_reply *rep)
 {
-	static char rbuf[HELPER_NL_RECV_VEC][HELPER_NL_REPLY_MAX] __attribute__((aligned(8)));
-	static struct mmsghdr mm[HELPER_NL_RECV_VEC];
-	static struct iovec iov[HELPER_NL_RECV_VEC];
-	static struct sockaddr_nl from[HELPER_NL_RECV_VEC];
 	uint32_t pending = k, i;
-	int r, fd = mnl_socket_get_fd(nl);
+	int r;
 
 	for (i = 0; i < k; i++)
 		rep[i].err = -1;
@@ -415,17 +474,7 @@ static int exchange(const char *buf, size_t len, uint32_t base, uint32_t k, stru
 	while (pending > 0) {
 		int n, j;
 
-		memset(mm, 0, sizeof(mm));
-		for (j = 0; j < (int)HELPER_NL_RECV_VEC; j++) {
-			iov[j].iov_base = rbuf[j];
-			iov[j].iov_len = sizeof(rbuf[j]);
-			mm[j].msg_hdr.msg_iov = &iov[j];
-			mm[j].msg_hdr.msg_iovlen = 1;
-			mm[j].msg_hdr.msg_name = &from[j];
-			mm[j].msg_hdr.msg_namelen = sizeof(from[j]);
-		}
-		n = recvmmsg(fd, mm, pending < HELPER_NL_RECV_VEC ? pending : HELPER_NL_RECV_VEC,
-			     MSG_WAITFORONE, NULL);
+		n = recv_many(pending, MSG_WAITFORONE);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -548,6 +597,449 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 	}
 	nfct_destroy(ct);
 	nfct_destroy(blank);
+	if (proto_send(fd, CTD_RSP_RESULTS, results, rq->ntargets * (uint32_t)sizeof(results[0])) != 0)
+		return CTD_EXIT_PEER;
+	end.count = rq->ntargets;
+	end.err = 0;
+	return proto_send(fd, CTD_RSP_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- events ---- */
+
+/* Receive buffer of the event socket: room for CTD_EVENTS_MAX events (one
+ * skb each, ~1-2 KiB of accounted memory) queued while a burst outruns
+ * the reader, with a margin; SO_RCVBUFFORCE doubles it. */
+#define HELPER_EV_SOCKBUF (16 * 1024 * 1024)
+/* At max, how long an event may take to follow for the answer to say
+ * `more`. */
+#define HELPER_EV_MORE_MS 50
+
+/* The kernel's count of messages dropped for our socket (the Drops column
+ * of /proc/net/netlink, matched by the socket's inode): 0 or -errno. */
+static int read_drops(unsigned long inode, uint32_t *drops)
+{
+	static char text[1024 * 1024];
+	size_t len = 0;
+	ssize_t n;
+
+	if (netlink_proc_fd < 0)
+		return -ENOENT;
+	while (len < sizeof(text) &&
+	       (n = pread(netlink_proc_fd, text + len, sizeof(text) - len, (off_t)len)) > 0)
+		len += (size_t)n;
+	return helper_nl_drops_of(text, len, inode, drops);
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static int net_has(const struct ctd_net *n, uint8_t family, const uint8_t *addr)
+{
+	unsigned bits = n->prefix, i;
+
+	if (n->family != family)
+		return 0;
+	for (i = 0; bits >= 8; i++, bits -= 8)
+		if (addr[i] != n->addr[i])
+			return 0;
+	return bits == 0 || ((addr[i] ^ n->addr[i]) & (uint8_t)(0xffu << (8 - bits))) == 0;
+}
+
+struct events_state {
+	int fd;
+	const struct ctd_events_req *req;
+	struct ctd_event evs[CTD_RECORDS_PER_FRAME];
+	uint32_t n, total, extra;
+	int peer_gone;
+	long long batch_end; /* ms; 0 until the first event */
+};
+
+/* The request's filters, re-checked here whatever the kernel's BPF did. */
+static int event_wanted(const struct ctd_record *r, const struct ctd_events_req *q)
+{
+	struct ctd_net n = {0};
+	uint32_t i;
+
+	if ((q->flags & CTD_EVF_L4PROTO) && r->l4proto != q->l4proto)
+		return 0;
+	if (q->flags & CTD_EVF_SRC4) {
+		n.family = AF_INET;
+		n.prefix = q->src_prefix;
+		memcpy(n.addr, q->src, 4);
+		if (!net_has(&n, r->l3proto, r->orig.src))
+			return 0;
+	}
+	if (q->flags & CTD_EVF_DST4) {
+		n.family = AF_INET;
+		n.prefix = q->dst_prefix;
+		memcpy(n.addr, q->dst, 4);
+		if (!net_has(&n, r->l3proto, r->orig.dst))
+			return 0;
+	}
+	for (i = 0; i < q->nexclude; i++)
+		if (net_has(&q->exclude[i], r->l3proto, r->orig.src) ||
+		    net_has(&q->exclude[i], r->l3proto, r->orig.dst))
+			return 0;
+	return 1;
+}
+
+static int flush_events(struct events_state *st)
+{
+	return send_items(st->fd, CTD_RSP_EVENTS, st->evs, sizeof(st->evs[0]), &st->n, &st->total,
+			  &st->peer_gone);
+}
+
+static int event_cb(const struct ctd_record *r, uint32_t type, void *data)
+{
+	struct events_state *st = data;
+	struct ctd_event *e;
+
+	if (!((type == CTD_EVENT_NEW && (st->req->types & CTD_EV_NEW)) ||
+	      (type == CTD_EVENT_UPDATE && (st->req->types & CTD_EV_UPDATE)) ||
+	      (type == CTD_EVENT_DESTROY && (st->req->types & CTD_EV_DESTROY))) ||
+	    !event_wanted(r, st->req))
+		return 0;
+	if (st->total + st->n >= st->req->max) {
+		st->extra++; /* pending past max: the answer says `more` */
+		return 0;
+	}
+	if (!st->batch_end)
+		st->batch_end = proto_now_ms() + CTD_EVENTS_BATCH_MS;
+	e = &st->evs[st->n];
+	memset(e, 0, sizeof(*e));
+	e->rec = *r;
+	e->time_ns = realtime_ns();
+	e->type = type;
+	if (++st->n == CTD_RECORDS_PER_FRAME && flush_events(st) != 0)
+		return -1;
+	return 0;
+}
+
+/* Kernel-side filtering where libnetfilter_conntrack's BPF socket filter
+ * can express the request: fewer wake-ups and less queued memory in a
+ * flood.  Best effort: every filter is applied again in event_wanted. */
+static void attach_event_filter(int sock, const struct ctd_events_req *q)
+{
+	struct nfct_filter *f;
+	uint32_t a;
+
+	if (!(q->flags & CTD_EVF_ALL) || !(f = nfct_filter_create()))
+		return;
+	if (q->flags & CTD_EVF_L4PROTO)
+		nfct_filter_add_attr_u32(f, NFCT_FILTER_L4PROTO, q->l4proto);
+	if (q->flags & CTD_EVF_SRC4) {
+		memcpy(&a, q->src, 4);
+		struct nfct_filter_ipv4 v = {ntohl(a), q->src_prefix ? ~0u << (32 - q->src_prefix) : 0};
+		nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV4, &v);
+	}
+	if (q->flags & CTD_EVF_DST4) {
+		memcpy(&a, q->dst, 4);
+		struct nfct_filter_ipv4 v = {ntohl(a), q->dst_prefix ? ~0u << (32 - q->dst_prefix) : 0};
+		nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV4, &v);
+	}
+	nfct_filter_attach(sock, f);
+	nfct_filter_destroy(f);
+}
+
+/* Join the event groups asked for, with CAP_NET_ADMIN raised around it
+ * (the kernel checks it for NETLINK_NETFILTER groups).  0 or -errno. */
+static int subscribe(int sock, uint32_t types)
+{
+	static const struct {
+		uint32_t type;
+		int group;
+	} groups[] = {
+	    {CTD_EV_NEW, NFNLGRP_CONNTRACK_NEW},
+	    {CTD_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE},
+	    {CTD_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY},
+	};
+	int rcv = HELPER_EV_SOCKBUF, err = 0;
+	size_t i;
+
+	if (helper_cap_raise() != 0)
+		return -errno;
+	/* a burst must queue whole while we read: SO_RCVBUFFORCE goes past
+	 * rmem_max (CAP_NET_ADMIN); without it the kernel drops, and says so */
+	setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
+	for (i = 0; i < sizeof(groups) / sizeof(groups[0]) && !err; i++)
+		if ((types & groups[i].type) &&
+		    setsockopt(sock, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i].group, sizeof(int)) != 0)
+			err = errno;
+	helper_cap_lower();
+	return -err;
+}
+
+/*
+ * One subscription window (README API, `events`): events as they come,
+ * after the first one 250 ms more (or until max), else until the
+ * duration ends.  What the kernel could not queue for us is counted by
+ * the kernel itself (the socket's Drops), so `lost` is a number of events
+ * and never silent.
+ */
+int helper_op_events(int fd, const struct helper_request *rq)
+{
+	static struct events_state st;
+	const struct ctd_events_req *q = &rq->events;
+	int sock = mnl_socket_get_fd(nl), r, j, err = 0;
+	uint32_t drops0 = 0, drops1 = 0, enobufs = 0;
+	struct ctd_events_end end;
+	long long deadline;
+	struct stat sb;
+	int have_drops, draining;
+
+	memset(&st, 0, sizeof(st));
+	st.fd = fd;
+	st.req = q;
+	memset(&end, 0, sizeof(end));
+	have_drops = fstat(sock, &sb) == 0;
+	attach_event_filter(sock, q);
+	if ((r = subscribe(sock, q->types)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack event subscription");
+	deadline = proto_now_ms() + q->duration_ms;
+	end.start_ns = realtime_ns();
+	have_drops = have_drops && read_drops((unsigned long)sb.st_ino, &drops0) == 0;
+
+	for (;;) {
+		long long now = proto_now_ms(), until = st.batch_end ? st.batch_end : deadline;
+		struct timeval tv;
+		int n;
+
+		if (st.batch_end && deadline < until)
+			until = deadline;
+		if (st.extra || st.total + st.n >= q->max || (now >= until && !st.batch_end) ||
+		    now >= deadline)
+			break;
+		/* past the batching window, what the kernel already queued
+		 * (a burst that began inside it) is still taken, without
+		 * waiting; then the window ends */
+		draining = now >= until;
+		/* wait with SO_RCVTIMEO, not poll(): RLIMIT_NOFILE is 0 here,
+		 * and poll refuses any fd count above it (EINVAL) */
+		tv.tv_sec = (time_t)((until - now) / 1000);
+		tv.tv_usec = (suseconds_t)((until - now) % 1000) * 1000;
+		if (!draining && setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+			err = errno;
+			break;
+		}
+		n = recv_many(HELPER_NL_RECV_VEC, draining ? MSG_DONTWAIT : MSG_WAITFORONE);
+		if (n < 0) {
+			if (draining && (errno == EAGAIN || errno == EWOULDBLOCK))
+				break; /* nothing queued any more: the window ends */
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue; /* the loop's head sees whether the time is up */
+			if (errno == ENOBUFS) {
+				/* the kernel dropped events: counted below from Drops */
+				enobufs++;
+				continue;
+			}
+			err = errno;
+			break;
+		}
+		for (j = 0; j < n; j++) {
+			/* only the kernel (port 0) sends events; a truncated one is unusable */
+			if (!from_kernel(j))
+				continue;
+			r = helper_nl_parse_events(rbuf[j], mm[j].msg_len, event_cb, &st);
+			if (r == -ECANCELED)
+				return st.peer_gone ? CTD_EXIT_PEER : CTD_EXIT_INTERNAL;
+		}
+	}
+	end.end_ns = realtime_ns();
+	/* at max: is anything still queued for us, or about to be (a burst
+	 * the kernel is still producing)? */
+	if (!err && !st.extra && st.total + st.n >= q->max) {
+		struct timeval tv = {0, HELPER_EV_MORE_MS * 1000};
+		char peek;
+		if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
+		    recv(sock, &peek, 1, MSG_PEEK) > 0)
+			st.extra = 1;
+	}
+	if (have_drops && read_drops((unsigned long)sb.st_ino, &drops1) == 0)
+		end.lost = drops1 - drops0;
+	else if (enobufs)
+		end.lost = enobufs; /* a lower bound, still never silent */
+	if (flush_events(&st) != 0)
+		return CTD_EXIT_PEER;
+	end.count = st.total;
+	end.more = st.extra ? 1 : 0;
+	end.err = err;
+	return proto_send(fd, CTD_RSP_EVENTS_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* ---- expectations ---- */
+
+/* Most expectations one dump returns (the kernel's nf_ct_expect_max is
+ * far lower on any real system). */
+#define HELPER_EXPECT_MAX 262144u
+
+struct expect_list {
+	struct ctd_expect *v;
+	uint32_t n, cap, seq;
+};
+
+static int expect_cb(const struct ctd_expect *x, void *data)
+{
+	struct expect_list *l = data;
+
+	if (l->n == l->cap) {
+		uint32_t cap = l->cap ? l->cap * 2 : 256;
+		struct ctd_expect *v;
+		if (cap > HELPER_EXPECT_MAX || !(v = realloc(l->v, cap * sizeof(*v))))
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *x;
+	return 0;
+}
+
+static int expect_chunk(const void *chunk, size_t len, void *arg)
+{
+	struct expect_list *l = arg;
+
+	return helper_nl_parse_expects(chunk, len, l->seq, nl_portid, expect_cb, l);
+}
+
+/* The masters' ids: the kernel gives an expectation's master tuple, not
+ * its CTA_ID (ctnetlink_exp_dump_expect), so each master is read by its
+ * original tuple and zone, as `conntrack -G` would.  0 stays for a
+ * master that is gone. */
+static int master_ids(struct expect_list *l)
+{
+	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
+	static struct helper_nl_reply rep[HELPER_NL_BATCH];
+	struct nf_conntrack *ct = nfct_new(), *blank = nfct_new();
+	uint32_t done = 0, k, i;
+	int r = 0;
+
+	if (!ct || !blank)
+		return -ENOMEM;
+	while (done < l->n && r == 0) {
+		char *p = buf;
+		uint32_t base = nl_seq;
+
+		k = l->n - done < HELPER_NL_BATCH ? l->n - done : HELPER_NL_BATCH;
+		nl_seq += k;
+		for (i = 0; i < k; i++) {
+			const struct ctd_expect *x = &l->v[done + i];
+			struct ctd_target t;
+			struct nlmsghdr *nlh;
+
+			memset(&t, 0, sizeof(t));
+			t.zone = x->zone;
+			t.l3proto = x->l3proto;
+			t.l4proto = x->master_l4proto;
+			t.orig = x->master;
+			if (!(nlh = put_target_msg(p, ct, blank, IPCTNL_MSG_CT_GET, 0, base + i, &t))) {
+				r = -EINVAL;
+				break;
+			}
+			p += nlh->nlmsg_len;
+		}
+		if (r == 0 && (r = exchange(buf, (size_t)(p - buf), base, k, rep)) == 0)
+			for (i = 0; i < k; i++)
+				l->v[done + i].master_id = rep[i].err == 0 ? rep[i].id : 0;
+		done += k;
+	}
+	nfct_destroy(ct);
+	nfct_destroy(blank);
+	return r;
+}
+
+int helper_op_expect_dump(int fd, const struct helper_request *rq)
+{
+	static char buf[HELPER_NL_RCVBUF] __attribute__((aligned(8)));
+	struct expect_list l = {NULL, 0, 0, 0};
+	struct nlmsghdr *nlh;
+	struct ctd_end end;
+	uint32_t seq = nl_seq++, i, k;
+	int err = 0, r;
+
+	(void)rq;
+	nlh = put_nf_header(buf, (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_GET,
+			    NLM_F_REQUEST | NLM_F_DUMP, seq, AF_UNSPEC);
+	if ((r = nl_send(nlh, nlh->nlmsg_len)) != 0)
+		return send_error(fd, CTD_ERR_KERNEL, -r, "expectation dump");
+	l.seq = seq;
+	if ((r = recv_dump(buf, sizeof(buf), expect_chunk, &l)) != 0)
+		err = r == -ECANCELED ? ENOMEM : -r;
+	if (!err && l.n && (r = master_ids(&l)) != 0)
+		err = -r;
+	if (err) {
+		free(l.v);
+		return send_error(fd, CTD_ERR_KERNEL, err, "expectation dump");
+	}
+	for (i = 0; i < l.n; i += k) {
+		k = l.n - i < CTD_RECORDS_PER_FRAME ? l.n - i : CTD_RECORDS_PER_FRAME;
+		if (proto_send(fd, CTD_RSP_EXPECTS, l.v + i, k * (uint32_t)sizeof(*l.v)) != 0) {
+			free(l.v);
+			return CTD_EXIT_PEER;
+		}
+	}
+	end.count = l.n;
+	end.err = 0;
+	free(l.v);
+	return proto_send(fd, CTD_RSP_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+}
+
+/* A tuple as ctnetlink nests it (type CTA_EXPECT_TUPLE, ...). */
+static void put_tuple(struct nlmsghdr *nlh, uint16_t type, uint8_t l3, uint8_t l4, const struct ctd_tuple *t)
+{
+	struct nlattr *outer = mnl_attr_nest_start(nlh, type), *n;
+	size_t alen = l3 == AF_INET ? 4 : 16;
+
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put(nlh, l3 == AF_INET ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, alen, t->src);
+	mnl_attr_put(nlh, l3 == AF_INET ? CTA_IP_V4_DST : CTA_IP_V6_DST, alen, t->dst);
+	mnl_attr_nest_end(nlh, n);
+	n = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, l4);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(t->sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(t->dport));
+	mnl_attr_nest_end(nlh, n);
+	mnl_attr_nest_end(nlh, outer);
+}
+
+/* Destroy expectations by expected tuple + zone + CTA_EXPECT_ID: the
+ * kernel (ctnetlink_del_expect) deletes only if the id still matches. */
+int helper_op_expect_destroy(int fd, const struct helper_request *rq)
+{
+	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
+	static struct ctd_result results[CTD_MAX_TARGETS];
+	static struct helper_nl_reply rep[HELPER_NL_BATCH];
+	uint32_t done = 0, k, i;
+	struct ctd_end end;
+	int r;
+
+	while (done < rq->ntargets) {
+		char *p = buf;
+		uint32_t base = nl_seq;
+
+		k = rq->ntargets - done < HELPER_NL_BATCH ? rq->ntargets - done : HELPER_NL_BATCH;
+		nl_seq += k;
+		for (i = 0; i < k; i++) {
+			struct ctd_target t;
+			struct nlmsghdr *nlh;
+
+			memcpy(&t, rq->targets + done + i, sizeof(t));
+			nlh = put_nf_header(p, (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_DELETE,
+					    NLM_F_REQUEST | NLM_F_ACK, base + i, t.l3proto);
+			put_tuple(nlh, CTA_EXPECT_TUPLE, t.l3proto, t.l4proto, &t.orig);
+			mnl_attr_put_u16(nlh, CTA_EXPECT_ZONE, htons(t.zone));
+			mnl_attr_put_u32(nlh, CTA_EXPECT_ID, htonl(t.id));
+			p += nlh->nlmsg_len;
+		}
+		if ((r = exchange(buf, (size_t)(p - buf), base, k, rep)) != 0)
+			return send_error(fd, CTD_ERR_KERNEL, -r, "expectation destroy");
+		for (i = 0; i < k; i++)
+			set_result(&results[done + i], rq->targets[done + i].id, rep[i].err);
+		done += k;
+	}
 	if (proto_send(fd, CTD_RSP_RESULTS, results, rq->ntargets * (uint32_t)sizeof(results[0])) != 0)
 		return CTD_EXIT_PEER;
 	end.count = rq->ntargets;

@@ -434,3 +434,158 @@ int helper_nl_parse_stats(const void *buf, size_t len, uint32_t seq, uint32_t po
 	}
 	return r < 0 ? r : 1;
 }
+
+/* ---- events (conntrack -E) ---- */
+
+int helper_nl_parse_events(const void *buf, size_t len, helper_nl_event_fn fn, void *data)
+{
+	const struct nlmsghdr *nlh;
+	struct ctd_record rec;
+	size_t off = 0;
+	uint32_t type;
+	int r;
+
+	while ((r = msg_next(buf, len, &off, &nlh)) == 1) {
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE ||
+		    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK)
+			continue;
+		/* ctnetlink_conntrack_event: a new entry is IPCTNL_MSG_CT_NEW
+		 * with NLM_F_CREATE|NLM_F_EXCL, an update the same without */
+		if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_DELETE)
+			type = CTD_EVENT_DESTROY;
+		else if (NFNL_MSG_TYPE(nlh->nlmsg_type) == IPCTNL_MSG_CT_NEW)
+			type = nlh->nlmsg_flags & NLM_F_CREATE ? CTD_EVENT_NEW : CTD_EVENT_UPDATE;
+		else
+			continue;
+		if (!record_from(&rec, nlh))
+			continue;
+		if (fn(&rec, type, data) != 0)
+			return -ECANCELED;
+	}
+	return r < 0 ? r : 0;
+}
+
+/* ---- expectations (conntrack -L expect) ---- */
+
+_Static_assert(CTA_EXPECT_MAX <= HELPER_ATTR_MAX, "attribute table too small");
+
+/* One IPCTNL_MSG_EXP_NEW message into x; 0 if it is not usable. */
+static int expect_from(struct ctd_expect *x, const struct nlmsghdr *nlh)
+{
+	const struct nfgenmsg *nfg = NLMSG_DATA(nlh);
+	struct ctd_record tmp;
+	attr_tab tb;
+	const struct nlattr *name;
+	size_t n;
+
+	memset(x, 0, sizeof(*x));
+	if (!msg_attrs(nlh, tb) || !get_be32(tb[CTA_EXPECT_ID], &x->id) || !tb[CTA_EXPECT_TUPLE])
+		return 0;
+	memset(&tmp, 0, sizeof(tmp));
+	x->l3proto = tuple_from(&tmp, &x->tuple, tb[CTA_EXPECT_TUPLE], 1);
+	if (!x->l3proto)
+		x->l3proto = nfg->nfgen_family;
+	x->l4proto = tmp.l4proto;
+	memset(&tmp, 0, sizeof(tmp));
+	tuple_from(&tmp, &x->mask, tb[CTA_EXPECT_MASK], 0);
+	memset(&tmp, 0, sizeof(tmp));
+	tuple_from(&tmp, &x->master, tb[CTA_EXPECT_MASTER], 1);
+	x->master_l4proto = tmp.l4proto;
+	get_be32(tb[CTA_EXPECT_TIMEOUT], &x->timeout);
+	get_be32(tb[CTA_EXPECT_FLAGS], &x->flags);
+	get_be32(tb[CTA_EXPECT_CLASS], &x->class_);
+	get_be16(tb[CTA_EXPECT_ZONE], &x->zone);
+	/* the helper's name: a string attribute, bounded and NUL-terminated here */
+	if ((name = tb[CTA_EXPECT_HELP_NAME]) && name->nla_len > NLA_HDRLEN) {
+		n = name->nla_len - NLA_HDRLEN;
+		if (n > CTD_HELPER_NAME_MAX - 1)
+			n = CTD_HELPER_NAME_MAX - 1;
+		memcpy(x->helper, (const char *)name + NLA_HDRLEN, n);
+		x->helper[n] = 0;
+		x->helper[strnlen(x->helper, n)] = 0;
+	}
+	return 1;
+}
+
+int helper_nl_parse_expects(const void *buf, size_t len, uint32_t seq, uint32_t portid,
+			    helper_nl_expect_fn fn, void *data)
+{
+	const struct nlmsghdr *nlh;
+	struct ctd_expect x;
+	size_t off = 0;
+	int r;
+
+	while ((r = msg_next(buf, len, &off, &nlh)) == 1) {
+		if ((r = dump_msg(nlh, seq, portid)) <= 0)
+			return r;
+		if (r == 1 || NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_EXP_NEW || !expect_from(&x, nlh))
+			continue;
+		if (fn(&x, data) != 0)
+			return -ECANCELED;
+	}
+	return r < 0 ? r : 1;
+}
+
+/* ---- /proc/net/netlink ---- */
+
+/* The n-th whitespace-separated field of [p, end) as an unsigned number
+ * (base 10 or 16); 0 if there is no such field or it is not a number. */
+static int field_num(const char *p, const char *end, unsigned n, int base, unsigned long *out)
+{
+	unsigned i = 0;
+	unsigned long v;
+	int digits;
+
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p == end)
+			return 0;
+		if (i == n)
+			break;
+		while (p < end && *p != ' ' && *p != '\t')
+			p++;
+		i++;
+	}
+	v = 0;
+	digits = 0;
+	while (p < end && *p != ' ' && *p != '\t') {
+		unsigned d;
+		if (*p >= '0' && *p <= '9')
+			d = (unsigned)(*p - '0');
+		else if (base == 16 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f'))
+			d = (unsigned)((*p | 0x20) - 'a' + 10);
+		else
+			return 0;
+		if (v > (~0ul - d) / (unsigned long)base)
+			return 0;
+		v = v * (unsigned long)base + d;
+		digits++;
+		p++;
+	}
+	*out = v;
+	return digits > 0;
+}
+
+/* Columns: sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode */
+#define NETLINK_COL_DROPS 8u
+#define NETLINK_COL_INODE 9u
+
+int helper_nl_drops_of(const char *text, size_t len, unsigned long inode, uint32_t *drops)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+		unsigned long ino, d;
+
+		if (field_num(p, eol, NETLINK_COL_INODE, 10, &ino) && ino == inode &&
+		    field_num(p, eol, NETLINK_COL_DROPS, 10, &d)) {
+			*drops = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+			return 0;
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return -ENOENT;
+}

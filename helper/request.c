@@ -64,6 +64,85 @@ static int check_stats(const uint8_t *payload, uint32_t len, struct helper_reque
 	return 0; /* no payload: the size rule said so */
 }
 
+/* A network of `family` at addr (room: 4 bytes for AF_INET, 16 for
+ * AF_INET6): prefix in range, no host bits set past it. */
+static int check_net(const uint8_t *addr, uint8_t family, uint8_t prefix)
+{
+	size_t len = family == AF_INET ? 4 : 16, i;
+
+	if ((family != AF_INET && family != AF_INET6) || prefix > len * 8)
+		return -1;
+	/* no host bits past the prefix: the caller masked them */
+	for (i = 0; i < len; i++) {
+		unsigned keep = prefix >= (i + 1) * 8 ? 8 : prefix > i * 8 ? prefix - i * 8 : 0;
+		if (addr[i] & (uint8_t) ~(0xffu << (8 - keep)))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * An events subscription.  The duration bounds how long one request holds
+ * a helper process and a kernel socket (the per-request timer is set from
+ * it: main.c), max bounds what it sends; an unknown event group or filter
+ * flag is a caller asking for something this helper does not do.
+ */
+static int check_events(const uint8_t *payload, uint32_t len, struct helper_request *rq, const char **why)
+{
+	const struct ctd_events_req *q = &rq->events;
+	uint32_t i;
+
+	memcpy(&rq->events, payload, sizeof(rq->events));
+	if (q->types == 0 || (q->types & ~CTD_EV_ALL)) {
+		*why = "unknown or no event type";
+		return CTD_EXIT_VALUE;
+	}
+	if (q->duration_ms > CTD_EVENTS_DURATION_MAX_MS) {
+		*why = "event subscription longer than allowed";
+		return CTD_EXIT_VALUE;
+	}
+	if (q->max == 0 || q->max > CTD_EVENTS_MAX) {
+		*why = "event count out of range";
+		return CTD_EXIT_VALUE;
+	}
+	if (q->flags & ~CTD_EVF_ALL) {
+		*why = "unknown event filter flag";
+		return CTD_EXIT_VALUE;
+	}
+	if ((!(q->flags & CTD_EVF_L4PROTO) && q->l4proto) ||
+	    (!(q->flags & CTD_EVF_SRC4) && (q->src_prefix || !zero_bytes(q->src, 4))) ||
+	    (!(q->flags & CTD_EVF_DST4) && (q->dst_prefix || !zero_bytes(q->dst, 4)))) {
+		*why = "filter value given without its flag";
+		return CTD_EXIT_VALUE;
+	}
+	if (((q->flags & CTD_EVF_SRC4) && check_net(q->src, AF_INET, q->src_prefix) != 0) ||
+	    ((q->flags & CTD_EVF_DST4) && check_net(q->dst, AF_INET, q->dst_prefix) != 0)) {
+		*why = "bad network in event filter";
+		return CTD_EXIT_VALUE;
+	}
+	if (q->nexclude > CTD_EVENTS_EXCLUDE_MAX) {
+		*why = "too many excluded networks";
+		return CTD_EXIT_VALUE;
+	}
+	for (i = 0; i < CTD_EVENTS_EXCLUDE_MAX; i++) {
+		const struct ctd_net *n = &q->exclude[i];
+		if (i >= q->nexclude
+			? !zero_bytes((const uint8_t *)n, sizeof(*n))
+			: (n->pad[0] || n->pad[1] || check_net(n->addr, n->family, n->prefix) != 0 ||
+			   (n->family == AF_INET && !zero_bytes(n->addr + 4, 12)))) {
+			*why = "bad excluded network";
+			return CTD_EXIT_VALUE;
+		}
+	}
+	return 0;
+}
+
+static int check_expect_dump(const uint8_t *payload, uint32_t len, struct helper_request *rq,
+			     const char **why)
+{
+	return 0; /* no payload: the size rule said so */
+}
+
 /* The tuple part of a target, the same for every target request. */
 static int check_tuple(const struct ctd_target *t, const char **why)
 {
@@ -134,6 +213,14 @@ static int check_destroy(const uint8_t *payload, uint32_t len, struct helper_req
 	return check_targets(payload, len, rq, UINT32_MAX, UINT32_MAX, why);
 }
 
+/* An expectation is named like a connection: its expected tuple, zone
+ * and id (the kernel deletes it only if the id still matches). */
+static int check_expect_destroy(const uint8_t *payload, uint32_t len, struct helper_request *rq,
+				const char **why)
+{
+	return check_targets(payload, len, rq, UINT32_MAX, UINT32_MAX, why);
+}
+
 static int check_update_mark(const uint8_t *payload, uint32_t len, struct helper_request *rq,
 			     const char **why)
 {
@@ -169,6 +256,9 @@ static const struct helper_req_def requests[] = {
     {TARGETS(CTD_REQ_DESTROY), "destroy", check_destroy, helper_op_targets},
     {TARGETS(CTD_REQ_UPDATE_MARK), "update-mark", check_update_mark, helper_op_targets},
     {TARGETS(CTD_REQ_UPDATE_TIMEOUT), "update-timeout", check_update_timeout, helper_op_targets},
+    {FIXED(CTD_REQ_EVENTS, sizeof(struct ctd_events_req)), "events", check_events, helper_op_events},
+    {FIXED(CTD_REQ_EXPECT_DUMP, 0), "expect-dump", check_expect_dump, helper_op_expect_dump},
+    {TARGETS(CTD_REQ_EXPECT_DESTROY), "expect-destroy", check_expect_destroy, helper_op_expect_destroy},
 };
 
 const struct helper_req_def *helper_req_find(uint16_t type)
@@ -179,6 +269,14 @@ const struct helper_req_def *helper_req_find(uint16_t type)
 		if (requests[i].rule.type == type)
 			return &requests[i];
 	return NULL;
+}
+
+unsigned helper_req_timeout_ms(const struct helper_request *rq)
+{
+	/* an events request lives its duration and no more than 1 s past it */
+	if (rq->type == CTD_REQ_EVENTS)
+		return rq->events.duration_ms + 1000u;
+	return HELPER_OP_TIMEOUT_S * 1000u;
 }
 
 int helper_check_header(const struct ctd_frame_hdr *h, const char **why)

@@ -61,14 +61,20 @@ enum ctd_msg_type {
 	CTD_REQ_UPDATE_MARK = 4,    /* same; target.value/mask = new mark, mask */
 	CTD_REQ_UPDATE_TIMEOUT = 5, /* same; target.value = seconds, mask unused (0) */
 	CTD_REQ_STATS = 6,	    /* payload: empty (len 0) */
+	CTD_REQ_EVENTS = 7,	    /* payload: struct ctd_events_req, exact */
+	CTD_REQ_EXPECT_DUMP = 8,    /* payload: empty (len 0) */
+	CTD_REQ_EXPECT_DESTROY = 9, /* as DESTROY; target.orig = the expected tuple, id = expectation id */
 
 	/* answers: helper -> CGI */
-	CTD_RSP_RECORDS = 64, /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
-	CTD_RSP_RESULTS = 65, /* payload: k * struct ctd_result, 1 <= k <= CTD_MAX_TARGETS */
-	CTD_RSP_END = 66,     /* payload: struct ctd_end, exact; ends a DUMP or a target request */
-	CTD_RSP_COUNT = 67,   /* payload: struct ctd_count, exact; ends a COUNT */
-	CTD_RSP_ERROR = 68,   /* payload: struct ctd_error, exact; ends any request */
-	CTD_RSP_STATS = 69,   /* payload: struct ctd_stats, exact; ends a STATS */
+	CTD_RSP_RECORDS = 64,	 /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_RESULTS = 65,	 /* payload: k * struct ctd_result, 1 <= k <= CTD_MAX_TARGETS */
+	CTD_RSP_END = 66,	 /* payload: struct ctd_end, exact; ends a DUMP or a target request */
+	CTD_RSP_COUNT = 67,	 /* payload: struct ctd_count, exact; ends a COUNT */
+	CTD_RSP_ERROR = 68,	 /* payload: struct ctd_error, exact; ends any request */
+	CTD_RSP_STATS = 69,	 /* payload: struct ctd_stats, exact; ends a STATS */
+	CTD_RSP_EVENTS = 70,	 /* payload: k * struct ctd_event, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_EVENTS_END = 71, /* payload: struct ctd_events_end, exact; ends an EVENTS */
+	CTD_RSP_EXPECTS = 72,	 /* payload: k * struct ctd_expect, 1 <= k <= CTD_RECORDS_PER_FRAME */
 };
 
 /* A conntrack tuple.  For IPv4, the address is in the first 4 bytes of
@@ -228,6 +234,96 @@ struct ctd_stats {
 	uint32_t pad;		 /* zero */
 };
 
+/* ---- events (conntrack -E) ---- */
+
+/* ctd_events_req.types: the event groups to subscribe to */
+#define CTD_EV_NEW     0x01u
+#define CTD_EV_UPDATE  0x02u
+#define CTD_EV_DESTROY 0x04u
+#define CTD_EV_ALL     0x07u
+
+/* Longest subscription one request may ask for (the API's `wait` is at
+ * most 25 s), and most events one request returns. */
+#define CTD_EVENTS_DURATION_MAX_MS 26000u
+#define CTD_EVENTS_MAX		   5000u
+/* After the first event, the window stays open this long (or to max). */
+#define CTD_EVENTS_BATCH_MS 250u
+/* Networks an events request leaves out (the CGI's hidden networks). */
+#define CTD_EVENTS_EXCLUDE_MAX 8u
+
+/* ctd_events_req.flags: filters the helper applies (the kernel too, where
+ * its BPF socket filter can) */
+#define CTD_EVF_L4PROTO 0x01u /* l4proto == l4proto */
+#define CTD_EVF_SRC4	0x02u /* IPv4, original source in src/src_prefix */
+#define CTD_EVF_DST4	0x04u /* IPv4, original destination in dst/dst_prefix */
+#define CTD_EVF_ALL	0x07u
+
+/* A network: family AF_INET (first 4 bytes of addr) or AF_INET6. */
+struct ctd_net {
+	uint8_t family;
+	uint8_t prefix; /* <= 32 or <= 128 */
+	uint8_t pad[2]; /* zero */
+	uint8_t addr[16];
+};
+
+struct ctd_events_req {
+	uint32_t types;	      /* CTD_EV_*, at least one */
+	uint32_t duration_ms; /* <= CTD_EVENTS_DURATION_MAX_MS */
+	uint32_t max;	      /* 1..CTD_EVENTS_MAX */
+	uint32_t flags;	      /* CTD_EVF_* */
+	uint8_t l4proto;
+	uint8_t src_prefix; /* <= 32 */
+	uint8_t dst_prefix; /* <= 32 */
+	uint8_t nexclude;   /* <= CTD_EVENTS_EXCLUDE_MAX */
+	uint8_t src[4];	    /* network order */
+	uint8_t dst[4];
+	struct ctd_net exclude[CTD_EVENTS_EXCLUDE_MAX]; /* an event whose original source or
+							 * destination is in one is left out;
+							 * unused entries zero */
+};
+
+/* ctd_event.type */
+enum ctd_event_type { CTD_EVENT_NEW = 1, CTD_EVENT_UPDATE = 2, CTD_EVENT_DESTROY = 3 };
+
+struct ctd_event {
+	struct ctd_record rec; /* a destroy carries the final counters */
+	uint64_t time_ns;      /* CLOCK_REALTIME when the helper received it */
+	uint32_t type;	       /* enum ctd_event_type */
+	uint32_t pad;	       /* zero */
+};
+
+struct ctd_events_end {
+	uint32_t count;	   /* events sent */
+	uint32_t lost;	   /* events the kernel dropped for this socket (its Drops count) */
+	uint32_t more;	   /* 1: stopped at max with events still pending */
+	int32_t err;	   /* 0, or errno if the subscription failed midway */
+	uint64_t start_ns; /* CLOCK_REALTIME when the subscription began */
+	uint64_t end_ns;   /* ... and when it ended */
+};
+
+/* ---- expectations (conntrack -L expect) ---- */
+
+#define CTD_HELPER_NAME_MAX 16u /* NF_CT_HELPER_NAME_LEN, NUL included */
+
+/* One expectation.  Tuples as in ctd_record (ports host order); the
+ * master tuple is the master connection's original tuple. */
+struct ctd_expect {
+	uint32_t id;	    /* CTA_EXPECT_ID */
+	uint32_t master_id; /* CTA_ID of the master connection, 0 if not found */
+	uint32_t timeout;   /* seconds left */
+	uint32_t flags;	    /* CTA_EXPECT_FLAGS (NF_CT_EXPECT_*) */
+	uint32_t class_;    /* CTA_EXPECT_CLASS */
+	uint16_t zone;	    /* CTA_EXPECT_ZONE */
+	uint8_t l3proto;
+	uint8_t l4proto;	 /* of the expected tuple */
+	struct ctd_tuple tuple;	 /* the expected connection */
+	struct ctd_tuple mask;	 /* which bits of it must match */
+	struct ctd_tuple master; /* the master's original tuple */
+	uint8_t master_l4proto;
+	uint8_t pad[3];			  /* zero */
+	char helper[CTD_HELPER_NAME_MAX]; /* NUL-terminated, "" if none */
+};
+
 /* ctd_error.code */
 enum ctd_error_code {
 	CTD_ERR_PROTO = 1,  /* malformed request */
@@ -250,6 +346,10 @@ _Static_assert(sizeof(struct ctd_dump_req) == 24, "dump request layout");
 _Static_assert(sizeof(struct ctd_target) == 64, "target layout");
 _Static_assert(sizeof(struct ctd_result) == 12, "result layout");
 _Static_assert(sizeof(struct ctd_stats) == 112, "stats layout");
+_Static_assert(sizeof(struct ctd_events_req) == 188, "events request layout");
+_Static_assert(sizeof(struct ctd_event) == 160, "event layout");
+_Static_assert(sizeof(struct ctd_events_end) == 32, "events end layout");
+_Static_assert(sizeof(struct ctd_expect) == 152, "expectation layout");
 _Static_assert(CTD_MAX_TARGETS * sizeof(struct ctd_result) <= CTD_FRAME_MAX, "results fit");
 _Static_assert(sizeof(struct ctd_targets_hdr) + CTD_MAX_TARGETS * sizeof(struct ctd_target) <= CTD_FRAME_MAX,
 	       "targets fit");

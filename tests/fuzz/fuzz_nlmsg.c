@@ -3,7 +3,9 @@
  * fuzz_nlmsg - libFuzzer target for the helper's netlink answer parser
  * (helper/nlparse.c): the input is one received buffer, fed both to the
  * dump parser (records), to the reply parser of a destroy/update
- * batch and to the statistics parser.  Checks beyond "no crash": every
+ * batch, to the statistics parser, to the event parser, to the
+ * expectation dump parser and (as text) to the /proc/net/netlink Drops
+ * reader.  Checks beyond "no crash": every
  * record and reply obeys what netlink.c relies on, and a refusal is
  * -EBADMSG or an errno.
  */
@@ -29,6 +31,25 @@ static int on_record(const struct ctd_record *r, void *data)
 	    (!(r->flags & CTD_REC_HAS_TCP_STATE) && r->tcp_state))
 		abort();
 	/* a stop from the callback must end the parse: stop at the 100th */
+	return ++*n >= 100;
+}
+
+static int on_event(const struct ctd_record *r, uint32_t type, void *data)
+{
+	unsigned *n = data;
+
+	if (type < CTD_EVENT_NEW || type > CTD_EVENT_DESTROY || r->pad0)
+		abort();
+	return ++*n >= 100;
+}
+
+static int on_expect(const struct ctd_expect *x, void *data)
+{
+	unsigned *n = data;
+
+	/* the helper's name is always a terminated string inside its field */
+	if (memchr(x->helper, 0, sizeof(x->helper)) == NULL || x->pad[0] || x->pad[1] || x->pad[2])
+		abort();
 	return ++*n >= 100;
 }
 
@@ -78,6 +99,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = helper_nl_parse_stats(copy, size, 0, 0, &st);
 	if (r > 1 || r < -4095 || st.pad)
 		abort();
+	records = 0;
+	r = helper_nl_parse_events(copy, size, on_event, &records);
+	if (r > 0 || records > 100 || (records == 100 && r != -ECANCELED) || r < -4095)
+		abort();
+	records = 0;
+	r = helper_nl_parse_expects(copy, size, 0, 0, on_expect, &records);
+	if (r > 1 || records > 100 || (records == 100 && r != -ECANCELED) || r < -4095)
+		abort();
+	{
+		uint32_t drops = 7;
+		r = helper_nl_drops_of((const char *)copy, size, size, &drops);
+		if ((r != 0 && r != -ENOENT) || (r != 0 && drops != 7))
+			abort();
+	}
 	free(copy);
 	return 0;
 }

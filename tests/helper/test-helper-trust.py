@@ -43,6 +43,13 @@ def dump_req(flags=0, mark=0, mask=0, family=0):
     return struct.pack("<IIIIIHBB", flags, mark, mask, 0, 0, 0, family, 0)
 
 
+def events_req(types=1, duration_ms=100, mx=10, flags=0, l4=0, nexclude=0, exclude=b""):
+    """struct ctd_events_req: types, duration, max, filter flags, l4proto,
+    src/dst prefixes, nexclude, src, dst, then the excluded networks."""
+    body = struct.pack("<IIIIBBBB4s4s", types, duration_ms, mx, flags, l4, 0, 0, nexclude, bytes(4), bytes(4))
+    return body + exclude + bytes(P.size["events_req"] - len(body) - len(exclude))
+
+
 # The caller's side, run as the caller's uid: make the socketpair, start
 # the helper on fd 3 with an empty environment, optionally hold (print the
 # helper's pid and wait for a line on stdin), send the bytes, read the answer.
@@ -283,6 +290,28 @@ try:
              P.EXIT_VALUE),
             ("target with a bad family", frame(REQ_DESTROY, struct.pack("<II", 1, 0) + target), P.EXIT_VALUE),
             ("truncated stream", frame(REQ_DUMP, dump_req())[:15], P.EXIT_SHORT),
+            ("events: one byte short", frame(P.REQ_EVENTS, events_req()[:-1]), P.EXIT_SIZE),
+            ("events: one byte long", frame(P.REQ_EVENTS, events_req() + b"\0"), P.EXIT_SIZE),
+            ("events: no event type", frame(P.REQ_EVENTS, events_req(types=0)), P.EXIT_VALUE),
+            ("events: unknown event type flag", frame(P.REQ_EVENTS, events_req(types=0x8)), P.EXIT_VALUE),
+            ("events: absurd duration (26.001 s)",
+             frame(P.REQ_EVENTS, events_req(duration_ms=P.EVENTS_DURATION_MAX_MS + 1)), P.EXIT_VALUE),
+            ("events: absurd duration (2^32-1 ms)", frame(P.REQ_EVENTS, events_req(duration_ms=0xffffffff)),
+             P.EXIT_VALUE),
+            ("events: max 0", frame(P.REQ_EVENTS, events_req(mx=0)), P.EXIT_VALUE),
+            ("events: max above 5000", frame(P.REQ_EVENTS, events_req(mx=P.EVENTS_MAX + 1)), P.EXIT_VALUE),
+            ("events: unknown filter flag", frame(P.REQ_EVENTS, events_req(flags=0x80)), P.EXIT_VALUE),
+            ("events: l4proto without its flag", frame(P.REQ_EVENTS, events_req(l4=6)), P.EXIT_VALUE),
+            ("events: too many excluded networks", frame(P.REQ_EVENTS, events_req(nexclude=9)), P.EXIT_VALUE),
+            ("events: an excluded network with host bits past its prefix",
+             frame(P.REQ_EVENTS, events_req(nexclude=1, exclude=struct.pack("<BBxx16s", 2, 8, bytes([127, 1]) +
+                                                                          bytes(14)))), P.EXIT_VALUE),
+            ("expect-dump with a payload", frame(P.REQ_EXPECT_DUMP, b"\0\0\0\0"), P.EXIT_SIZE),
+            ("expect-destroy: count disagrees with length",
+             frame(P.REQ_EXPECT_DESTROY, struct.pack("<II", 2, 0) + target), P.EXIT_VALUE),
+            ("expect-destroy: a bad family", frame(P.REQ_EXPECT_DESTROY, struct.pack("<II", 1, 0) + target),
+             P.EXIT_VALUE),
+            ("expect-destroy: no target", frame(P.REQ_EXPECT_DESTROY, struct.pack("<II", 0, 0)), P.EXIT_SIZE),
         ]
         builds = [("", HELPER)]
         if os.access(SAN_HELPER, os.X_OK):
@@ -301,6 +330,12 @@ try:
             rc, ans, err = spawn(ns, h, frame(P.REQ_STATS))
             t.eq(f"{prefix}a good stats frame: one STATS answer of its exact size",
                  (0, [P.RSP_STATS], 8 + P.size["stats"]), (rc, answer_types(ans), len(ans)))
+            rc, ans, err = spawn(ns, h, frame(P.REQ_EVENTS, events_req(types=7, duration_ms=200, mx=5)))
+            t.eq(f"{prefix}a good events frame (200 ms, nothing happens): one EVENTS_END of its exact size",
+                 (0, [P.RSP_EVENTS_END], 8 + P.size["events_end"]), (rc, answer_types(ans), len(ans)))
+            rc, ans, err = spawn(ns, h, frame(P.REQ_EXPECT_DUMP))
+            t.eq(f"{prefix}a good expect-dump frame (no expectation): one END",
+                 (0, [P.RSP_END]), (rc, answer_types(ans)))
             t.ok(f"{prefix}good frame: no sanitizer report", "Sanitizer" not in err and "runtime error" not in err,
                  err.strip()[:300])
 
