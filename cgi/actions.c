@@ -221,9 +221,9 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const cha
 	struct hc_target ht = {ctx->cfg.helper, ctx->cfg.helper_timeout};
 	struct ctd_target *targets = calloc(n, sizeof(*targets));
 	struct hc_error e;
-	int op = type == CTD_REQ_DESTROY       ? CT_OP_DESTROY
-		 : type == CTD_REQ_UPDATE_MARK ? CT_OP_MARK
-					       : CT_OP_TIMEOUT;
+	int op = type == CTD_REQ_DESTROY || type == CTD_REQ_EXPECT_DESTROY ? CT_OP_DESTROY
+		 : type == CTD_REQ_UPDATE_MARK				   ? CT_OP_MARK
+									   : CT_OP_TIMEOUT;
 	struct outcome o = {op, res, NULL, ""};
 	int64_t first = 0;
 	size_t k;
@@ -239,7 +239,9 @@ static int act_on(xmlrpc_env *env, struct ctd_ctx *ctx, uint16_t type, const cha
 		targets[k].mask = mask;
 	}
 	if (!action)
-		action = type == CTD_REQ_DESTROY ? "kill" : "change";
+		action = type == CTD_REQ_DESTROY	  ? "kill"
+			 : type == CTD_REQ_EXPECT_DESTROY ? "kill_expectation"
+							  : "change";
 	if (audit_pending(env, ctx, action, recs, n, detail, &first) < 0)
 		goto out;
 	memset(&e, 0, sizeof(e));
@@ -271,7 +273,19 @@ int actions_destroy(xmlrpc_env *env, struct ctd_ctx *ctx, const char *action, co
 	return 0;
 }
 
+static int kill_lookup(xmlrpc_env *env, struct ctd_ctx *ctx, const uint32_t *ids, size_t n,
+		       struct ctd_record **recs)
+{
+	return snapshot_records(env, ctx, "ids", ids, n, "; nothing killed", recs);
+}
+
 xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params)
+{
+	return actions_kill(env, ctx, params, CTD_REQ_DESTROY, kill_lookup);
+}
+
+xmlrpc_value *actions_kill(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *params, uint16_t type,
+			   actions_lookup lookup)
 {
 	xmlrpc_value *arr = rpc_param(env, params, 1), *ret = NULL;
 	struct ctd_record *recs = NULL;
@@ -318,13 +332,13 @@ xmlrpc_value *rpc_kill_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrpc_value *
 		if (i == 0 || ids[i] != ids[m - 1])
 			ids[m++] = ids[i];
 	/* all or nothing: one unknown id and nothing is destroyed */
-	if (snapshot_records(env, ctx, "ids", ids, (size_t)m, "; nothing killed", &recs) < 0)
+	if (lookup(env, ctx, ids, (size_t)m, &recs) < 0)
 		goto out;
 	if (!(res = calloc((size_t)m, sizeof(*res)))) {
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		goto out;
 	}
-	if (act_on(env, ctx, CTD_REQ_DESTROY, NULL, recs, (size_t)m, 0, 0, NULL, res) < 0)
+	if (act_on(env, ctx, type, NULL, recs, (size_t)m, 0, 0, NULL, res) < 0)
 		goto out;
 	for (i = 0; i < m; i++) {
 		if (res[i].status == CTD_RES_DONE)

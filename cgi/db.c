@@ -43,10 +43,15 @@ __asm__(".section .rodata\n"
 	"ctd_sql_006:\n"
 	".incbin \"sql/006-kill-tokens.sql\"\n"
 	".byte 0\n"
+	".global ctd_sql_007\n"
+	".type ctd_sql_007, @object\n"
+	"ctd_sql_007:\n"
+	".incbin \"sql/007-session-expect.sql\"\n"
+	".byte 0\n"
 	".previous\n");
 
-static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003,
-					 ctd_sql_004, ctd_sql_005, ctd_sql_006};
+static const char *const migrations[] = {ctd_sql_001, ctd_sql_002, ctd_sql_003, ctd_sql_004,
+					 ctd_sql_005, ctd_sql_006, ctd_sql_007};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 _Static_assert(SCHEMA_VERSION == DB_SCHEMA_VERSION, "db.h's DB_SCHEMA_VERSION counts sql/'s migrations");
 /* Every call writes (its session's last use); a fresh view of a 100k table

@@ -15,12 +15,13 @@ int db_begin(xmlrpc_env *env, sqlite3 *db);
 int db_commit(xmlrpc_env *env, sqlite3 *db);
 void db_rollback(sqlite3 *db);
 /* The schema version after every migration of sql/ (db.c checks the count). */
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 extern const char ctd_sql_001[];
 extern const char ctd_sql_002[];
 extern const char ctd_sql_003[];
 extern const char ctd_sql_004[];
 extern const char ctd_sql_005[];
 extern const char ctd_sql_006[];
+extern const char ctd_sql_007[];
 
 #endif /* CTD_DB_H */

@@ -17,6 +17,7 @@
 #include "ctx.h"
 #include "db.h"
 #include "events.h"
+#include "expect.h"
 #include "fault.h"
 #include "history.h"
 #include "killmatch.h"
@@ -243,6 +244,10 @@ static const struct method methods[] = {
      "since, until, result, addr)"},
     {"events", rpc_events, CTD_ROLE_VIEWER, 3, "S:s,S:sS,S:sSS",
      "events(session, filters, {wait, max, types}): conntrack events as they happen (a long poll)"},
+    {"expectations", rpc_expectations, CTD_ROLE_VIEWER, 2, "S:s,S:sS",
+     "expectations(session, filters): the expectation table (conntrack -L expect) with each master's id"},
+    {"kill_expectation", rpc_kill_expectation, CTD_ROLE_OPERATOR, 2, "i:sA",
+     "kill_expectation(session, ids): destroy expectations the last expectations call listed"},
 };
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 

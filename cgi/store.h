@@ -141,6 +141,15 @@ int store_killtoken_put(sqlite3 *db, const struct killtoken *k, unsigned keep_pe
 int store_killtoken_take(sqlite3 *db, const uint8_t hash[32], int64_t session_id, double now,
 			 struct killtoken *out, enum killtoken_state *state);
 
+/* ---- store_expect.c: session_expect ------------------------------------------------ */
+/* The session's listed expectations become x[0..n) (the last
+ * `expectations` call's). */
+int store_expect_replace(sqlite3 *db, int64_t sid, const struct ctd_expect *x, size_t n);
+/* The listed expectations with ids[] (ascending, distinct) into out[];
+ * found[i] false for an id the session's last call did not list. */
+int store_expect_lookup(sqlite3 *db, int64_t sid, const uint32_t *ids, size_t n, struct ctd_expect *out,
+			bool *found);
+
 /* ---- store_history.c: history ------------------------------------------------------ */
 struct hist_sample;
 /* One sample; then at most a batch of samples older than prune_before go. */

@@ -21,6 +21,7 @@ Not repeated here (tests/helper/test-helper-trust.py has them): an unrelated use
 (15), fd 3 not a socket at all (12), malformed frames, the read timeout."""
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -283,8 +284,11 @@ def live_environ(pid):
 
 
 def shape(fds):
-    """An fd table as kinds: sockets and pipes by kind, files by path."""
-    return sorted((fd, v.split(":")[0] if v.startswith(("socket:", "pipe:")) else v) for fd, v in fds.items())
+    """An fd table as kinds: sockets and pipes by kind, files by path (a
+    process's own /proc/PID/ named as such: /proc/net/netlink opens as the
+    opener's /proc/PID/net/netlink)."""
+    return sorted((fd, v.split(":")[0] if v.startswith(("socket:", "pipe:")) else re.sub(r"^/proc/\d+/", "/proc/PID/", v))
+                  for fd, v in fds.items())
 
 
 def served(res):

@@ -454,7 +454,7 @@ def ct_ext(ns):
                 direction = "meta"
             if direction == "meta" or k == "mark":
                 direction = "meta"
-                d[k] = v if k in ("secctx", "labels") else int(v)
+                d[k] = v if k in ("secctx", "labels", "helper") else int(v)
             else:
                 d[f"{direction}_{k}"] = v if k in ("src", "dst") else int(v)
         d["id"] = d.get("id")
