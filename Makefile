@@ -196,6 +196,7 @@ check-only:
 bench: all tools
 	CTD_BUILD=$(CURDIR)/$(B) tests/bench/run.sh
 	CTD_BUILD=$(CURDIR)/$(B) tests/bench/helper-dump.sh
+	CTD_BUILD=$(CURDIR)/$(B) tests/bench/events.py
 stress: deps
 	$(MAKE) all tools unit san fuzz-build
 	CTD_STRESS=long CTD_BUILD=$(CURDIR)/$(B) CTD_SAN_BUILD=$(CURDIR)/$(SAN) CTD_FUZZ_BUILD=$(CURDIR)/$(FUZZ) \

@@ -9,8 +9,9 @@
  *   ctburst COUNT [FIRST]
  *
  * Entry i (from FIRST, default 0): UDP 198.18.(i>>8).(i&255):(1024 + i%60000)
- * -> 198.19.0.1:53, timeout 600 s.  Prints "created N in S s (last at T)"
- * where T is CLOCK_REALTIME when the last batch was taken; exit 1 on the
+ * -> 198.19.0.1:53, timeout 600 s.  Prints "created N in S s (first at F,
+ * last at T)": F when the first batch was sent, T when the last one was
+ * taken (CLOCK_REALTIME); exit 1 on the
  * first refusal.
  */
 #include <arpa/inet.h>
@@ -56,7 +57,7 @@ int main(int argc, char **argv)
 	unsigned long n, first = 0, i = 0;
 	struct mnl_socket *nl;
 	struct nf_conntrack *ct;
-	double t0, t1, last = 0;
+	double t0, t1, t_first, last = 0;
 	unsigned seq = 1;
 
 	if (argc < 2 || argc > 3) {
@@ -77,6 +78,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	t0 = now(CLOCK_MONOTONIC);
+	t_first = now(CLOCK_REALTIME);
 	while (i < n) {
 		char *p = buf;
 		unsigned k = 0, base = seq;
@@ -143,7 +145,7 @@ int main(int argc, char **argv)
 		last = now(CLOCK_REALTIME);
 	}
 	t1 = now(CLOCK_MONOTONIC);
-	printf("created %lu in %.3f s (last at %.6f)\n", n, t1 - t0, last);
+	printf("created %lu in %.3f s (first at %.6f, last at %.6f)\n", n, t1 - t0, t_first, last);
 	nfct_destroy(ct);
 	mnl_socket_close(nl);
 	return 0;
