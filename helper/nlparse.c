@@ -476,20 +476,21 @@ static int expect_from(struct ctd_expect *x, const struct nlmsghdr *nlh)
 	struct ctd_record tmp;
 	attr_tab tb;
 	const struct nlattr *name;
+	uint16_t dz; /* an expectation's zone is CTA_EXPECT_ZONE */
 	size_t n;
 
 	memset(x, 0, sizeof(*x));
 	if (!msg_attrs(nlh, tb) || !get_be32(tb[CTA_EXPECT_ID], &x->id) || !tb[CTA_EXPECT_TUPLE])
 		return 0;
 	memset(&tmp, 0, sizeof(tmp));
-	x->l3proto = tuple_from(&tmp, &x->tuple, tb[CTA_EXPECT_TUPLE], 1);
+	x->l3proto = tuple_from(&tmp, &x->tuple, tb[CTA_EXPECT_TUPLE], 1, &dz, 0);
 	if (!x->l3proto)
 		x->l3proto = nfg->nfgen_family;
 	x->l4proto = tmp.l4proto;
 	memset(&tmp, 0, sizeof(tmp));
-	tuple_from(&tmp, &x->mask, tb[CTA_EXPECT_MASK], 0);
+	tuple_from(&tmp, &x->mask, tb[CTA_EXPECT_MASK], 0, &dz, 0);
 	memset(&tmp, 0, sizeof(tmp));
-	tuple_from(&tmp, &x->master, tb[CTA_EXPECT_MASTER], 1);
+	tuple_from(&tmp, &x->master, tb[CTA_EXPECT_MASTER], 1, &dz, 0);
 	x->master_l4proto = tmp.l4proto;
 	get_be32(tb[CTA_EXPECT_TIMEOUT], &x->timeout);
 	get_be32(tb[CTA_EXPECT_FLAGS], &x->flags);
