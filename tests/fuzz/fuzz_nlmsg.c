@@ -38,7 +38,7 @@ static int on_event(const struct ctd_record *r, uint32_t type, void *data)
 {
 	unsigned *n = data;
 
-	if (type < CTD_EVENT_NEW || type > CTD_EVENT_DESTROY || r->pad0)
+	if (type < CTD_EVENT_NEW || type > CTD_EVENT_DESTROY || r->pad1)
 		abort();
 	return ++*n >= 100;
 }
