@@ -50,7 +50,7 @@ const COLUMNS = [
 	{ key: 'dst', sort: 'orig_dst', cls: 'addr', get: (r) => addr(r, 'orig', 'dst'),
 		sub: natText },
 	{ key: 'dport', sort: 'orig_port_dst', num: true, get: port('orig_port_dst') },
-	{ key: 'state', sort: 'tcp_state', get: (r) => r.tcp_state || '' },
+	{ key: 'state', sort: 'tcp_state', get: (r) => r.tcp_state || r.sctp_state || '' },
 	{ key: 'timeout', sort: 'timeout', num: true, edit: 'timeout',
 		get: (r) => duration(r.timeout), title: (r) => t('cell.secs', { n: r.timeout }) },
 	{ key: 'mark', sort: 'mark', num: true, edit: 'mark',
