@@ -14,7 +14,12 @@ Entries made with `conntrack -I` in a private namespace; the oracle is
 - token reuse, expiry, another session's token, a viewer, no filter, a
   match above max_kill and bad filters each give their fault and kill
   nothing;
-- the audit rows are exact: one per entry acted on plus one summary."""
+- the audit rows are exact: one per entry acted on plus one summary;
+- more entries than one helper request may name go in several (counted
+  by a wrapper helper); the zone shapes (--zone, --orig-zone,
+  --reply-zone on one tuple) are killed one by one with the others left;
+  four concurrent kill_matching of one token act once; a helper that
+  never answers is fault 6, kills nothing and spends the token."""
 import ipaddress
 import os
 import sys
@@ -250,6 +255,30 @@ with Netns() as ns, Cgi(t, ns) as fx:
     t.eq("conntrack -C: exactly those gone", total4 - r["destroyed"], count(ns))
     t.eq("conntrack -L -s 10.48.0.0/16: none left but ambiguous ones", r["ambiguous"],
          len([1 for f in ct_ext(ns).values() if in_net(f["orig_src"], ipaddress.ip_network(BIGNET))]))
+
+    # ---- zone shapes: one original tuple with --zone 4, --zone 5, --orig-zone 2, --reply-zone 3 -----
+    tup = "-s 10.9.0.1 -d 10.9.0.2 -p tcp --sport 1000 --dport 80 --state ESTABLISHED --timeout 600".split()
+    for extra in (["--zone", "4"], ["--zone", "5"], ["--orig-zone", "2"], ["--reply-zone", "3"]):
+        ns.ct("-I", *tup, *extra)
+
+    def zl():
+        """The zone words (zone=, zone-orig=, zone-reply=) of each entry conntrack -L lists from 10.9.0.1."""
+        return sorted(" ".join(w for w in line.split() if w.startswith("zone"))
+                      for line in ns.ct("-L", "-s", "10.9.0.1", check=False).stdout.splitlines())
+    z0 = zl()
+    t.eq("conntrack -L: the tuple four times (zone=4, zone=5, zone-orig=2, zone-reply=3)", 4, len(z0))
+    fx.call("refresh", admin)
+    fx.call("view", admin, {}, "id", "A", 0, 1)
+    for flt, word in (({"orig_ipv4_src": "10.9.0.1", "orig_zone": 2}, "zone-orig=2"),
+                      ({"orig_ipv4_src": "10.9.0.1", "zone": 4}, "zone=4"),
+                      ({"orig_ipv4_src": "10.9.0.1", "reply_zone": 3}, "zone-reply=3")):
+        p = fx.call("kill_preview", admin, flt)
+        r = fx.call("kill_matching", admin, p["token"])
+        t.eq(f"kill_preview + kill_matching {flt}: matched 1, destroyed 1", (1, 1), (p["matched"], r["destroyed"]))
+        left = zl()
+        t.ok(f"... conntrack -L: the {word} entry gone, the others there",
+             not any(word in x for x in left) and len(left) == len(z0) - 1, left)
+        z0 = left
 
     # ---- one token, two kill_matching at once: exactly one acts ------------------------------------
     p = fx.call("kill_preview", admin, {"orig_ipv4_src": "10.2.0.1"})
