@@ -488,7 +488,7 @@ def as_web_user_sql(db, sql, *args):
 
 # ctd's methods: the lines of its method table (cgi/rpc.c methods[]), each
 # documented there with its help text; and the introspection it keeps
-DOCUMENTED = set(re.findall(r'^\s*\{"([a-z_]+)", m_[a-z_]+, CTD_ROLE_',
+DOCUMENTED = set(re.findall(r'^\s*\{"([a-z_]+)", [a-z_]+, CTD_ROLE_',
                             open(os.path.join(TOP, "cgi", "rpc.c")).read(), re.M)) | {
     "system.listMethods", "system.methodHelp", "system.methodSignature", "system.multicall"}
 # xmlrpc-c registers these itself: read-only introspection, and system.shutdown, which the
@@ -919,6 +919,29 @@ def run_cases(t, ns, d):
         ("audit: since 'x'", ("audit", sid, {"since": "x"}), 3),
         ("audit: result 'ok'", ("audit", sid, {"result": "ok"}), 3),
         ("audit: start -1", ("audit", sid, {}, -1), 3), ("audit: 5 parameters", ("audit", sid, {}, 0, 1, 2), 3),
+        ("events: session int", ("events", 1, {}, {"wait": 0}), 2),
+        ("events: filters int", ("events", sid, 5, {"wait": 0}), 3),
+        ("events: filters base64", ("events", sid, B, {"wait": 0}), 3),
+        ("events: unknown filter", ("events", sid, {"nope": 1}, {"wait": 0}), 3),
+        ("events: options int", ("events", sid, {}, 5), 3),
+        ("events: options wait 26", ("events", sid, {}, {"wait": 26}), 3),
+        ("events: options wait 'x'", ("events", sid, {}, {"wait": "x"}), 3),
+        ("events: options max 5001", ("events", sid, {}, {"max": 5001}), 3),
+        ("events: options types 'new'", ("events", sid, {}, {"types": "new"}), 3),
+        ("events: options types [base64]", ("events", sid, {}, {"types": [B]}), 3),
+        ("events: unknown option", ("events", sid, {}, {"nope": 1}), 3),
+        ("events: 4 parameters", ("events", sid, {}, {"wait": 0}, 1), 3),
+        ("expectations: session int", ("expectations", 1, {}), 2),
+        ("expectations: filters int", ("expectations", sid, 5), 3),
+        ("expectations: unknown filter", ("expectations", sid, {"nope": 1}), 3),
+        ("expectations: 3 parameters", ("expectations", sid, {}, 1), 3),
+        ("kill_expectation: session int", ("kill_expectation", 1, ["1"]), 2),
+        ("kill_expectation: no ids", ("kill_expectation", sid), 3),
+        ("kill_expectation: ids string", ("kill_expectation", sid, "1"), 3),
+        ("kill_expectation: ids [struct]", ("kill_expectation", sid, [{"id": 1}]), 3),
+        ("kill_expectation: ids [base64]", ("kill_expectation", sid, [B]), 3),
+        ("kill_expectation: an id never listed", ("kill_expectation", sid, ["12345"]), 5),
+        ("kill_expectation: 3 parameters", ("kill_expectation", sid, ["1"], 1), 3),
     ]
     for desc, call, code in wrong:
         C(desc, P(body=xml_call(*call)), fault=code)
@@ -953,6 +976,9 @@ def run_cases(t, ns, d):
         C(f"SQL {q!r}: audit filter action (matches nothing)", P(body=xml_call("audit", sid, {"action": m})),
           ok=lambda v: v["total"] == 0 and v["entries"] == [])
         C(f"SQL {q!r}: audit filter addr", P(body=xml_call("audit", sid, {"addr": m})), fault=3)
+        C(f"SQL {q!r}: events filter name", P(body=xml_call("events", sid, {m: 1}, {"wait": 0})), fault=3)
+        C(f"SQL {q!r}: events option", P(body=xml_call("events", sid, {}, {m: 0})), fault=3)
+        C(f"SQL {q!r}: kill_expectation ids", P(body=xml_call("kill_expectation", sid, [m])), fault=3)
     r = C("SQL in a filter name is echoed back escaped, not executed",
           P(body=xml_call("view", sid, {"x'); DELETE FROM sessions;--<b>": 1})), fault=3)
     t.ok("the fault string quotes the name as sent", "x'); DELETE FROM sessions;--<b>" in xmlrpc_fault_string(r),
