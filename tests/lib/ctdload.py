@@ -130,7 +130,7 @@ MIXES = {
     "bench": ((0.60, "view"), (0.70, "view_fresh"), (1.0, "change")),
     "stress": ((0.38, "view"), (0.42, "view_fresh"), (0.56, "change"), (0.68, "kill"), (0.70, "kill", True),
                (0.72, "kill_match"), (0.74, "audit_page"), (0.77, "set_autorefresh"), (0.80, "relogin"),
-               (0.90, "multicall"), (1.0, "whoami")),
+               (0.90, "multicall"), (0.92, "live"), (0.94, "expect_list"), (1.0, "whoami")),
 }
 
 
@@ -474,6 +474,30 @@ class _Client:
             self._bad("kill_matching", self._fault_desc(r) if kind == "fault" else f"returned {r!r} after {p!r:.200}")
         else:
             self.uncertain += 1
+
+    def live(self):
+        """events for one second (viewers too): a window, or fault 6 'busy'
+        when max_event_waiters polls already wait (more clients than that)."""
+        kind, r = self._call("events", self.sid, {}, {"wait": 1, "max": 50})
+        if kind == "ok":
+            if not (isinstance(r, dict) and isinstance(r.get("events"), list) and r.get("lost", -1) >= 0 and
+                    r.get("window_start", 0) <= r.get("window_end", -1)):
+                self._bad("events", f"returned {r!r:.300}")
+        elif kind == "fault" and not (r.faultCode == 6 and "busy" in r.faultString):
+            self._bad("events", self._fault_desc(r))
+
+    def expect_list(self):
+        """expectations (viewers too), then kill_expectation of an id it did
+        not list: fault 5 for an operator (nothing killed, no audit row),
+        fault 4 for a viewer."""
+        kind, r = self._call("expectations", self.sid, {})
+        if kind == "ok" and not (isinstance(r, dict) and r.get("total") == len(r.get("table", [None]))):
+            self._bad("expectations", f"returned {r!r:.300}")
+        elif kind == "fault":
+            self._bad("expectations", self._fault_desc(r))
+        kind, r = self._call("kill_expectation", self.sid, ["4294967295"])
+        if not (kind == "fault" and r.faultCode == (4 if self.viewer else 5)) and kind != "error":
+            self._bad("kill_expectation", f"an unlisted id: {kind} {r if kind != 'fault' else self._fault_desc(r)}")
 
     def audit_page(self):
         """The user's own audit rows, newest first (operators; a viewer gets fault 4)."""
