@@ -250,20 +250,14 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
-sqlite3 *db_open(xmlrpc_env *env, const char *path)
+int db_connect(const char *path, int flags, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
-	int rc;
+	int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
 
-	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		fprintf(stderr, "ctd.cgi: cannot open database %s: %s\n", path,
-			db ? sqlite3_errmsg(db) : "no memory");
-		db_fault(env, NULL, rc, "open");
-		sqlite3_close(db);
-		return NULL;
-	}
+	*out = db;
+	if (rc != SQLITE_OK)
+		return rc;
 	sqlite3_extended_result_codes(db, 1);
 	/* the last connection to close would checkpoint and delete the WAL on
 	 * every call while Apache waits for us to exit; checkpoints happen in
@@ -282,15 +276,28 @@ sqlite3 *db_open(xmlrpc_env *env, const char *path)
 	    (rc = db_exec(db, "PRAGMA journal_mode=WAL")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA journal_size_limit=67108864")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA synchronous=NORMAL")) != SQLITE_OK ||
+	    /* ON DELETE CASCADE (a session's tokens and lists go with it) */
 	    (rc = db_exec(db, "PRAGMA foreign_keys=ON")) != SQLITE_OK ||
 	    (rc = db_exec(db, "PRAGMA cache_size=-2048")) != SQLITE_OK ||
 	    /* checkpoints: wal_hook instead */
-	    (rc = db_exec(db, "PRAGMA wal_autocheckpoint=0")) != SQLITE_OK) {
-		db_fault(env, db, rc, "setting up");
+	    (rc = db_exec(db, "PRAGMA wal_autocheckpoint=0")) != SQLITE_OK)
+		return rc;
+	sqlite3_wal_hook(db, wal_hook, NULL);
+	return SQLITE_OK;
+}
+
+sqlite3 *db_open(xmlrpc_env *env, const char *path)
+{
+	sqlite3 *db = NULL;
+	int rc = db_connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &db);
+
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "ctd.cgi: cannot open database %s: %s\n", path,
+			db ? sqlite3_errmsg(db) : "no memory");
+		db_fault(env, db, rc, "open");
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_wal_hook(db, wal_hook, NULL);
 	if (migrate(env, db) < 0) {
 		sqlite3_close(db);
 		return NULL;

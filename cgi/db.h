@@ -8,6 +8,10 @@
 
 /* Opens (creating and migrating if needed).  On failure sets fault 8. */
 sqlite3 *db_open(xmlrpc_env *env, const char *path);
+/* A connection set up as every one of ctd.cgi's is (pragmas, foreign
+ * keys, the WAL hook), not migrated: db_open's, and the dump's background
+ * thread's.  SQLITE_OK, or an error with *out to close (NULL: no memory). */
+int db_connect(const char *path, int flags, sqlite3 **out);
 /* Maps an SQLite error to fault 8 (or the given context) without SQL text. */
 void db_fault(xmlrpc_env *env, sqlite3 *db, int rc, const char *what);
 int db_exec(sqlite3 *db, const char *sql);

@@ -47,6 +47,7 @@ void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime)
 	double now = now_s();
 
 	store_session_purge(db, now - idle, now - lifetime);
+	store_killtoken_purge(db, now);
 	store_dump_purge(db);
 }
 

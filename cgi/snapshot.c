@@ -125,7 +125,7 @@ static void *housekeeping_run(void *arg)
 	struct housekeeping *hk = arg;
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(hk->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) == SQLITE_OK) {
+	if (db_connect(hk->path, SQLITE_OPEN_READWRITE, &db) == SQLITE_OK) {
 		sqlite3_busy_timeout(db, 5000);
 		read_prev(db, &hk->prev);
 		__atomic_store_n(&hk->ready, 1, __ATOMIC_RELEASE);

@@ -135,6 +135,8 @@ enum killtoken_state { KT_UNKNOWN, KT_FOREIGN, KT_EXPIRED, KT_TAKEN };
 /* Stores k; first purges expired tokens and the session's older ones
  * beyond keep_per_session - 1. */
 int store_killtoken_put(sqlite3 *db, const struct killtoken *k, unsigned keep_per_session);
+/* Tokens expired before now, or of a session that is gone. */
+int store_killtoken_purge(sqlite3 *db, double now);
 /* The token of that hash for this session, deleted as it is read (KT_TAKEN:
  * out->records malloc'd, the caller frees); an expired one is deleted
  * (KT_EXPIRED); another session's is left alone (KT_FOREIGN). */

@@ -51,6 +51,22 @@ int store_killtoken_put(sqlite3 *db, const struct killtoken *k, unsigned keep_pe
 	return rc;
 }
 
+int store_killtoken_purge(sqlite3 *db, double now)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "DELETE FROM kill_tokens WHERE expires < ?1 OR session_id NOT IN "
+				    "(SELECT id FROM sessions)",
+				    -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return rc;
+	sqlite3_bind_double(st, 1, now);
+	rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int delete_token(sqlite3 *db, int64_t id)
 {
 	sqlite3_stmt *st;
