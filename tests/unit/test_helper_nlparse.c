@@ -301,9 +301,80 @@ static void stats(void)
 	free(b);
 }
 
+/* ---- events (helper_nl_parse_events) and the Drops column ---- */
+
+struct evs {
+	unsigned n;
+	uint32_t type[4];
+	struct ctd_record r[4];
+};
+
+static int keep_ev(const struct ctd_record *r, uint32_t type, void *data)
+{
+	struct evs *e = data;
+
+	if (e->n < 4) {
+		e->type[e->n] = type;
+		e->r[e->n] = *r;
+	}
+	e->n++;
+	return 0;
+}
+
+/* The kernel sends an event as the message a dump carries: a new entry is
+ * IPCTNL_MSG_CT_NEW with NLM_F_CREATE|NLM_F_EXCL, an update the same
+ * without, a destroy IPCTNL_MSG_CT_DELETE (ctnetlink_conntrack_event).
+ * real_dump's two messages, retyped so. */
+static void events(void)
+{
+	uint8_t *b = heap(real_dump, sizeof(real_dump));
+	uint16_t create = NLM_F_CREATE | NLM_F_EXCL,
+		 del = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	struct evs e = {0};
+
+	CHECK(b && helper_nl_parse_events(b, sizeof(real_dump), keep_ev, &e) == 0 && e.n == 2 &&
+		  e.type[0] == CTD_EVENT_UPDATE && e.type[1] == CTD_EVENT_UPDATE,
+	      "events: CT_NEW without NLM_F_CREATE is an update");
+	memcpy(b + 6, &create, 2);
+	memcpy(b + 256 + 4, &del, 2);
+	memset(&e, 0, sizeof(e));
+	CHECK(helper_nl_parse_events(b, sizeof(real_dump), keep_ev, &e) == 0 && e.n == 2 &&
+		  e.type[0] == CTD_EVENT_NEW && e.type[1] == CTD_EVENT_DESTROY,
+	      "events: NLM_F_CREATE is a new entry, CT_DELETE a destroy");
+	CHECK(e.r[0].l3proto == AF_INET6 && e.r[0].l4proto == 58 && e.r[1].l3proto == AF_INET &&
+		  e.r[1].l4proto == 6 && e.r[1].orig.sport == 1 && e.r[1].orig.dport == 2,
+	      "events: the records as a dump gives them");
+	memset(&e, 0, sizeof(e));
+	CHECK(helper_nl_parse_events(b, sizeof(real_dump) - 3, keep_ev, &e) == -EBADMSG && e.n == 1,
+	      "events: a message cut short refused, the whole one before it kept");
+	free(b);
+}
+
+static void drops(void)
+{
+	static const char text[] =
+	    "sk               Eth Pid        Groups   Rmem     Wmem     Dump  Locks    Drops    Inode\n"
+	    "ffff8881035e1000 0   1          00000550 0        0        0     2        0        17\n"
+	    "ffff888109a7c800 12  4123       0000000e 1327104  0        0     2        4173     9923041\n"
+	    "ffff888109a7d000 12  4124       00000000 0        0        0     2        7        992304\n";
+	uint32_t d = 0;
+
+	CHECK(helper_nl_drops_of(text, sizeof(text) - 1, 9923041, &d) == 0 && d == 4173,
+	      "/proc/net/netlink: the Drops of the socket with that inode");
+	CHECK(helper_nl_drops_of(text, sizeof(text) - 1, 992304, &d) == 0 && d == 7,
+	      "/proc/net/netlink: an inode that is a prefix of another is its own line");
+	d = 99;
+	CHECK(helper_nl_drops_of(text, sizeof(text) - 1, 5, &d) == -ENOENT && d == 99,
+	      "/proc/net/netlink: an inode no line has: -ENOENT, nothing set");
+	CHECK(helper_nl_drops_of(text, 120, 9923041, &d) == -ENOENT,
+	      "/proc/net/netlink: a line cut before its inode does not count");
+}
+
 int main(void)
 {
 	real();
+	events();
+	drops();
 	zones_sctp();
 	len_2g();
 	error_int_min();

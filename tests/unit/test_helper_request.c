@@ -165,6 +165,43 @@ int main(void)
 		close(sv[1]);
 	}
 
+	{
+		/* events: the bounds are exact (26000 ms, 5000 events), and the
+		 * request's timer is its duration + 1 s */
+		struct ctd_events_req q;
+		memset(&q, 0, sizeof(q));
+		q.types = CTD_EV_ALL, q.duration_ms = CTD_EVENTS_DURATION_MAX_MS, q.max = CTD_EVENTS_MAX;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == 0, "events: 26000 ms, 5000 events accepted");
+		CHECK(helper_decode_frame(buf, put(CTD_REQ_EVENTS, &q, sizeof(q), CTD_PROTO_VERSION), &rq,
+					  &why) == 0 &&
+			  helper_req_timeout_ms(&rq) == CTD_EVENTS_DURATION_MAX_MS + 1000,
+		      "events: the request's timer is its duration + 1 s");
+		q.duration_ms++;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == CTD_EXIT_VALUE, "events: 26001 ms refused");
+		q.duration_ms = 0, q.max++;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == CTD_EXIT_VALUE, "events: 5001 events refused");
+		q.max = 1, q.types = CTD_EV_ALL + 1;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == CTD_EXIT_VALUE,
+		      "events: an unknown type refused");
+		q.types = CTD_EV_NEW, q.flags = CTD_EVF_SRC4, q.src_prefix = 24, q.src[0] = 10, q.src[3] = 1;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == CTD_EXIT_VALUE,
+		      "events: a source network with host bits refused");
+		q.src[3] = 0;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == 0, "events: 10.0.0.0/24 accepted");
+		q.nexclude = 1, q.exclude[0].family = AF_INET6, q.exclude[0].prefix = 128,
+		q.exclude[0].addr[15] = 1;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == 0, "events: ::1/128 excluded accepted");
+		q.exclude[1].family = AF_INET;
+		CHECK(decode(CTD_REQ_EVENTS, &q, sizeof(q)) == CTD_EXIT_VALUE,
+		      "events: bytes in an excluded entry past nexclude refused");
+		CHECK(decode(CTD_REQ_EXPECT_DUMP, NULL, 0) == 0, "expect-dump accepted");
+		memset(&d, 0, sizeof(d));
+		CHECK(helper_decode_frame(buf, put(CTD_REQ_DUMP, &d, sizeof(d), CTD_PROTO_VERSION), &rq,
+					  &why) == 0 &&
+			  helper_req_timeout_ms(&rq) == HELPER_OP_TIMEOUT_S * 1000u,
+		      "other requests keep HELPER_OP_TIMEOUT_S");
+	}
+
 	CHECK(strstr(proto_exit_reason(CTD_EXIT_CALLER), "caller not allowed") != NULL, "exit 13 sentence");
 	CHECK(strstr(proto_exit_reason(CTD_EXIT_NNP), "NO_NEW_PRIVS") != NULL, "exit 14 sentence");
 	CHECK(strcmp(proto_exit_reason(255), "unexpected exit") == 0, "unknown exit code sentence");
