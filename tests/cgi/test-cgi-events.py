@@ -105,6 +105,21 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
          sorted(("destroy", k, str(f["id"])) for k, f in made.items()),
          sorted((e["type"], tuple_of(e), e["id"]) for e in res["events"]))
 
+    # ---- IPv6 and ICMP: the same row fields as view ----
+    wait = poll(fx, sid, {}, {"wait": 5})
+    subscribed(ns)
+    ct_add(ns, "2001:db8::1", "2001:db8::2", "udp", 4003, 53)
+    ct_add(ns, "10.20.0.9", "10.20.0.10", "icmp", icmp=(8, 0, 77))
+    res, _ = wait()
+    ev = {e.get("orig_l4proto"): e for e in res["events"]} if isinstance(res, dict) else {}
+    v6, ic = ev.get(17, {}), ev.get(1, {})
+    t.ok("an IPv6 entry: orig_l3proto 10, orig_ipv6_src/dst, ports",
+         v6.get("orig_l3proto") == 10 and v6.get("orig_ipv6_src") == "2001:db8::1" and
+         v6.get("orig_ipv6_dst") == "2001:db8::2" and v6.get("orig_port_dst") == 53, res)
+    t.ok("an ICMP entry: icmp_type 8, icmp_code 0, icmp_id 77, no ports",
+         ic.get("icmp_type") == 8 and ic.get("icmp_code") == 0 and ic.get("icmp_id") == 77 and
+         "orig_port_src" not in ic, res)
+
     # ---- real TCP traffic: the destroy carries the final counters ----
     ns.run("ip", "addr", "add", "10.21.0.1/32", "dev", "lo")
     ns.run("ip", "addr", "add", "10.21.0.2/32", "dev", "lo")
