@@ -382,6 +382,16 @@ async function live(page) {
 	eq(await page.textContent('#live-state'), 'Paused', 'Pause stops the polling');
 	await page.click('#live-pause');
 	ok(await page.getAttribute('#live', 'data-running') === '1', 'Resume polls again');
+	// the kernel's default: the close of older connections may go unreported
+	const EV = '/proc/sys/net/netfilter/nf_conntrack_events';
+	const ev0 = fs.readFileSync(EV, 'utf8').trim();
+	fs.writeFileSync(EV, '2');
+	await page.click('#tab-conns');
+	await page.click('#tab-live');
+	try { await page.waitForSelector('#live-sysctl:not([hidden])', { timeout: 5000 }); } catch (e) { /* said below */ }
+	ok(/nf_conntrack_events is 2, not 1/.test(await page.textContent('#live-sysctl')) && await page.isVisible('#live-sysctl'),
+		'nf_conntrack_events=2: the Live tab warns', await page.textContent('#live-sysctl'));
+	fs.writeFileSync(EV, ev0);
 	await page.click('#tab-conns');
 	eq(await page.getAttribute('#live', 'data-running'), '0', 'leaving the tab stops the polling');
 }
