@@ -48,6 +48,7 @@ void db_purge(sqlite3 *db, unsigned idle, unsigned lifetime)
 
 	store_session_purge(db, now - idle, now - lifetime);
 	store_killtoken_purge(db, now);
+	store_expect_purge(db);
 	store_dump_purge(db);
 }
 

@@ -147,6 +147,9 @@ int store_killtoken_take(sqlite3 *db, const uint8_t hash[32], int64_t session_id
 /* The session's listed expectations become x[0..n) (the last
  * `expectations` call's). */
 int store_expect_replace(sqlite3 *db, int64_t sid, const struct ctd_expect *x, size_t n);
+/* Lists of sessions that are gone (a connection without foreign keys
+ * once purged them): their ids are reused by later sessions. */
+int store_expect_purge(sqlite3 *db);
 /* The listed expectations with ids[] (ascending, distinct) into out[];
  * found[i] false for an id the session's last call did not list. */
 int store_expect_lookup(sqlite3 *db, int64_t sid, const uint32_t *ids, size_t n, struct ctd_expect *out,

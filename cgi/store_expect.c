@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "db.h"
 #include "store.h"
 
 int store_expect_replace(sqlite3 *db, int64_t sid, const struct ctd_expect *x, size_t n)
@@ -67,4 +68,9 @@ int store_expect_lookup(sqlite3 *db, int64_t sid, const uint32_t *ids, size_t n,
 	}
 	sqlite3_finalize(st);
 	return SQLITE_OK;
+}
+
+int store_expect_purge(sqlite3 *db)
+{
+	return db_exec(db, "DELETE FROM session_expect WHERE session_id NOT IN (SELECT id FROM sessions)");
 }

@@ -138,6 +138,22 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
              [r["result"] for r in rows] == ["done", "not found"] and all(r["conn_id"] == x["id"] for r in rows)
              and all(CLIENT in (r["tuple"] or "") for r in rows), rows)
         fx.expect_ok("expectations after the kill: none", "expectations", sid, {}, check=lambda v: v["total"] == 0)
+
+        # a list left by a session that is gone (purged by a connection
+        # without foreign keys) must not serve the next session given its id
+        orphan = fx.sql("SELECT max(id) + 1 FROM sessions")[0][0][0]
+        blob = bytes(152)  # a struct ctd_expect of id 7
+        fx.sql(f"INSERT INTO session_expect(session_id, id, rec) VALUES ({orphan}, 7, x'{'07' + blob.hex()[2:]}')",
+               "COMMIT")
+        t.eq("(a list of a session that is gone, as such a purge left it)", [[1]],
+             fx.sql(f"SELECT count(*) FROM session_expect WHERE session_id = {orphan}")[0])
+        nsid = fx.login()
+        t.eq("the next login gets the gone session's id (SQLite reuses it)", [[orphan]],
+             fx.sql("SELECT max(id) FROM sessions")[0])
+        fx.expect_fault("... and kill_expectation of an id only the gone session listed is fault 5", 5,
+                        "kill_expectation", nsid, ["7"])
+        t.eq("the gone session's list was purged at that login", [[0]],
+             fx.sql(f"SELECT count(*) FROM session_expect WHERE session_id = {orphan}")[0])
     finally:
         ftp.close()
 
