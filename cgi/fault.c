@@ -26,6 +26,20 @@ void ctd_fault(xmlrpc_env *env, int code, const char *fmt, ...)
 	xmlrpc_env_set_fault(env, code, msg);
 }
 
+void fault_append(xmlrpc_env *env, const char *fmt, ...)
+{
+	char more[256], msg[768];
+	va_list ap;
+
+	if (!env->fault_occurred)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(more, sizeof(more), fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof(msg), "%s%s", env->fault_string ? env->fault_string : "", more);
+	xmlrpc_env_set_fault(env, env->fault_code, msg);
+}
+
 void ctd_kernel_fault(xmlrpc_env *env, int op, int err)
 {
 	char msg[320];

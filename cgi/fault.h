@@ -18,6 +18,8 @@ enum ctd_fault {
 
 /* Sets env to fault `code` with a printf-style message (one line, no paths). */
 void ctd_fault(xmlrpc_env *env, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Adds to the text of the fault already set (its code kept); no fault: nothing. */
+void fault_append(xmlrpc_env *env, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Fault 7 "kernel error: ..." for err during op. */
 void ctd_kernel_fault(xmlrpc_env *env, int op, int err);

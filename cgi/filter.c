@@ -44,20 +44,20 @@ static int addr_value(xmlrpc_env *env, xmlrpc_value *v, int family, struct ctd_c
 	return 0;
 }
 
-/* "VALUE/MASK", each decimal or 0x hex, both u32. */
+/* "VALUE/MASK" or "VALUE", each decimal or 0x hex, u32 (the mask all ones
+ * when absent).  A value with bits outside its mask matches nothing, as
+ * with conntrack -m. */
 static int masked_value(const char *s, uint32_t *value, uint32_t *mask)
 {
 	const char *slash = strchr(s, '/');
-	char part[2][16];
-	uint32_t out[2];
+	char part[2][24];
+	uint32_t out[2] = {0, UINT32_MAX};
 	size_t len[2];
 	int i;
 
-	if (!slash)
-		return -1;
-	len[0] = (size_t)(slash - s);
-	len[1] = strlen(slash + 1);
-	for (i = 0; i < 2; i++) {
+	len[0] = slash ? (size_t)(slash - s) : strlen(s);
+	len[1] = slash ? strlen(slash + 1) : 0;
+	for (i = 0; i < (slash ? 2 : 1); i++) {
 		const char *p = i ? slash + 1 : s;
 		bool hex = len[i] > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
 		char *end;
@@ -122,13 +122,13 @@ static int flags_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v,
 
 static int term_value(xmlrpc_env *env, const struct field *fd, xmlrpc_value *v, struct filter_term *t)
 {
-	char s[40];
+	char s[56];
 
 	t->mask = UINT32_MAX;
 	switch (fd->match) {
 	case FM_MASKED:
 		if (xmlrpc_value_type(v) == XMLRPC_TYPE_STRING && val_string(env, v, s, sizeof(s)) == 0 &&
-		    strchr(s, '/'))
+		    (strchr(s, '/') || (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))))
 			return masked_value(s, &t->num, &t->mask);
 		/* a plain number */
 		__attribute__((fallthrough));

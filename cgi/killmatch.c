@@ -42,7 +42,7 @@
 #define KM_SAMPLE    20u /* rows a preview shows */
 #define KM_TOP	     10u /* top sources, top destinations */
 #define KM_TOKENS    4u	 /* live tokens one session may hold */
-#define KM_VALUE_MAX 64u /* bytes of one filter value in the audit text */
+#define KM_VALUE_MAX 256u /* bytes of one filter value in the audit text */
 
 /* ---- the filters as text (the audit summary row) ------------------------------------ */
 struct ftext {
@@ -436,6 +436,8 @@ xmlrpc_value *rpc_kill_matching_impl(xmlrpc_env *env, struct ctd_ctx *ctx, xmlrp
 	if (env->fault_occurred) {
 		audit_summary(ctx, &k, "failed", done, gone, failed + (uint32_t)(k.n - acted),
 			      env->fault_string);
+		if (acted) /* a later batch failed: say what the earlier ones did */
+			fault_append(env, " (%u of %u destroyed, %u gone before that)", done, k.n, gone);
 		goto out;
 	}
 	if (firsterr) {

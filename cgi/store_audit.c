@@ -4,6 +4,7 @@
  * change writes its rows 'pending' (committed) before the helper acts and
  * completes them after, so a crash mid-call still leaves a record.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,12 +134,29 @@ int store_audit_note(sqlite3 *db, const struct audit_who *who, const char *metho
 #define AUDIT_MESSAGE                                                                                        \
 	"coalesce(message, CASE WHEN result LIKE 'error: %' THEN substr(result, 8) "                         \
 	"WHEN result LIKE 'failed: %' THEN substr(result, 9) ELSE '' END)"
-#define AUDIT_WHERE                                                                                          \
-	" WHERE (?1 IS NULL OR user = ?1) AND (?2 IS NULL OR method = ?2)"                                   \
-	" AND (?3 IS NULL OR time >= ?3) AND (?4 IS NULL OR time <= ?4)"                                     \
-	" AND (?5 IS NULL OR (" AUDIT_RESULT ") = ?5)"                                                       \
-	" AND (?6 IS NULL OR instr(' ' || tuple || ' ', ' src=' || ?6 || ' ') > 0"                           \
-	" OR instr(' ' || tuple || ' ', ' dst=' || ?6 || ' ') > 0)"
+/* The WHERE clause of the filters given, and only those: a test such as
+ * "?1 IS NULL OR user = ?1" would keep SQLite from the (user, time) and
+ * (method, time) indexes.  Values stay bound parameters, ?1..?6. */
+static void audit_where(const struct audit_filter *f, char *sql, size_t len)
+{
+	static const char *const part[6] = {
+	    "user = ?1",
+	    "method = ?2",
+	    "time >= ?3",
+	    "time <= ?4",
+	    "(" AUDIT_RESULT ") = ?5",
+	    "(instr(' ' || tuple || ' ', ' src=' || ?6 || ' ') > 0 OR "
+	    "instr(' ' || tuple || ' ', ' dst=' || ?6 || ' ') > 0)",
+	};
+	const bool given[6] = {f->user, f->action, f->has_since, f->has_until, f->result, f->addr};
+	size_t i, n = 0;
+
+	sql[0] = 0;
+	for (i = 0; i < 6; i++)
+		if (given[i])
+			n += (size_t)snprintf(sql + n, n < len ? len - n : 0, "%s%s", n ? " AND " : " WHERE ",
+					      part[i]);
+}
 
 static void bind_filter(sqlite3_stmt *st, const struct audit_filter *f)
 {
@@ -168,24 +186,30 @@ int store_audit_page(sqlite3 *db, const struct audit_filter *f, uint32_t start, 
 {
 	sqlite3_stmt *st;
 	struct audit_entry e;
+	char where[512], sql[1536];
 	int rc;
 
-	if ((rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM audit" AUDIT_WHERE, -1, &st, NULL)) !=
-	    SQLITE_OK)
+	audit_where(f, where, sizeof(where));
+	/* the count and the page from one read of the table */
+	if ((rc = db_exec(db, "BEGIN")) != SQLITE_OK)
 		return rc;
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit%s", where);
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		goto out;
 	bind_filter(st, f);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		*total = (uint32_t)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? SQLITE_ERROR : rc;
-	if ((rc = sqlite3_prepare_v2(
-		 db,
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? SQLITE_ERROR : rc;
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "%s%s ORDER BY time DESC, id DESC LIMIT ?7 OFFSET ?8",
 		 "SELECT time, user, coalesce(role, ''), coalesce(remote_addr, ''), method, "
-		 "conn_id, tuple, coalesce(detail, ''), " AUDIT_RESULT ", " AUDIT_MESSAGE
-		 " FROM audit" AUDIT_WHERE " ORDER BY time DESC, id DESC LIMIT ?7 OFFSET ?8",
-		 -1, &st, NULL)) != SQLITE_OK)
-		return rc;
+		 "conn_id, tuple, coalesce(detail, ''), " AUDIT_RESULT ", " AUDIT_MESSAGE " FROM audit",
+		 where);
+	if ((rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL)) != SQLITE_OK)
+		goto out;
 	bind_filter(st, f);
 	sqlite3_bind_int64(st, 7, len);
 	sqlite3_bind_int64(st, 8, start);
@@ -203,5 +227,8 @@ int store_audit_page(sqlite3 *db, const struct audit_filter *f, uint32_t start, 
 		fn(&e, arg);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+out:
+	db_exec(db, "COMMIT");
+	return rc;
 }

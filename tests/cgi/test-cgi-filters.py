@@ -110,6 +110,8 @@ PAIRS = [
     ({"mark": "417889/0xffff"}, ["-m", "417889/0xffff"]),
     ({"mark": "0x10000/0xffff0000"}, ["-m", "0x10000/0xffff0000"]),
     ({"mark": "0/0xffffffff"}, ["-m", "0/0xffffffff"]),
+    ({"mark": "0x66061"}, ["-m", "417889"]),
+    ({"mark": "0x0000000000066061/0x00000000ffffffff"}, ["-m", "417889"]),
     ({"flags": "SEEN_REPLY"}, ["-u", "SEEN_REPLY"]),
     ({"flags": "ASSURED"}, ["-u", "ASSURED"]),
     ({"flags": "ASSURED,SEEN_REPLY"}, ["-u", "ASSURED,SEEN_REPLY"]),
