@@ -96,7 +96,7 @@ function drawPane(root, s, samples, x, W) {
 	const y = (v) => s.top + PANE - v / top * PANE;
 	const nowV = vals.filter((v) => v !== null).pop();
 	root.append(svg('text', { x: L, y: s.top - 8, class: 'pane-title ' + s.cls },
-		t(s.title) + (nowV !== undefined ? ': ' + s.now(nowV) : '')));
+		nowV !== undefined ? t('chart.now', { title: t(s.title), value: s.now(nowV) }) : t(s.title)));
 	for (const v of [0, top / 2, top]) {
 		root.append(svg('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), class: v ? 'grid' : 'base' }));
 		root.append(svg('text', { x: L - 6, y: y(v) + 4, class: 'axis end' }, s.label(v)));

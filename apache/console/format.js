@@ -11,7 +11,9 @@ function human(n, unit) {
 	const units = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi'];
 	let v = Number(n) || 0, i = 0;
 	while (Math.abs(v) >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-	const s = i === 0 ? num(Math.round(v)) : num(v, v < 10 ? 2 : v < 100 ? 1 : 0);
+	// below 1 KiB a fraction (a rate, an axis label: 0.5 B/s) keeps one digit
+	const s = i === 0 ? (Number.isInteger(v) || Math.abs(v) >= 10 ? num(Math.round(v)) : num(v, 1))
+		: num(v, v < 10 ? 2 : v < 100 ? 1 : 0);
 	return s + ' ' + units[i] + t(unit);
 }
 export const bytes = (n) => human(n, 'unit.B');
