@@ -145,8 +145,8 @@ static void audit_where(const struct audit_filter *f, char *sql, size_t len)
 	    "time >= ?3",
 	    "time <= ?4",
 	    "(" AUDIT_RESULT ") = ?5",
-	    "(instr(' ' || tuple || ' ', ' src=' || ?6 || ' ') > 0 OR "
-	    "instr(' ' || tuple || ' ', ' dst=' || ?6 || ' ') > 0)",
+	    ("(instr(' ' || tuple || ' ', ' src=' || ?6 || ' ') > 0 OR "
+	     "instr(' ' || tuple || ' ', ' dst=' || ?6 || ' ') > 0)"),
 	};
 	const bool given[6] = {f->user, f->action, f->has_since, f->has_until, f->result, f->addr};
 	size_t i, n = 0;
