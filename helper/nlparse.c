@@ -65,11 +65,14 @@ _Static_assert(CTA_MAX <= HELPER_ATTR_MAX && CTA_PROTO_MAX <= HELPER_ATTR_MAX, "
 _Static_assert(CTA_STATS_MAX <= HELPER_ATTR_MAX && CTA_STATS_EXP_MAX <= HELPER_ATTR_MAX,
 	       "attribute table too small");
 
-static void attr_walk(const void *data, size_t len, attr_tab tb)
+/* tb[0..max] from the attributes in data; one of a larger type is skipped.
+ * Each nest's table has the size of that nest's types only (NESTED below),
+ * so clearing it costs a few words, not the top level's 33. */
+static void attr_walk(const void *data, size_t len, const struct nlattr **tb, unsigned max)
 {
 	const char *p = data;
 
-	memset(tb, 0, sizeof(attr_tab));
+	memset(tb, 0, (max + 1) * sizeof(*tb));
 	while (len >= sizeof(struct nlattr)) {
 		const struct nlattr *a = (const struct nlattr *)(const void *)p;
 		size_t step;
@@ -77,7 +80,7 @@ static void attr_walk(const void *data, size_t len, attr_tab tb)
 
 		if (a->nla_len < sizeof(*a) || a->nla_len > len)
 			return;
-		if (type <= HELPER_ATTR_MAX)
+		if (type <= max)
 			tb[type] = a;
 		step = NLA_ALIGN((size_t)a->nla_len);
 		if (step > len)
@@ -95,7 +98,7 @@ static int msg_attrs(const struct nlmsghdr *nlh, attr_tab tb)
 
 	if (nlh->nlmsg_len < head)
 		return 0;
-	attr_walk((const char *)nlh + head, nlh->nlmsg_len - head, tb);
+	attr_walk((const char *)nlh + head, nlh->nlmsg_len - head, tb, HELPER_ATTR_MAX);
 	return 1;
 }
 
@@ -106,14 +109,16 @@ static const void *attr_data(const struct nlattr *a, size_t want)
 	return (const char *)a + NLA_HDRLEN;
 }
 
-static void attr_nested(const struct nlattr *a, attr_tab tb)
+static void attr_nested(const struct nlattr *a, const struct nlattr **tb, unsigned max)
 {
 	if (!a || a->nla_len < NLA_HDRLEN) {
-		memset(tb, 0, sizeof(attr_tab));
+		memset(tb, 0, (max + 1) * sizeof(*tb));
 		return;
 	}
-	attr_walk((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, tb);
+	attr_walk((const char *)a + NLA_HDRLEN, a->nla_len - NLA_HDRLEN, tb, max);
 }
+/* tb: an array declared with its nest's largest type + 1 entries */
+#define NESTED(a, tb) attr_nested((a), (tb), (unsigned)(sizeof(tb) / sizeof((tb)[0])) - 1u)
 
 static int get_u8(const struct nlattr *a, uint8_t *v)
 {
@@ -168,7 +173,7 @@ static int get_addr(const struct nlattr *a, uint8_t *dst, size_t n)
 }
 
 /* The ICMP fields of an original tuple's CTA_TUPLE_PROTO into r. */
-static void icmp_from(struct ctd_record *r, attr_tab pr)
+static void icmp_from(struct ctd_record *r, const struct nlattr *const *pr)
 {
 	int icmp = get_u8(pr[CTA_PROTO_ICMP_TYPE], &r->icmp_type);
 
@@ -189,14 +194,14 @@ static void icmp_from(struct ctd_record *r, attr_tab pr)
 static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struct nlattr *nest, int orig,
 			  uint16_t *zone, uint8_t has)
 {
-	attr_tab tup, ip, pr;
+	const struct nlattr *tup[CTA_TUPLE_MAX + 1], *ip[CTA_IP_MAX + 1], *pr[CTA_PROTO_MAX + 1];
 	uint8_t l3 = 0;
 
-	attr_nested(nest, tup);
+	NESTED(nest, tup);
 	if (get_be16(tup[CTA_TUPLE_ZONE], zone))
 		r->flags |= has;
-	attr_nested(tup[CTA_TUPLE_IP], ip);
-	attr_nested(tup[CTA_TUPLE_PROTO], pr);
+	NESTED(tup[CTA_TUPLE_IP], ip);
+	NESTED(tup[CTA_TUPLE_PROTO], pr);
 	if (get_addr(ip[CTA_IP_V4_SRC], t->src, 4))
 		l3 = AF_INET;
 	get_addr(ip[CTA_IP_V4_DST], t->dst, 4);
@@ -220,10 +225,10 @@ static int has_ports(uint8_t l4)
 
 static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by, int *seen)
 {
-	attr_tab c;
+	const struct nlattr *c[CTA_COUNTERS_MAX + 1];
 	uint32_t v32;
 
-	attr_nested(nest, c);
+	NESTED(nest, c);
 	if (get_be64(c[CTA_COUNTERS_PACKETS], pk) ||
 	    (get_be32(c[CTA_COUNTERS32_PACKETS], &v32) && (*pk = v32, 1)))
 		*seen = 1;
@@ -235,18 +240,22 @@ static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by,
  * only some entries (or some sysctl settings) have. */
 static void extras_from(struct ctd_record *r, attr_tab tb)
 {
-	attr_tab nest, pi;
+	const struct nlattr *info[CTA_PROTOINFO_MAX + 1], *ts[CTA_TIMESTAMP_MAX + 1];
 	int counted = 0;
 
 	if (r->l4proto == IPPROTO_TCP && tb[CTA_PROTOINFO]) {
-		attr_nested(tb[CTA_PROTOINFO], nest);
-		attr_nested(nest[CTA_PROTOINFO_TCP], pi);
-		if (get_u8(pi[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
+		const struct nlattr *tcp[CTA_PROTOINFO_TCP_MAX + 1];
+
+		NESTED(tb[CTA_PROTOINFO], info);
+		NESTED(info[CTA_PROTOINFO_TCP], tcp);
+		if (get_u8(tcp[CTA_PROTOINFO_TCP_STATE], &r->tcp_state))
 			r->flags |= CTD_REC_HAS_TCP_STATE;
 	} else if (r->l4proto == IPPROTO_SCTP && tb[CTA_PROTOINFO]) {
-		attr_nested(tb[CTA_PROTOINFO], nest);
-		attr_nested(nest[CTA_PROTOINFO_SCTP], pi);
-		if (get_u8(pi[CTA_PROTOINFO_SCTP_STATE], &r->sctp_state))
+		const struct nlattr *sctp[CTA_PROTOINFO_SCTP_MAX + 1];
+
+		NESTED(tb[CTA_PROTOINFO], info);
+		NESTED(info[CTA_PROTOINFO_SCTP], sctp);
+		if (get_u8(sctp[CTA_PROTOINFO_SCTP_STATE], &r->sctp_state))
 			r->flags |= CTD_REC_HAS_SCTP_STATE;
 	}
 	counters_from(tb[CTA_COUNTERS_ORIG], &r->orig_packets, &r->orig_bytes, &counted);
@@ -254,8 +263,8 @@ static void extras_from(struct ctd_record *r, attr_tab tb)
 	if (counted)
 		r->flags |= CTD_REC_HAS_COUNTERS;
 	if (tb[CTA_TIMESTAMP]) {
-		attr_nested(tb[CTA_TIMESTAMP], nest);
-		if (get_be64(nest[CTA_TIMESTAMP_START], &r->start_ns))
+		NESTED(tb[CTA_TIMESTAMP], ts);
+		if (get_be64(ts[CTA_TIMESTAMP_START], &r->start_ns))
 			r->flags |= CTD_REC_HAS_TIMESTAMP;
 	}
 }
