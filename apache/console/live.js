@@ -13,7 +13,9 @@
 // dropped (lost > 0: the feed is incomplete) and net.netfilter.
 // nf_conntrack_events not 1 (stats' events_sysctl: closes of connections
 // older than the feed may not be reported).  #live carries [data-running]
-// and [data-windows] (finished calls) for tests.
+// and [data-windows] (finished calls), [data-more] (windows that ended at
+// MAX: the server's more; the rest of such a window is not delivered, and
+// the tab says so) for tests.
 import { $, el } from './dom.js';
 import { state, resetPage } from './state.js';
 import { session, rpc } from './session.js';
@@ -25,8 +27,8 @@ import { onTab } from './tabs.js';
 import { protoName, endpoint } from './rowtext.js';
 
 const WAIT = 10;	// seconds a call may wait for events (server maximum 25)
-const MAX = 500;	// events per window
-const KEEP = 1000;	// rows kept in the feed
+const MAX = 2000;	// events per window (server maximum 5000)
+const KEEP = 2000;	// rows kept in the feed
 const RATE_SPAN = 10;	// seconds the events-per-second figure covers
 
 let open = false;	// the Live tab is the one shown
@@ -37,6 +39,7 @@ let windows = 0;
 let lastEnd = null;	// window_end of the previous call of this run
 let gapTotal = 0;	// seconds not watched between windows
 let lostTotal = 0;
+let cutWindows = 0;	// windows that ended at MAX: their later events were not delivered
 let sawAnything = false;	// the table is older than what the feed showed
 let recent = [];	// server times of recent events (events per second)
 let clockSkew = 0;	// server time - client time, from the last window
@@ -135,7 +138,10 @@ function took(res) {
 		lostTotal += lost;
 		sawAnything = true;
 	}
-	if (res.more) note(t('live.more', { max: num(MAX) }), false);
+	if (res.more) {
+		cutWindows++;
+		sawAnything = true;
+	}
 	drawCounts();
 	drawRate();
 }
@@ -146,6 +152,10 @@ function drawCounts() {
 	w.hidden = lostTotal === 0;
 	w.textContent = lostTotal ? t('live.lost', { n: num(lostTotal) }) : '';
 	w.dataset.lost = String(lostTotal);
+	const m = $('live-more');
+	m.hidden = cutWindows === 0;
+	m.textContent = cutWindows ? t('live.more', { n: num(cutWindows), max: num(MAX) }) : '';
+	live().dataset.more = String(cutWindows);
 	const g = $('live-gap');
 	g.textContent = windows ? t('live.gaps', { windows: num(windows), gap: num(gapTotal, 2),
 		last: lastGap === null ? '–' : num(lastGap * 1000, 0) }) : '';
@@ -265,6 +275,7 @@ export function initLive() {
 	$('live-clear').addEventListener('click', () => {
 		feed = [];
 		lostTotal = 0;
+		cutWindows = 0;
 		redraw();
 	});
 	document.addEventListener('visibilitychange', update);

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ctdtest import OUT as TEST_OUT, TOP, T, Netns, need_root  # noqa: E402
+from ctdtest import BUILD, OUT as TEST_OUT, TOP, T, Netns, need_root  # noqa: E402
 from ctdftp import FtpExpectation  # noqa: E402
 
 t = T()
@@ -101,10 +101,12 @@ try:
             t.done()
         before = ns.ct("-L", check=False).stdout
 
+        # ctgen (tests/tools/ctgen.c, make tools) makes the Live tab's burst
+        ctgen = os.path.join(BUILD, "tools", "ctgen")
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
         env.update(NODE_PATH=os.path.join(BROWSER_DIR, "node_modules"), CTD_URL=f"https://127.0.0.1:{port}/ctd/",
                    CTD_ADMIN_PASSWORD=admin_pw, CTD_VIEWER_PASSWORD=viewer_pw, CTD_SHOT_DIR=OUT,
-                   CTD_FIXTURE=json.dumps(FIXTURE), CTD_CONF=os.path.join(demo_dir, "etc", "ctd.conf"), CTD_FTP=json.dumps({
+                   CTD_CTGEN=ctgen if os.access(ctgen, os.X_OK) else "", CTD_FIXTURE=json.dumps(FIXTURE), CTD_CONF=os.path.join(demo_dir, "etc", "ctd.conf"), CTD_FTP=json.dumps({
                        "have": bool(have_ftp), "line": expect_line, "server": ftp.server, "client": ftp.client,
                        "data_port": ftp.data_port}))
         start = time.monotonic()
