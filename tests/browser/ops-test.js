@@ -293,13 +293,40 @@ async function audit(page, killed) {
 	await page.fill('#a-user', 'nobody-at-all');
 	await after(page, '#audit', () => page.click('#audit-apply'));
 	eq(await page.locator('#audit-rows tr[data-action]').count(), 0, 'audit filtered by an unknown user: no rows');
-	if (!killed) { skip('audit filtered by user and action', 'nothing was killed (kill_matching missing)'); return; }
+	if (killed) {
+		await page.fill('#a-user', 'admin');
+		await page.selectOption('#a-action', 'kill_matching');
+		await after(page, '#audit', () => page.click('#audit-apply'));
+		const acts = await page.$$eval('#audit-rows tr[data-action]', (trs) => trs.map((tr) => tr.dataset.action + '/' + tr.dataset.user));
+		ok(acts.length > 0 && acts.every((a) => a === 'kill_matching/admin'), 'audit filtered by user and action', acts.join(' '));
+		await shot(page, 'audit.png');
+	} else skip('audit filtered by user and action', 'nothing was killed (kill_matching missing)');
+
+	// paging: 60 changes of one entry's mark through the API, 50 rows a page
+	const CHANGES = 60;
+	const made = await page.evaluate(async ([src, n]) => {
+		const X = await import(new URL('xmlrpc.js', location.href).href);
+		const c = new X.Client('/RPC2');
+		const s = await c.call('login');
+		const v = await c.call('view', s, { orig_ipv4_src: src }, 'id', 'asc', 0, 1);
+		for (let i = 0; i < n; i++) await c.call('change', s, 'mark', v.table[0].id, 1000 + i);
+		return v.table[0].id;
+	}, [FIX.nat_src, CHANGES]);
 	await page.fill('#a-user', 'admin');
-	await page.selectOption('#a-action', 'kill_matching');
+	await page.selectOption('#a-action', 'change');
 	await after(page, '#audit', () => page.click('#audit-apply'));
-	const acts = await page.$$eval('#audit-rows tr[data-action]', (trs) => trs.map((tr) => tr.dataset.action + '/' + tr.dataset.user));
-	ok(acts.length > 0 && acts.every((a) => a === 'kill_matching/admin'), 'audit filtered by user and action', acts.join(' '));
-	await shot(page, 'audit.png');
+	const page1 = await page.$$eval('#audit-rows tr[data-action]', (trs) => trs.map((tr) =>
+		[tr.querySelector('[data-col="id"]').textContent, tr.querySelector('[data-col="change"]').textContent]));
+	eq([page1.length, await page.textContent('#audit-info')], [50, '1–50 of ' + CHANGES], 'audit of ' + CHANGES + ' changes: 50 a page');
+	eq(page1[0], [made, 'mark = ' + (1000 + CHANGES - 1)], 'newest first: the last change on top, its field and value');
+	ok(await page.isDisabled('#audit-prev') && !(await page.isDisabled('#audit-next')), 'on the first page only Older is enabled');
+	await after(page, '#audit', () => page.click('#audit-next'));
+	eq([await page.locator('#audit-rows tr[data-action]').count(), await page.textContent('#audit-info')],
+		[CHANGES - 50, '51–' + CHANGES + ' of ' + CHANGES], 'Older: the last ' + (CHANGES - 50));
+	eq(await page.$eval('#audit-rows tr[data-action]:last-child [data-col="change"]', (td) => td.textContent), 'mark = 1000',
+		'the oldest change last');
+	await after(page, '#audit', () => page.click('#audit-prev'));
+	eq(await page.textContent('#audit-info'), '1–50 of ' + CHANGES, 'Newer: back to the first page');
 }
 
 // A TCP exchange 192.0.2.2:sport -> 192.0.2.1:dport carrying `bytes`,
