@@ -10,6 +10,7 @@ import { rpc } from './session.js';
 import { faultText, missing } from './status.js';
 import { t, num, dateTime } from './i18n.js';
 import { onTab } from './tabs.js';
+import { labelCells } from './rowtext.js';
 
 const PAGE = 50;
 let start = 0;
@@ -83,7 +84,7 @@ function draw(res) {
 			td.dataset.col = k;
 			tr.append(td);
 		}
-		tb.append(tr);
+		tb.append(labelCells(tr, $('audit-table')));
 	}
 	if (!res.entries || res.entries.length === 0) {
 		const td = el('td', 'empty', t('audit.none'));

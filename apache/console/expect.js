@@ -13,7 +13,7 @@ import { t, num } from './i18n.js';
 import { duration } from './format.js';
 import { onTab, selectTab } from './tabs.js';
 import { filterOnly } from './filters.js';
-import { protoName, tuple, expected } from './rowtext.js';
+import { protoName, tuple, expected, labelCells } from './rowtext.js';
 
 let loads = 0;
 let seq = 0;
@@ -87,7 +87,7 @@ function row(x) {
 			t('expect.killlabel', { id: x.id })));
 		tr.append(td);
 	}
-	return tr;
+	return labelCells(tr, $('expect-table'));
 }
 
 function showMaster(id) {

@@ -24,7 +24,7 @@ import { t, num } from './i18n.js';
 import { bytes } from './format.js';
 import { load, onView } from './view.js';
 import { onTab } from './tabs.js';
-import { protoName, endpoint } from './rowtext.js';
+import { protoName, endpoint, labelCells } from './rowtext.js';
 
 const WAIT = 10;	// seconds a call may wait for events (server maximum 25)
 const MAX = 2000;	// events per window (server maximum 5000)
@@ -207,7 +207,7 @@ function eventRow(ev) {
 		td.title = accounting ? '' : t('live.noacct');
 	}
 	tr.append(td);
-	return tr;
+	return labelCells(tr, $('live-table'));
 }
 
 function drawRate() {

@@ -38,3 +38,13 @@ export const tuple = (r, prefix) => endpoint(r, prefix, 'src') + ' → ' + endpo
 
 // A filters struct as one line, "orig_ipv4_src=198.51.100.4, orig_port_dst=443".
 export const filterText = (f) => Object.entries(f).map(([k, v]) => k + '=' + v).join(', ');
+
+// On a narrow screen a row reads as a card of label/value lines (ctd.css
+// td[data-label]): each cell of tr gets its column's header text.
+export function labelCells(tr, table) {
+	const ths = table.tHead.rows[0].cells;
+	[...tr.cells].forEach((td, i) => {
+		if (td.colSpan === 1 && ths[i]) td.dataset.label = ths[i].textContent;
+	});
+	return tr;
+}

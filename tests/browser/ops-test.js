@@ -396,6 +396,12 @@ async function live(page) {
 			{ timeout: 5000 });
 	} catch (e) { /* the checks above stand; the picture has fewer rows */ }
 	await page.screenshot({ path: path.join(SHOTS, 'live.png'), clip: { x: 0, y: 0, width: 1280, height: 520 } });
+	// a phone: each event a card of labelled lines
+	await page.setViewportSize({ width: 390, height: 800 });
+	eq(await page.$eval('#live-rows tr[data-type="destroy"] td.num', (td) => td.dataset.label), 'Final bytes',
+		'at 390 px the feed\'s cells carry their column\'s name');
+	await shot(page, 'live-narrow.png');
+	await page.setViewportSize({ width: 1280, height: 800 });
 	// the browser hides the page (another browser tab): no more polling
 	const hidden = (h) => page.evaluate((v) => {
 		Object.defineProperty(document, 'hidden', { value: v, configurable: true });
