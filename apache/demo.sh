@@ -66,9 +66,19 @@ MODDIR=/usr/lib/apache2/modules
 
 # Make variables of an outer `make demo PREFIX=...` must not leak into ours.
 unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL
+# what the demo writes is readable by the web user, never writable by others
+umask 022
 
 die() { echo "demo: $*" >&2; exit 1; }
 say() { echo "demo: $*"; }
+
+# Values that end up in Apache's configuration and socat's addresses.
+if ! [[ $PORT =~ ^[0-9]{1,5}$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+	die "DEMO_PORT=$PORT: give a TCP port, 1-65535"
+fi
+if [ -n "$NETNS" ] && ! [[ $NETNS =~ ^[A-Za-z0-9_.-]{1,64}$ ]]; then
+	die "DEMO_NETNS=$NETNS: give a network namespace name (letters, digits, . _ -) or host"
+fi
 
 in_ns() { if [ -n "$NETNS" ]; then ip netns exec "$NETNS" "$@"; else "$@"; fi; }
 
@@ -450,7 +460,7 @@ start_forwarder() {
 		return 0
 	fi
 	(
-		exec setsid "$socat" "TCP-LISTEN:$PORT,bind=127.0.0.1,fork,reuseaddr" \
+		exec setsid "$socat" "TCP-LISTEN:$PORT,bind=127.0.0.1,fork,reuseaddr,max-children=64" \
 			"EXEC:ip netns exec $NETNS $socat STDIO TCP\:127.0.0.1\:$PORT"
 	) </dev/null >/dev/null 2>>"$LOGDIR/forward.log" &
 	pid=$!

@@ -75,6 +75,16 @@ class Ns:
         self.name = name
 
 
+# ---- values that would reach Apache's configuration or socat: refused first ----------------------
+DEMO_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "apache", "demo.sh")
+for var, bad, says in (("DEMO_PORT", "8443 bad", "give a TCP port"), ("DEMO_PORT", "70000", "give a TCP port"),
+                       ("DEMO_NETNS", "x;touch /tmp/ctd-demo-injected", "give a network namespace name")):
+    r = subprocess.run(["bash", DEMO_SH, "start"], env=dict(os.environ, **{var: bad}), capture_output=True,
+                       text=True, timeout=60)
+    t.ok(f"{var}={bad!r} is refused before anything starts", r.returncode != 0 and says in r.stderr,
+         (r.returncode, r.stderr[-300:]))
+t.ok("nothing ran from the bad name", not os.path.exists("/tmp/ctd-demo-injected"))
+
 # ---- which namespace ----------------------------------------------------------------------------
 lock = open(os.path.join("/run/lock" if os.path.isdir("/run/lock") else "/tmp", "ctd-test-demo-netns.lock"), "w")
 fcntl.flock(lock, fcntl.LOCK_EX)
