@@ -90,8 +90,11 @@ function row(x) {
 	return labelCells(tr, $('expect-table'));
 }
 
-function showMaster(id) {
+// The list is the kernel's now; the table's snapshot may predate the
+// master, so the table reads a fresh dump first.
+async function showMaster(id) {
 	selectTab('conns');
+	try { await rpc('refresh', [], true); } catch (e) { /* the view says what is wrong */ }
 	filterOnly({ 'f-id': String(id) });
 }
 
