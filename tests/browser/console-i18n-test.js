@@ -22,41 +22,23 @@
 //   4. The page opened as https://admin:PASSWORD@127.0.0.1:PORT/ctd/
 //      (credentials in the URL) loads the table.
 //
-// Environment (set by tests/browser/test-console-i18n.py):
+// Environment (set by tests/browser/test-console-i18n.py; driver.js reads the first three):
 //   CTD_URL, CTD_ADMIN_PASSWORD, CTD_SHOT_DIR (screenshots and the exported files),
 //   CTD_EXPORT_MARK, CTD_EXPORT_COUNT, CTD_TOTAL (entries the page shows unfiltered)
 // Output: "ok - ..." / "not ok - ..." lines, then "N passed, N failed, N skipped".
 'use strict';
 
-const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
+const { URL_, ADMIN_PW, SHOTS, WAIT, ok, eq, sleep, run, inBrowser, user, watch, load, afterLoad, panelsDrawn, shot } =
+	require('./driver');
 
-const URL_ = process.env.CTD_URL;
-const ADMIN_PW = process.env.CTD_ADMIN_PASSWORD;
-const SHOTS = process.env.CTD_SHOT_DIR || '.';
 const MARK = process.env.CTD_EXPORT_MARK;
 const COUNT = Number(process.env.CTD_EXPORT_COUNT);
 const TOTAL = Number(process.env.CTD_TOTAL);
-const WAIT = 60000;
-
-let passed = 0, failed = 0, skipped = 0;
-function ok(cond, desc, detail) {
-	if (cond) { passed++; console.log('ok - ' + desc); }
-	else {
-		failed++;
-		console.log('not ok - ' + desc);
-		if (detail !== undefined) console.log('#   ' + String(detail).split('\n').join('\n#   '));
-	}
-	return !!cond;
-}
-function eq(got, want, desc) {
-	return ok(JSON.stringify(got) === JSON.stringify(want), desc, 'want: ' + JSON.stringify(want) + '\ngot:  ' + JSON.stringify(got));
-}
 
 const fr = (n) => new Intl.NumberFormat('fr-FR').format(n);
 const en = (n) => new Intl.NumberFormat('en-US').format(n);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // an export's view(): length 0, the maximum page (auto-refresh's own views ask for 100)
 const exportView = (c) => c.method === 'view' && c.ints[c.ints.length - 1] === 0;
 
@@ -67,54 +49,18 @@ function parseCall(body) {
 	return { method: m ? m[1] : '?', ints, body: body || '', at: Date.now() };
 }
 
-function watch(page, label, errors, calls) {
-	page.on('console', (m) => { if (m.type() === 'error') errors.push(label + ' console: ' + m.text()); });
-	page.on('pageerror', (e) => errors.push(label + ' page error: ' + e.message));
-	page.on('request', (r) => { if (r.url().endsWith('/RPC2')) calls.push({ ...parseCall(r.postData()), url: r.url() }); });
-}
+// Errors to errors, the XML-RPC calls to calls (driver.js: watch).
+const watchCalls = (page, label, errors, calls) =>
+	watch(page, label, errors, calls, (r) => ({ ...parseCall(r.postData()), url: r.url() }));
 
-async function openBrowser(opts) {
-	const profile = fs.mkdtempSync('/tmp/ctd-chromium-');
-	const ctx = await chromium.launchPersistentContext(profile, {
-		executablePath: '/usr/bin/chromium',
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		ignoreHTTPSErrors: true,
-		acceptDownloads: true,
-		viewport: { width: 1280, height: 800 },
-		...opts,
-	});
-	const page = ctx.pages()[0] || await ctx.newPage();
-	return {
-		ctx, page,
-		close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); },
-	};
-}
-
-const loads = (page) => page.evaluate(() => Number(document.body.dataset.loads || 0));
-async function afterLoad(page, action) {
-	const n = await loads(page);
-	await action();
-	await page.waitForFunction((k) => Number(document.body.dataset.loads || 0) > k, n, { timeout: WAIT });
-}
-// the side panels have answered (or failed) since the newest view()
-async function panelsSettled(page) {
-	await page.waitForFunction(() => ['health', 'top', 'chart'].every((id) => {
-		const e = document.getElementById(id);
-		return Number(e.dataset.loads || 0) > 0 && e.dataset.busy === '0';
-	}), null, { timeout: WAIT });
-}
 const text = (page, sel) => page.textContent(sel).then((s) => (s || '').trim());
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
 
 // ---- 1. languages ----------------------------------------------------------------
 
 async function languages(page, calls) {
-	const resp = await page.goto(URL_);
+	const resp = await load(page);
 	eq(resp.status(), 200, 'fr-FR browser: the console page loads');
-	await page.waitForSelector('body.ready', { timeout: WAIT });
-	await panelsSettled(page);
+	await panelsDrawn(page);
 	eq(await page.evaluate(() => [navigator.language, document.documentElement.lang]), ['fr-FR', 'fr'],
 		'a browser in French (fr-FR) gets the page in French (html lang="fr")');
 	eq(await page.getAttribute('#lang button[data-lang="fr"]', 'aria-pressed'), 'true', 'the switch shows FR chosen');
@@ -328,44 +274,28 @@ async function cancelling(page, calls) {
 
 // ---- 4. credentials in the URL ------------------------------------------------------
 
-async function credentialsInUrl(errors) {
-	const b = await openBrowser({ locale: 'en-US' });
+async function credentialsInUrl(b, errors) {
 	const calls = [];
-	watch(b.page, 'credentials in URL', errors, calls);
-	try {
-		const u = new URL(URL_);
-		u.username = 'admin';
-		u.password = ADMIN_PW;
-		const resp = await b.page.goto(u.href);
-		eq(resp.status(), 200, 'the page opened as https://admin:PASSWORD@127.0.0.1:PORT/ctd/ loads');
-		await b.page.waitForSelector('body.ready', { timeout: WAIT });
-		const info = await text(b.page, '#pageinfo');
-		eq(info, '1–100 of ' + en(TOTAL) + ' · page 1 of ' + en(Math.ceil(TOTAL / 100)), 'and shows the table', info);
-		eq(await b.page.getAttribute('#status', 'class'), 'status', 'with no error');
-		ok(calls.length > 0 && calls.every((c) => !c.url.includes('@') && c.url === u.origin + '/RPC2'),
-			'its calls go to the origin\'s /RPC2, without the credentials in the URL', calls.map((c) => c.url).join(' '));
-	} finally { await b.close(); }
+	watchCalls(b.page, 'credentials in URL', errors, calls);
+	const u = new URL(URL_);
+	u.username = 'admin';
+	u.password = ADMIN_PW;
+	const resp = await load(b.page, u.href);
+	eq(resp.status(), 200, 'the page opened as https://admin:PASSWORD@127.0.0.1:PORT/ctd/ loads');
+	const info = await text(b.page, '#pageinfo');
+	eq(info, '1–100 of ' + en(TOTAL) + ' · page 1 of ' + en(Math.ceil(TOTAL / 100)), 'and shows the table', info);
+	eq(await b.page.getAttribute('#status', 'class'), 'status', 'with no error');
+	ok(calls.length > 0 && calls.every((c) => !c.url.includes('@') && c.url === u.origin + '/RPC2'),
+		'its calls go to the origin\'s /RPC2, without the credentials in the URL', calls.map((c) => c.url).join(' '));
 }
 
-async function main() {
-	for (const [k, v] of Object.entries({ CTD_URL: URL_, CTD_ADMIN_PASSWORD: ADMIN_PW, CTD_EXPORT_MARK: MARK }))
-		if (!v) throw new Error(k + ' is not set');
-	fs.mkdirSync(SHOTS, { recursive: true });
-	const errors = [];
-	const b = await openBrowser({ locale: 'fr-FR', httpCredentials: { username: 'admin', password: ADMIN_PW } });
-	const calls = [];
-	watch(b.page, 'fr-FR', errors, calls);
-	try {
+run(async (errors) => {
+	await inBrowser({ locale: 'fr-FR', acceptDownloads: true, httpCredentials: user('admin') }, async (b) => {
+		const calls = [];
+		watchCalls(b.page, 'fr-FR', errors, calls);
 		await languages(b.page, calls);
 		await exporting(b.page, calls);
 		await cancelling(b.page, calls);
-	} finally { await b.close(); }
-	await credentialsInUrl(errors);
-	eq(errors.join('\n'), '', 'no console errors and no page errors in any page');
-}
-
-main().catch((e) => { failed++; console.log('not ok - the test ran to its end\n#   ' + (e.stack || e)); })
-	.finally(() => {
-		console.log(passed + ' passed, ' + failed + ' failed, ' + skipped + ' skipped');
-		process.exit(failed ? 1 : 0);
 	});
+	await inBrowser({ locale: 'en-US', acceptDownloads: true }, (b) => credentialsInUrl(b, errors));
+}, { CTD_EXPORT_MARK: MARK });

@@ -6,7 +6,7 @@
 // browser's 127.0.0.1:PORT and `conntrack` here are the namespace's own.
 // Every action's effect is checked in the kernel table with conntrack -L.
 //
-// Environment (set by tests/browser/test-console.py):
+// Environment (set by tests/browser/test-console.py; driver.js reads the first four):
 //   CTD_URL                 https://127.0.0.1:PORT/ctd/
 //   CTD_ADMIN_PASSWORD      password of user admin (operator)
 //   CTD_VIEWER_PASSWORD     password of user viewer (viewer)
@@ -22,74 +22,30 @@
 // error in any page is a failure.
 'use strict';
 
-const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
+const { URL_, ADMIN_PW, VIEWER_PW, WAIT, PANELS, ok, eq, skip, run, inBrowser, user, watch, load, afterLoad,
+	panelsDrawn, shot, shotOf, conntrack, ctLines, ctField, ctVisible } = require('./driver');
 
-const URL_ = process.env.CTD_URL;
-const ADMIN_PW = process.env.CTD_ADMIN_PASSWORD;
-const VIEWER_PW = process.env.CTD_VIEWER_PASSWORD;
-const SHOTS = process.env.CTD_SHOT_DIR || '.';
 const LIVE_SPORT = Number(process.env.CTD_LIVE_SPORT);
 const LIVE_DPORT = Number(process.env.CTD_LIVE_DPORT);
 const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
 const CTGEN = process.env.CTD_CTGEN || '';
 const DB = process.env.CTD_DB || '';	// the demo's SQLite database
-const WAIT = 60000;
-
-let passed = 0, failed = 0, skipped = 0;
-function ok(cond, desc, detail) {
-	if (cond) { passed++; console.log('ok - ' + desc); }
-	else {
-		failed++;
-		console.log('not ok - ' + desc);
-		if (detail !== undefined) console.log('#   ' + String(detail).split('\n').join('\n#   '));
-	}
-	return !!cond;
-}
-function eq(got, want, desc) {
-	return ok(JSON.stringify(got) === JSON.stringify(want), desc, 'want: ' + JSON.stringify(want) + '\ngot:  ' + JSON.stringify(got));
-}
-function skip(desc, why) { skipped++; console.log('skip - ' + desc + ': ' + why); }
 
 // ---- the kernel's table (this process runs inside the demo's namespace) ----
 
-function conntrack(args) {
-	try {
-		return execFileSync('conntrack', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-	} catch (e) {
-		return e.stdout || '';	// "-L" with no match exits non-zero on some versions
-	}
-}
-const ctLines = (args) => conntrack(['-L', ...args]).split('\n').filter((l) => l.includes('src='));
-const ctField = (line, name) => { const m = line.match(new RegExp('\\b' + name + '=(\\S+)')); return m ? m[1] : null; };
 const ctTimeout = (line) => Number(line.trim().split(/\s+/)[2]);
 function ctBySport(proto, sport) { return ctLines(['-p', proto, '--sport', String(sport)]); }
 
 // Entries the page should show: all but those hidden by ctd's default
 // hide_networks (127.0.0.0/8, ::1/128) on the original source or destination.
-function ctVisibleCount() {
-	return ctLines([]).filter((l) => {
-		const src = ctField(l, 'src'), dst = ctField(l, 'dst');
-		const hidden = (a) => a.startsWith('127.') || a === '::1';
-		return !hidden(src) && !hidden(dst);
-	}).length;
-}
+const ctVisibleCount = () => ctVisible([]).length;
 
 const ctMax = () => Number(fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8'));
 
 // ---- page helpers --------------------------------------------------------------
-
-const loads = (page) => page.evaluate(() => Number(document.body.dataset.loads || 0));
-
-// Run an action that makes the page call view(), and wait until that call is
-// drawn (or has failed and said so).
-async function afterLoad(page, action) {
-	const n = await loads(page);
-	await action();
-	await page.waitForFunction((k) => Number(document.body.dataset.loads || 0) > k, n, { timeout: WAIT });
-}
 
 function parseInfo(t) {
 	const n = (s) => Number(s.replace(/,/g, ''));
@@ -133,13 +89,10 @@ async function sortBy(page, col, dir) {
 	}
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
-const shotOf = (page, sel, name) => page.locator(sel).screenshot({ path: path.join(SHOTS, name) });
-
 // ---- the panels around the table (health.js, top.js, chart.js) ----
 // Each reads the server after every view() answer; [data-loads] counts its
-// finished calls, [data-busy] is 1 while one is under way.
-const PANELS = ['health', 'top', 'chart'];
+// finished calls, [data-busy] is 1 while one is under way (driver.js: PANELS,
+// panelsDrawn).
 const panelLoads = (page) => page.evaluate((ids) => ids.map((id) =>
 	Number(document.getElementById(id).dataset.loads || 0)), PANELS);
 
@@ -156,12 +109,6 @@ async function afterPanels(page, action, ids) {
 }
 const viewAndPanels = (page, action) => afterPanels(page, () => afterLoad(page, action));
 const filterAll = (page, f) => afterPanels(page, () => filter(page, f));
-async function panelsDrawn(page) {
-	await page.waitForFunction((ids) => ids.every((id) => {
-		const e = document.getElementById(id);
-		return Number(e.dataset.loads || 0) > 0 && e.dataset.busy === '0';
-	}), PANELS, { timeout: WAIT });
-}
 
 // Which of summary(), stats(), history() the server has: a panel whose
 // method is missing (fault -506, a ctd.cgi older than the console) says
@@ -187,9 +134,7 @@ const pairs = (bars) => bars.map((b) => [b.key, b.n]);
 // to leave the entry out.  Entries ctd hides (127/8, ::1) are left out.
 function ctGroups(keyOf) {
 	const m = new Map();
-	for (const l of ctLines([])) {
-		const src = ctField(l, 'src'), dst = ctField(l, 'dst');
-		if (src.startsWith('127.') || dst.startsWith('127.') || src === '::1' || dst === '::1') continue;
+	for (const l of ctVisible([])) {
 		const k = keyOf(l);
 		if (k !== null) m.set(k, (m.get(k) || 0) + 1);
 	}
@@ -210,58 +155,18 @@ function parseCall(body) {
 	return { method: m ? m[1] : '?', params, intOf, body };
 }
 
-function watch(page, label, errors, calls) {
-	page.on('console', (m) => { if (m.type() === 'error') errors.push(label + ' console: ' + m.text()); });
-	page.on('pageerror', (e) => errors.push(label + ' page error: ' + e.message));
-	page.on('request', (r) => { if (r.url().endsWith('/RPC2')) calls.push(parseCall(r.postData())); });
-}
+// Errors to errors, the XML-RPC calls to calls (driver.js: watch).
+const watchCalls = (page, label, errors, calls) => watch(page, label, errors, calls, (r) => parseCall(r.postData()));
 
 // ---- the test -------------------------------------------------------------------
 
-async function main() {
-	for (const [k, v] of Object.entries({ CTD_URL: URL_, CTD_ADMIN_PASSWORD: ADMIN_PW, CTD_VIEWER_PASSWORD: VIEWER_PW }))
-		if (!v) throw new Error(k + ' is not set');
-	fs.mkdirSync(SHOTS, { recursive: true });
-	const errors = [];
-	await adminTests(errors);
-	await viewerTests(errors);
-	await unauthenticated();
-	eq(errors.join('\n'), '', 'no console errors and no page errors in any page');
-}
-
-// Each user gets a browser of its own with a fresh profile directory,
-// removed when it closes.
-async function openBrowser(credentials) {
-	const profile = fs.mkdtempSync('/tmp/ctd-chromium-');
-	const ctx = await chromium.launchPersistentContext(profile, {
-		executablePath: '/usr/bin/chromium',
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		httpCredentials: credentials,
-		ignoreHTTPSErrors: true,
-		viewport: { width: 1280, height: 800 },
-	});
-	const page = ctx.pages()[0] || await ctx.newPage();
-	return {
-		ctx, page,
-		close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); },
-	};
-}
-
-async function adminTests(errors) {
-	const b = await openBrowser({ username: 'admin', password: ADMIN_PW });
-	try { await adminSteps(b.page, errors); } finally { await b.close(); }
-}
-
 async function adminSteps(page, errors) {
 	const calls = [];
-	watch(page, 'admin', errors, calls);
+	watchCalls(page, 'admin', errors, calls);
 
 	// ---- log in through Basic auth, see real connections ----
-	const resp = await page.goto(URL_);
+	const resp = await load(page);
 	eq(resp.status(), 200, 'the console page loads through Basic auth');
-	await page.waitForSelector('body.ready', { timeout: WAIT });
 	eq(await page.textContent('#role'), 'operator', 'whoami: admin has the operator role');
 	ok((await page.textContent('#who')).includes('admin'), 'the signed-in user is shown');
 	ok(calls.some((c) => c.method === 'login') && calls.some((c) => c.method === 'whoami'),
@@ -832,16 +737,10 @@ async function bigTable(page, calls) {
 	await afterLoad(page, () => page.click('#clear'));
 }
 
-async function viewerTests(errors) {
-	const b = await openBrowser({ username: 'viewer', password: VIEWER_PW });
-	try { await viewerSteps(b.page, errors); } finally { await b.close(); }
-}
-
 async function viewerSteps(page, errors) {
 	const calls = [];
-	watch(page, 'viewer', errors, calls);
-	await page.goto(URL_);
-	await page.waitForSelector('body.ready', { timeout: WAIT });
+	watchCalls(page, 'viewer', errors, calls);
+	await load(page);
 	eq(await page.textContent('#role'), 'viewer', 'whoami: viewer has the viewer role');
 	ok((await rows(page)).length > 0, 'the viewer sees connections');
 	eq(await page.locator('button.kill').count(), 0, 'no Kill button for a viewer');
@@ -930,24 +829,20 @@ async function codecSteps(page) {
 	eq(res.nullErr, 'XmlRpcError', 'codec: null is never sent (no <nil/>)');
 }
 
-async function unauthenticated() {
-	const b = await openBrowser(undefined);
-	try {
-		await codecSteps(b.page);
-		let resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0 });
-		eq(resp.status(), 401, 'without credentials the console is 401');
-		resp = await b.ctx.request.get(URL_ + 'ctd.js', { ignoreHTTPSErrors: true, maxRedirects: 0 });
-		eq(resp.status(), 401, 'without credentials its script is 401 too');
-		resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0,
-			headers: { Authorization: 'Basic ' + Buffer.from('admin:wrong-' + ADMIN_PW).toString('base64') } });
-		eq(resp.status(), 401, 'a wrong password is 401');
-	} finally { await b.close(); }
+async function unauthenticated(b) {
+	await codecSteps(b.page);
+	let resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0 });
+	eq(resp.status(), 401, 'without credentials the console is 401');
+	resp = await b.ctx.request.get(URL_ + 'ctd.js', { ignoreHTTPSErrors: true, maxRedirects: 0 });
+	eq(resp.status(), 401, 'without credentials its script is 401 too');
+	resp = await b.ctx.request.get(URL_, { ignoreHTTPSErrors: true, maxRedirects: 0,
+		headers: { Authorization: 'Basic ' + Buffer.from('admin:wrong-' + ADMIN_PW).toString('base64') } });
+	eq(resp.status(), 401, 'a wrong password is 401');
 }
 
-main().catch((e) => {
-	failed++;
-	console.log('not ok - browser test aborted: ' + (e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e));
-}).finally(() => {
-	console.log(passed + ' passed, ' + failed + ' failed, ' + skipped + ' skipped');
-	process.exit(failed ? 1 : 0);
-});
+// Each user gets a browser of its own with a fresh profile directory.
+run(async (errors) => {
+	await inBrowser({ httpCredentials: user('admin') }, (b) => adminSteps(b.page, errors));
+	await inBrowser({ httpCredentials: user('viewer') }, (b) => viewerSteps(b.page, errors));
+	await inBrowser({}, unauthenticated);
+}, { CTD_VIEWER_PASSWORD: VIEWER_PW });

@@ -5,7 +5,7 @@
 // the real demo.  Run by tests/browser/test-ops.py inside the demo's
 // network namespace, so `conntrack` here sees the table the page shows.
 //
-// Environment (set by test-ops.py):
+// Environment (set by test-ops.py; driver.js reads the first four):
 //   CTD_URL, CTD_ADMIN_PASSWORD, CTD_VIEWER_PASSWORD, CTD_SHOT_DIR
 //   CTD_FIXTURE   JSON: the entries the runner made (kill_host, kill_n, ...)
 //   CTD_FTP       JSON: the FTP expectation (have, server, client, data_port)
@@ -17,53 +17,16 @@
 // (fault -506: the panel says "Not available") is skipped.
 'use strict';
 
-const { chromium } = require('playwright-core');
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
-const path = require('path');
+const { URL_, ok, eq, skip, sleep, run, inBrowser, user, watch, load, shot, shotOf, conntrack, ctField, ctVisible } =
+	require('./driver');
 
-const URL_ = process.env.CTD_URL;
-const ADMIN_PW = process.env.CTD_ADMIN_PASSWORD;
-const VIEWER_PW = process.env.CTD_VIEWER_PASSWORD;
-const SHOTS = process.env.CTD_SHOT_DIR || '.';
 const FIX = JSON.parse(process.env.CTD_FIXTURE || '{}');
 const FTP = JSON.parse(process.env.CTD_FTP || '{}');
 const CONF = process.env.CTD_CONF || '';	// the demo's ctd.conf
 const CTGEN = process.env.CTD_CTGEN || '';	// tests/tools/ctgen, for a burst (skipped if unset)
 const WAIT = 30000;
-
-let passed = 0, failed = 0, skipped = 0;
-function ok(cond, desc, detail) {
-	if (cond) { passed++; console.log('ok - ' + desc); }
-	else {
-		failed++;
-		console.log('not ok - ' + desc);
-		if (detail !== undefined) console.log('#   ' + String(detail).split('\n').join('\n#   '));
-	}
-	return !!cond;
-}
-function eq(got, want, desc) {
-	return ok(JSON.stringify(got) === JSON.stringify(want), desc, 'want: ' + JSON.stringify(want) + '\ngot:  ' + JSON.stringify(got));
-}
-function skip(desc, why) { skipped++; console.log('skip - ' + desc + ': ' + why); }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// ---- the kernel's table (this process runs inside the demo's namespace) ----
-
-function conntrack(args) {
-	try {
-		return execFileSync('conntrack', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-	} catch (e) {
-		return e.stdout || '';
-	}
-}
-const ctField = (line, name) => { const m = line.match(new RegExp('\\b' + name + '=(\\S+)')); return m ? m[1] : null; };
-// conntrack -L lines ctd shows: not 127.0.0.0/8 or ::1 (hide_networks)
-const ctVisible = (args) => conntrack(['-L', ...args]).split('\n').filter((l) => {
-	if (!l.includes('src=')) return false;
-	const s = ctField(l, 'src'), d = ctField(l, 'dst');
-	return !s.startsWith('127.') && !d.startsWith('127.') && s !== '::1' && d !== '::1';
-});
 
 // ---- page helpers --------------------------------------------------------------
 
@@ -103,28 +66,6 @@ async function filter(page, f) {
 	return /err/.test(st || '') ? await page.textContent('#status') : '';
 }
 
-const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, name) });
-
-function watch(page, label, errors) {
-	page.on('console', (m) => { if (m.type() === 'error') errors.push(label + ' console: ' + m.text()); });
-	page.on('pageerror', (e) => errors.push(label + ' page error: ' + e.message));
-}
-
-async function openBrowser(credentials) {
-	const profile = fs.mkdtempSync('/tmp/ctd-chromium-');
-	const ctx = await chromium.launchPersistentContext(profile, {
-		executablePath: '/usr/bin/chromium',
-		headless: true,
-		args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-			'--disable-background-networking', '--disable-component-update', '--disable-sync'],
-		httpCredentials: credentials,
-		ignoreHTTPSErrors: true,
-		viewport: { width: 1280, height: 800 },
-	});
-	const page = ctx.pages()[0] || await ctx.newPage();
-	return { ctx, page, close: async () => { await ctx.close(); fs.rmSync(profile, { recursive: true, force: true }); } };
-}
-
 // A method the server may lack: call it from the page; 'missing' for -506.
 async function probe(page, method, params) {
 	return page.evaluate(async ([m, p]) => {
@@ -141,8 +82,7 @@ async function probe(page, method, params) {
 
 async function viewerSteps(page, errors) {
 	watch(page, 'viewer', errors);
-	await page.goto(URL_);
-	await page.waitForSelector('body.ready', { timeout: WAIT });
+	await load(page, URL_, WAIT);
 	eq(await page.textContent('#role'), 'viewer', 'viewer: whoami says viewer');
 	ok(await page.isVisible('#tab-live') && await page.isVisible('#tab-expect'), 'viewer: the Live and Expectations tabs show');
 	ok(!(await page.isVisible('#tab-audit')), 'viewer: no Audit tab');
@@ -254,7 +194,7 @@ async function killAll(page) {
 	eq(src[0], FIX.kill_host + FIX.kill_n, 'top sources: ' + FIX.kill_host + ' with ' + FIX.kill_n);
 	ok((await page.$$eval('#killall-dst li', (l) => l.length)) === 3, 'top destinations: the 3 destinations');
 	ok(/Kill 12 connections/.test(await page.textContent('#killall-ok')), 'the confirm button names the count');
-	await page.locator('#killall').screenshot({ path: path.join(SHOTS, 'killall-dialog.png') });
+	await shotOf(page, '#killall', 'killall-dialog.png');
 	await shot(page, 'killall-page.png');
 
 	const others = ctVisible([]).length - FIX.kill_n;
@@ -270,7 +210,7 @@ async function killAll(page) {
 	eq(ctVisible(['-s', FIX.kill_host]).length, 0, 'conntrack -L -s ' + FIX.kill_host + ' lists none any more');
 	eq(ctVisible([]).length, others, 'every other entry is still in conntrack -L (' + others + ')');
 	eq(await total(page), 0, 'the table was read again: 0 rows match');
-	await page.locator('#killall').screenshot({ path: path.join(SHOTS, 'killall-done.png') });
+	await shotOf(page, '#killall', 'killall-done.png');
 	await page.click('#killall-cancel');
 	ok(!(await page.isVisible('#killall')), 'Close closes the dialog');
 	return true;
@@ -395,7 +335,7 @@ async function live(page) {
 		await page.waitForFunction((n) => document.querySelectorAll('#live-rows tr[data-type="destroy"]').length >= n, 5,
 			{ timeout: 5000 });
 	} catch (e) { /* the checks above stand; the picture has fewer rows */ }
-	await page.screenshot({ path: path.join(SHOTS, 'live.png'), clip: { x: 0, y: 0, width: 1280, height: 520 } });
+	await shot(page, 'live.png', { clip: { x: 0, y: 0, width: 1280, height: 520 } });
 	// a phone: each event a card of labelled lines
 	await page.setViewportSize({ width: 390, height: 800 });
 	eq(await page.$eval('#live-rows tr[data-type="destroy"] td.num', (td) => td.dataset.label), 'Final bytes',
@@ -473,7 +413,7 @@ async function expectations(page) {
 	const masterId = ctField(master, 'id');
 	eq(mine && mine.master, masterId, 'its master is the FTP control connection (conntrack -L id)');
 	ok(await page.locator('#expect-rows button.kill').count() > 0, 'operators get a Kill button');
-	await page.screenshot({ path: path.join(SHOTS, 'expect.png'), clip: { x: 0, y: 0, width: 1280, height: 240 } });
+	await shot(page, 'expect.png', { clip: { x: 0, y: 0, width: 1280, height: 240 } });
 	if (!mine) return;
 	await afterView(page, () => page.click('#expect-rows tr[data-id="' + mine.id + '"] button.master'));
 	eq(await page.evaluate(() => document.body.dataset.tab), 'conns', 'clicking the master shows the Connections tab');
@@ -490,8 +430,7 @@ async function expectations(page) {
 
 async function adminSteps(page, errors) {
 	watch(page, 'admin', errors);
-	await page.goto(URL_);
-	await page.waitForSelector('body.ready', { timeout: WAIT });
+	await load(page, URL_, WAIT);
 	eq(await page.textContent('#role'), 'operator', 'admin: whoami says operator');
 	eq(await page.$$eval('#tabs [role="tab"]', (b) => b.filter((x) => !x.hidden).map((x) => x.id)),
 		['tab-conns', 'tab-live', 'tab-expect', 'tab-audit'], 'admin: four tabs, Audit included');
@@ -507,20 +446,7 @@ async function adminSteps(page, errors) {
 	await page.evaluate(async () => (await import(new URL('i18n.js', location.href).href)).setLang('en'));
 }
 
-async function main() {
-	for (const [k, v] of Object.entries({ CTD_URL: URL_, CTD_ADMIN_PASSWORD: ADMIN_PW, CTD_VIEWER_PASSWORD: VIEWER_PW }))
-		if (!v) throw new Error(k + ' is not set');
-	fs.mkdirSync(SHOTS, { recursive: true });
-	const errors = [];
-	let b = await openBrowser({ username: 'viewer', password: VIEWER_PW });
-	try { await viewerSteps(b.page, errors); } finally { await b.close(); }
-	b = await openBrowser({ username: 'admin', password: ADMIN_PW });
-	try { await adminSteps(b.page, errors); } finally { await b.close(); }
-	eq(errors.join('\n'), '', 'no console errors and no page errors');
-}
-
-main().catch((e) => { failed++; console.log('not ok - the test ran to its end\n#   ' + String(e.stack || e).split('\n').join('\n#   ')); })
-	.finally(() => {
-		console.log(passed + ' passed, ' + failed + ' failed, ' + skipped + ' skipped');
-		process.exit(failed ? 1 : 0);
-	});
+run(async (errors) => {
+	await inBrowser({ httpCredentials: user('viewer') }, (b) => viewerSteps(b.page, errors));
+	await inBrowser({ httpCredentials: user('admin') }, (b) => adminSteps(b.page, errors));
+}, { CTD_VIEWER_PASSWORD: process.env.CTD_VIEWER_PASSWORD });

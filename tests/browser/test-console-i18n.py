@@ -14,39 +14,20 @@ import csv
 import glob
 import json
 import os
-import random
 import re
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from ctdtest import BUILD, OUT as TEST_OUT, TOP, T, Netns, need_root  # noqa: E402
+from ctdtest import BUILD, TOP, T, Netns, need_root  # noqa: E402
+from ctdbrowser import BrowserDemo, ct_insert, drivers_parse, need_browser, shots_dir  # noqa: E402
 
 t = T()
 need_root(t)
-BROWSER_DIR = os.path.join(TOP, "tests", "browser")
-OUT = os.path.join(TEST_OUT, "console-i18n")
-DEMO = os.path.join(TOP, "apache", "demo.sh")
+need_browser(t, "console languages and export")
+OUT = shots_dir("console-i18n")
 MARK, COUNT, OTHERS = 7, 5000, 1000
-if not os.access("/usr/bin/chromium", os.X_OK):
-    t.skip("console languages and export", "Debian's chromium is not installed (make deps)")
-    t.done()
-if not shutil.which("node") or not os.path.isdir(os.path.join(BROWSER_DIR, "node_modules", "playwright-core")):
-    t.skip("console languages and export", "node or playwright-core missing (make deps runs npm ci in tests/browser)")
-    t.done()
-for c in ("apache2", "htpasswd", "openssl", "curl"):
-    if not shutil.which(c) and not os.access(f"/usr/sbin/{c}", os.X_OK):
-        t.skip("console languages and export", f"{c} missing (make deps)")
-        t.done()
-shutil.rmtree(OUT, ignore_errors=True)
-os.makedirs(OUT)
-DRIVER = os.path.join(BROWSER_DIR, "console-i18n-test.js")
-t.ok("console-i18n-test.js parses", subprocess.run(["node", "--check", DRIVER], capture_output=True).returncode == 0)
-
+drivers_parse(t, "console-i18n-test.js")
 
 def message_keys():
     """i18n.js's keys per language, and every literal key the console's
@@ -97,12 +78,10 @@ def fill(ns):
         ns.run(ctgen, str(COUNT), str(MARK))
         ns.run(ctgen, str(OTHERS), "0", "0", "1")
         return
-    lines = []
-    for i in range(COUNT + OTHERS):
-        zone, mark = ("1", "0") if i >= COUNT else ("0", str(MARK))
-        lines.append(f"-I -s 10.{i >> 16}.{(i >> 8) & 255}.{i & 255} -d 172.16.0.1 -p tcp --sport {1024 + i % 60000} "
-                     f"--dport 80 --state ESTABLISHED --timeout 600 --mark {mark} --zone {zone}\n")
-    ns.run("bash", "-c", "while read -r a; do conntrack $a 2>/dev/null; done", input="".join(lines), check=False)
+    ct_insert(ns, (["-I", "-s", f"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}", "-d", "172.16.0.1", "-p", "tcp",
+                    "--sport", str(1024 + i % 60000), "--dport", "80", "--state", "ESTABLISHED", "--timeout", "600",
+                    "--mark", "0" if i >= COUNT else str(MARK), "--zone", "1" if i >= COUNT else "0"]
+                   for i in range(COUNT + OTHERS)))
 
 
 def same(desc, want, got):
@@ -112,56 +91,24 @@ def same(desc, want, got):
                 f"{want[i:i + 3]!r} vs {got[i:i + 3]!r}")
 
 
-demo_dir = tempfile.mkdtemp(prefix="ctd-console-i18n.", dir="/var/tmp")
-os.chmod(demo_dir, 0o755)
-demo_env = None
-try:
-    with Netns() as ns:
-        start = time.monotonic()
-        fill(ns)
-        made = ns.ct("-C", check=False).stdout.strip()
-        marked = ns.ct("-L", "--mark", str(MARK), check=False).stdout.count("mark=")
-        t.eq(f"{COUNT:,} entries with mark {MARK} made in the namespace ({time.monotonic() - start:.0f} s)", COUNT, marked)
-        t.ok(f"and {OTHERS:,} without it ({made} in all)", made.isdigit() and int(made) >= COUNT + OTHERS)
+with Netns() as ns:
+    start = time.monotonic()
+    fill(ns)
+    made = ns.ct("-C", check=False).stdout.strip()
+    marked = ns.ct("-L", "--mark", str(MARK), check=False).stdout.count("mark=")
+    t.eq(f"{COUNT:,} entries with mark {MARK} made in the namespace ({time.monotonic() - start:.0f} s)", COUNT, marked)
+    t.ok(f"and {OTHERS:,} without it ({made} in all)", made.isdigit() and int(made) >= COUNT + OTHERS)
 
-        port = 20000 + random.randrange(20000)
-        admin_pw, viewer_pw = secrets.token_hex(12), secrets.token_hex(12)
-        demo_env = dict(os.environ, DEMO_DIR=demo_dir, DEMO_NETNS=ns.name, DEMO_PORT=str(port), DEMO_TRAFFIC="0",
-                        DEMO_ADMIN_PASSWORD=admin_pw, DEMO_VIEWER_PASSWORD=viewer_pw)
-        with open(os.path.join(OUT, "demo-start.log"), "w") as log:
-            started = subprocess.run([DEMO, "start"], env=demo_env, stdout=log, stderr=subprocess.STDOUT).returncode
-        if not t.ok(f"demo starts in {ns.name} on port {port}", started == 0):
-            tail = open(os.path.join(OUT, "demo-start.log"), errors="replace").read().splitlines()[-20:]
-            print("\n".join("#   " + line for line in tail))
-            t.done()
-        url = f"https://127.0.0.1:{port}/ctd/"
-
+    with BrowserDemo(t, ns, OUT) as demo:
         def api(filters, order_by, order_dir):
-            r = ns.run("python3", "-c", API_PY, url, admin_pw, json.dumps(filters), order_by, order_dir, check=False)
+            r = ns.run("python3", "-c", API_PY, demo.ui_url, demo.admin_pw, json.dumps(filters), order_by, order_dir,
+                       check=False)
             return json.loads(r.stdout) if r.returncode == 0 else {"ids": [], "total": -1, "err": r.stderr[-400:]}
 
         base = api({}, "id", "asc")
         t.ok(f"the API shows {base['total']:,} entries unfiltered", base["total"] >= COUNT + OTHERS, base.get("err"))
-
-        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy")}
-        env.update(NODE_PATH=os.path.join(BROWSER_DIR, "node_modules"), CTD_URL=url, CTD_ADMIN_PASSWORD=admin_pw,
-                   CTD_SHOT_DIR=OUT, CTD_EXPORT_MARK=str(MARK), CTD_EXPORT_COUNT=str(COUNT),
+        demo.drive("console-i18n-test.js", CTD_EXPORT_MARK=str(MARK), CTD_EXPORT_COUNT=str(COUNT),
                    CTD_TOTAL=str(base["total"]))
-        start = time.monotonic()
-        browser_log = os.path.join(OUT, "browser.log")
-        with open(browser_log, "w") as log:
-            rc = subprocess.run(ns.cmd("timeout", "600", "node", DRIVER), env=env, stdout=log,
-                                stderr=subprocess.STDOUT).returncode
-        print(f"# browser test: exit {rc}, {time.monotonic() - start:.0f} s (log: {browser_log})")
-        lines = open(browser_log, errors="replace").read().splitlines()
-        print("\n".join(line for line in lines if not line[:1].isdigit()), flush=True)
-        sums = [x.split() for x in lines if x.endswith(" skipped") and " passed, " in x]
-        if not sums:
-            t.ok(f"browser test ran to its summary (exit {rc})", False)
-        else:
-            bp, bf, bs = int(sums[-1][0]), int(sums[-1][2]), int(sums[-1][4])
-            t.passed, t.failed, t.skipped = t.passed + bp, t.failed + bf, t.skipped + bs
-            t.eq("browser test exit status matches its failures", 0 if bf == 0 else 1, rc)
 
         # ---- the exported files against the API ----
         want = api({"mark": MARK}, "orig_port_src", "desc")
@@ -184,8 +131,5 @@ try:
             t.eq(f"the JSON is an array of {COUNT:,} objects", (list, COUNT), (type(arr), len(arr)))
             same("its ids are the API's, in the API's order", [str(i) for i in want["ids"]],
                  [str(o.get("id")) for o in arr])
-finally:
-    if demo_env:
-        subprocess.run([DEMO, "stop"], env=demo_env, capture_output=True)
-    shutil.rmtree(demo_dir, ignore_errors=True)
+        demo.check_error_logs()
 t.done()
