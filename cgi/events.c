@@ -3,9 +3,10 @@
  * events.c - the `events` method (README API): a long poll on the
  * kernel's conntrack events, `conntrack -E` for one window.  The helper
  * subscribes (CTD_REQ_EVENTS), applies what it can of the filters and the
- * hidden networks (the kernel's BPF too), and ends the window 250 ms after
- * the first event, at `max`, or after `wait`; here every event passes the
- * same filters and hidden networks as a view before it becomes a row.
+ * hidden networks (the kernel's BPF too) and streams the rest; here every
+ * event passes the same filters and hidden networks as a view, and only
+ * those the caller sees decide the window (hc_events): it ends 250 ms
+ * after the first of them, at `max` of them, or after `wait`.
  * At most max_event_waiters calls hold a helper at once: each holds one of
  * that many lock files beside the database (flock, non-blocking), so a
  * caller past the cap gets fault 6 at once, and a crashed call's slot is
@@ -159,8 +160,8 @@ static int take_slot(xmlrpc_env *env, const struct ctd_config *cfg)
 
 /* What the helper can filter of the view's filters: the protocol, an IPv4
  * original source / destination network; and the hidden networks, which
- * it leaves out (all of them, or none when there are more than it takes:
- * then they are only applied here). */
+ * it and the kernel leave out (the first CTD_EVENTS_EXCLUDE_MAX of them:
+ * all of them are applied here anyway). */
 static void helper_filters(const struct view_filter *f, const struct ctd_config *cfg,
 			   struct ctd_events_req *q)
 {
@@ -184,13 +185,11 @@ static void helper_filters(const struct view_filter *f, const struct ctd_config 
 			memcpy(q->dst, t->cidr.addr, 4);
 		}
 	}
-	if (cfg->nhide <= CTD_EVENTS_EXCLUDE_MAX) {
-		q->nexclude = (uint8_t)cfg->nhide;
-		for (i = 0; i < cfg->nhide; i++) {
-			q->exclude[i].family = cfg->hide[i].family;
-			q->exclude[i].prefix = cfg->hide[i].prefix;
-			memcpy(q->exclude[i].addr, cfg->hide[i].addr, 16);
-		}
+	q->nexclude = (uint8_t)(cfg->nhide < CTD_EVENTS_EXCLUDE_MAX ? cfg->nhide : CTD_EVENTS_EXCLUDE_MAX);
+	for (i = 0; i < q->nexclude; i++) {
+		q->exclude[i].family = cfg->hide[i].family;
+		q->exclude[i].prefix = cfg->hide[i].prefix;
+		memcpy(q->exclude[i].addr, cfg->hide[i].addr, 16);
 	}
 }
 
@@ -201,7 +200,7 @@ struct events_run {
 	xmlrpc_value *list;
 };
 
-static int on_event(const struct ctd_event *ev, void *arg)
+static int on_event(const struct ctd_event *ev, int keep, void *arg)
 {
 	struct events_run *er = arg;
 	struct ctd_record r = ev->rec;
@@ -211,7 +210,9 @@ static int on_event(const struct ctd_event *ev, void *arg)
 	/* the same rule as a view: filters, and hidden networks whatever they say */
 	if (!filter_match(er->fc, er->f, &r))
 		return 0;
-	r.start_ns = 0; /* no rates for an event: its slot holds them in a snapshot */
+	if (!keep)
+		return 1; /* past max: it says `more` */
+	r.start_ns = 0;	  /* no rates for an event: its slot holds them in a snapshot */
 	if (!(row = row_build(er->env, er->fc, &r)))
 		return -1;
 	for (k = 0; k < N_EV_NAMES; k++)
@@ -220,7 +221,7 @@ static int on_event(const struct ctd_event *ev, void *arg)
 	row_put(er->env, row, "time", xmlrpc_double_new(er->env, (double)ev->time_ns / 1e9));
 	xmlrpc_array_append_item(er->env, er->list, row);
 	xmlrpc_DECREF(row);
-	return er->env->fault_occurred ? -1 : 0;
+	return er->env->fault_occurred ? -1 : 1;
 }
 
 xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void *call)
@@ -230,7 +231,7 @@ xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void 
 	struct field_ctx fc = {&ctx->cfg, NULL};
 	struct events_run er = {env, &fc, NULL, NULL};
 	struct ctd_events_req q;
-	struct ctd_events_end end;
+	struct hc_events_result end;
 	struct view_filter f;
 	struct events_opts o;
 	struct hc_error e;
@@ -263,7 +264,6 @@ xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void 
 	/* the helper's own bound is wait + 1 s; ours a little more */
 	ht.spec = ctx->cfg.helper;
 	ht.timeout_s = (unsigned)o.wait + 3;
-	memset(&end, 0, sizeof(end));
 	if (hc_events(&ht, &q, on_event, &er, &end, &e) < 0) {
 		if (!env->fault_occurred)
 			ctd_helper_fault(env, &e, CT_OP_DUMP);

@@ -66,14 +66,36 @@ int hc_stats(const struct hc_target *t, struct ctd_stats *out, struct hc_error *
 int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target *targets, uint32_t n,
 	       struct ctd_result *results, struct hc_error *e);
 
-/* Called once per event, in the order received; 0 to go on (the events
- * call never stops early: the helper bounds it). */
-typedef int (*hc_event_cb)(const struct ctd_event *ev, void *arg);
+/* Called for each event the helper streams, in order.  keep: the event
+ * is inside the window, below max: take it if it passes the caller's
+ * filters; else (past max) only say whether it would.  Returns 1 if the
+ * caller's filters let it through (it counts towards max), 0 if not, -1
+ * to abort (the caller set its own error). */
+typedef int (*hc_event_cb)(const struct ctd_event *ev, int keep, void *arg);
 
-/* One events subscription window (req validated by the caller; the
- * helper re-checks it).  *end gets the window's end frame.  0 or -1. */
+/* The outcome of one events window. */
+struct hc_events_result {
+	uint32_t count;	   /* events the callback kept */
+	uint32_t lost;	   /* events the kernel dropped for the socket during the window */
+	uint32_t more;	   /* 1: the window stopped at max and another event the caller wanted followed */
+	uint32_t streamed; /* events the helper sent (its filters passed) */
+	uint64_t start_ns; /* CLOCK_REALTIME: subscribed */
+	uint64_t end_ns;   /* every event queued before it was seen, or counted in lost */
+};
+
+/*
+ * One events window (README API, `events`; req validated by the caller,
+ * the helper re-checks it).  The helper streams; the window is decided
+ * here, where the caller's filters are: it ends CTD_EVENTS_BATCH_MS after
+ * the first event the callback wants, once the helper has read all the
+ * kernel queued before then; at max wanted events (`more` if another
+ * wanted one follows within HC_EVENTS_MORE_MS); or when the helper's
+ * duration ends.  Then the connection is closed (the helper exits at its
+ * next send).  0 or -1 with *e.
+ */
+#define HC_EVENTS_MORE_MS 50u
 int hc_events(const struct hc_target *t, const struct ctd_events_req *req, hc_event_cb cb, void *arg,
-	      struct ctd_events_end *end, struct hc_error *e);
+	      struct hc_events_result *res, struct hc_error *e);
 
 /* Every expectation, with its master's id, into *out (malloc'd, *n). */
 int hc_expect_dump(const struct hc_target *t, struct ctd_expect **out, uint32_t *n, struct hc_error *e);

@@ -143,9 +143,13 @@ typedef int (*helper_nl_expect_fn)(const struct ctd_expect *x, void *data);
 /* One chunk of an expectation dump, as helper_nl_parse_dump. */
 int helper_nl_parse_expects(const void *buf, size_t len, uint32_t seq, uint32_t portid,
 			    helper_nl_expect_fn fn, void *data);
-/* A Drops figure of /proc/net/netlink text (len bytes): the one of the
- * socket with that inode.  0, or -ENOENT if no line has it. */
-int helper_nl_drops_of(const char *text, size_t len, unsigned long inode, uint32_t *drops);
+/* The receive buffer an events request asks for (SO_RCVBUFFORCE, which
+ * the kernel doubles): room for max events queued while the helper is
+ * behind (one skb each, ~1-2 KiB of accounted memory), plus a margin for
+ * the events the filters leave out; at most ~10 MiB at CTD_EVENTS_MAX. */
+#define HELPER_EV_BYTES_PER_EVENT 2048u
+#define HELPER_EV_RCVBUF_MARGIN	  (256u * 1024u)
+uint32_t helper_ev_rcvbuf(uint32_t max);
 
 /* ---- netlink.c ---- */
 

@@ -15,11 +15,11 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/sock_diag.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +52,6 @@ static const char *const sysctl_path[5] = {
     "/proc/sys/net/netfilter/nf_conntrack_events",
 };
 #define N_SYSCTL (sizeof(sysctl_fd) / sizeof(sysctl_fd[0]))
-/* /proc/net/netlink of the helper's network namespace: the Drops count of
- * the event socket (opened here, before the rlimits forbid any open). */
-static int netlink_proc_fd = -1;
 
 int helper_nl_open(void)
 {
@@ -87,10 +84,6 @@ int helper_nl_open(void)
 		if (sysctl_fd[i] < 0 && (errno == EMFILE || errno == ENFILE))
 			return -errno;
 	}
-	/* best effort: without it (a caller's RLIMIT_NOFILE leaves no room)
-	 * an events request counts lost events by ENOBUFS instead, a lower
-	 * bound that is still never silent */
-	netlink_proc_fd = open("/proc/net/netlink", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -607,28 +600,21 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 
 /* ---- events ---- */
 
-/* Receive buffer of the event socket: room for CTD_EVENTS_MAX events (one
- * skb each, ~1-2 KiB of accounted memory) queued while a burst outruns
- * the reader, with a margin; SO_RCVBUFFORCE doubles it. */
-#define HELPER_EV_SOCKBUF (16 * 1024 * 1024)
-/* At max, how long an event may take to follow for the answer to say
- * `more`. */
-#define HELPER_EV_MORE_MS 50
-
-/* The kernel's count of messages dropped for our socket (the Drops column
- * of /proc/net/netlink, matched by the socket's inode): 0 or -errno. */
-static int read_drops(unsigned long inode, uint32_t *drops)
+/* The kernel's count of events it dropped for our socket (SK_MEMINFO_DROPS
+ * of SO_MEMINFO, Linux >= 4.12: netlink_overrun counts each one, after the
+ * socket's filter, so only events the filter let through): 0 or -errno. */
+static int read_drops(int sock, uint32_t *drops)
 {
-	static char text[1024 * 1024];
-	size_t len = 0;
-	ssize_t n;
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
 
-	if (netlink_proc_fd < 0)
-		return -ENOENT;
-	while (len < sizeof(text) &&
-	       (n = pread(netlink_proc_fd, text + len, sizeof(text) - len, (off_t)len)) > 0)
-		len += (size_t)n;
-	return helper_nl_drops_of(text, len, inode, drops);
+	memset(mi, 0, sizeof(mi));
+	if (getsockopt(sock, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0)
+		return -errno;
+	if (len <= SK_MEMINFO_DROPS * sizeof(mi[0]))
+		return -EOPNOTSUPP;
+	*drops = mi[SK_MEMINFO_DROPS];
+	return 0;
 }
 
 static uint64_t realtime_ns(void)
@@ -655,12 +641,12 @@ struct events_state {
 	int fd;
 	const struct ctd_events_req *req;
 	struct ctd_event evs[CTD_RECORDS_PER_FRAME];
-	uint32_t n, total, extra;
+	uint32_t n, total;
 	int peer_gone;
-	long long batch_end; /* ms; 0 until the first event */
 };
 
-/* The request's filters, re-checked here whatever the kernel's BPF did. */
+/* The request's filters, re-checked here whatever the kernel's BPF did;
+ * the CGI applies every other filter and all the hidden networks. */
 static int event_wanted(const struct ctd_record *r, const struct ctd_events_req *q)
 {
 	struct ctd_net n = {0};
@@ -705,12 +691,6 @@ static int event_cb(const struct ctd_record *r, uint32_t type, void *data)
 	      (type == CTD_EVENT_DESTROY && (st->req->types & CTD_EV_DESTROY))) ||
 	    !event_wanted(r, st->req))
 		return 0;
-	if (st->total + st->n >= st->req->max) {
-		st->extra++; /* pending past max: the answer says `more` */
-		return 0;
-	}
-	if (!st->batch_end)
-		st->batch_end = proto_now_ms() + CTD_EVENTS_BATCH_MS;
 	e = &st->evs[st->n];
 	memset(e, 0, sizeof(*e));
 	e->rec = *r;
@@ -722,14 +702,20 @@ static int event_cb(const struct ctd_record *r, uint32_t type, void *data)
 }
 
 /* Kernel-side filtering where libnetfilter_conntrack's BPF socket filter
- * can express the request: fewer wake-ups and less queued memory in a
- * flood.  Best effort: every filter is applied again in event_wanted. */
+ * can express the request: the protocol and IPv4 networks the caller
+ * asked for, and the hidden networks as negative terms (original source
+ * and destination both outside them) where the same attribute carries no
+ * positive term.  Fewer wake-ups, less queued memory in a flood, and a
+ * hidden connection's events never count as dropped.  Best effort: every
+ * term is applied again in event_wanted, and by the CGI. */
 static void attach_event_filter(int sock, const struct ctd_events_req *q)
 {
 	struct nfct_filter *f;
-	uint32_t a;
+	uint32_t a, i;
+	int neg_src4 = !(q->flags & CTD_EVF_SRC4), neg_dst4 = !(q->flags & CTD_EVF_DST4);
+	int any = (q->flags & CTD_EVF_ALL) != 0;
 
-	if (!(q->flags & CTD_EVF_ALL) || !(f = nfct_filter_create()))
+	if (!(f = nfct_filter_create()))
 		return;
 	if (q->flags & CTD_EVF_L4PROTO)
 		nfct_filter_add_attr_u32(f, NFCT_FILTER_L4PROTO, q->l4proto);
@@ -743,133 +729,226 @@ static void attach_event_filter(int sock, const struct ctd_events_req *q)
 		struct nfct_filter_ipv4 v = {ntohl(a), q->dst_prefix ? ~0u << (32 - q->dst_prefix) : 0};
 		nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV4, &v);
 	}
-	nfct_filter_attach(sock, f);
+	for (i = 0; i < q->nexclude; i++) {
+		const struct ctd_net *n = &q->exclude[i];
+		if (n->family == AF_INET) {
+			memcpy(&a, n->addr, 4);
+			struct nfct_filter_ipv4 v = {ntohl(a), n->prefix ? ~0u << (32 - n->prefix) : 0};
+			if (neg_src4) {
+				nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV4, &v);
+				nfct_filter_set_logic(f, NFCT_FILTER_SRC_IPV4, NFCT_FILTER_LOGIC_NEGATIVE);
+				any = 1;
+			}
+			if (neg_dst4) {
+				nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV4, &v);
+				nfct_filter_set_logic(f, NFCT_FILTER_DST_IPV4, NFCT_FILTER_LOGIC_NEGATIVE);
+				any = 1;
+			}
+		} else if (n->family == AF_INET6) {
+			struct nfct_filter_ipv6 v;
+			unsigned w, bits = n->prefix;
+			memset(&v, 0, sizeof(v));
+			for (w = 0; w<4; w++, bits = bits> 32 ? bits - 32 : 0) {
+				memcpy(&a, n->addr + 4 * w, 4);
+				v.addr[w] = ntohl(a);
+				v.mask[w] = bits >= 32 ? ~0u : bits ? ~0u << (32 - bits) : 0;
+			}
+			nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV6, &v);
+			nfct_filter_set_logic(f, NFCT_FILTER_SRC_IPV6, NFCT_FILTER_LOGIC_NEGATIVE);
+			nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV6, &v);
+			nfct_filter_set_logic(f, NFCT_FILTER_DST_IPV6, NFCT_FILTER_LOGIC_NEGATIVE);
+			any = 1;
+		}
+	}
+	if (any)
+		nfct_filter_attach(sock, f);
 	nfct_filter_destroy(f);
 }
 
+static const struct {
+	uint32_t type;
+	int group;
+} ev_groups[] = {
+    {CTD_EV_NEW, NFNLGRP_CONNTRACK_NEW},
+    {CTD_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE},
+    {CTD_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY},
+};
+#define N_EV_GROUPS (sizeof(ev_groups) / sizeof(ev_groups[0]))
+
 /* Join the event groups asked for, with CAP_NET_ADMIN raised around it
- * (the kernel checks it for NETLINK_NETFILTER groups).  0 or -errno. */
-static int subscribe(int sock, uint32_t types)
+ * (the kernel checks it for NETLINK_NETFILTER groups); the receive buffer
+ * first, sized from max (helper_ev_rcvbuf).  0 or -errno. */
+static int subscribe(int sock, uint32_t types, uint32_t max)
 {
-	static const struct {
-		uint32_t type;
-		int group;
-	} groups[] = {
-	    {CTD_EV_NEW, NFNLGRP_CONNTRACK_NEW},
-	    {CTD_EV_UPDATE, NFNLGRP_CONNTRACK_UPDATE},
-	    {CTD_EV_DESTROY, NFNLGRP_CONNTRACK_DESTROY},
-	};
-	int rcv = HELPER_EV_SOCKBUF, err = 0;
+	int rcv = (int)helper_ev_rcvbuf(max), err = 0;
 	size_t i;
 
 	if (helper_cap_raise() != 0)
 		return -errno;
-	/* a burst must queue whole while we read: SO_RCVBUFFORCE goes past
-	 * rmem_max (CAP_NET_ADMIN); without it the kernel drops, and says so */
+	/* a burst of max events must queue whole while we read:
+	 * SO_RCVBUFFORCE goes past rmem_max (CAP_NET_ADMIN); without it the
+	 * kernel drops, and says so (lost) */
 	setsockopt(sock, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv));
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]) && !err; i++)
-		if ((types & groups[i].type) &&
-		    setsockopt(sock, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i].group, sizeof(int)) != 0)
+	for (i = 0; i < N_EV_GROUPS && !err; i++)
+		if ((types & ev_groups[i].type) && setsockopt(sock, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+							      &ev_groups[i].group, sizeof(int)) != 0)
 			err = errno;
 	helper_cap_lower();
 	return -err;
 }
 
+/* Leave the groups (the kernel queues nothing more for us) and drop what
+ * is queued: the socket holds no event memory from here on. */
+static void unsubscribe(int sock, uint32_t types)
+{
+	size_t i;
+	int n;
+
+	if (helper_cap_raise() == 0) {
+		for (i = 0; i < N_EV_GROUPS; i++)
+			if (types & ev_groups[i].type)
+				setsockopt(sock, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &ev_groups[i].group,
+					   sizeof(int));
+		helper_cap_lower();
+	}
+	do
+		n = recv_many(HELPER_NL_RECV_VEC, MSG_DONTWAIT);
+	while (n > 0 || (n < 0 && (errno == EINTR || errno == ENOBUFS)));
+}
+
+/* Sent events, then a tick: everything queued before now_ns is accounted
+ * for.  0, or -1 when the CGI has gone (it closes when its window ends). */
+static int send_tick(struct events_state *st, uint64_t start_ns, uint64_t now_ns, uint32_t lost)
+{
+	struct ctd_events_tick tk;
+
+	if (flush_events(st) != 0)
+		return -1;
+	memset(&tk, 0, sizeof(tk));
+	tk.start_ns = start_ns;
+	tk.now_ns = now_ns;
+	tk.lost = lost;
+	tk.sent = st->total;
+	if (proto_send(st->fd, CTD_RSP_EVENTS_TICK, &tk, sizeof(tk)) != 0) {
+		st->peer_gone = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * One subscription window (README API, `events`): events as they come,
- * after the first one 250 ms more (or until max), else until the
- * duration ends.  What the kernel could not queue for us is counted by
- * the kernel itself (the socket's Drops), so `lost` is a number of events
- * and never silent.
+ * One subscription (README API, `events`): the events that pass the
+ * request's filters, streamed as they come, with a tick each time the
+ * kernel's queue is empty and at least every CTD_EVENTS_TICK_MS.  The CGI,
+ * which has every filter, decides the window and closes the connection:
+ * our next send fails (EPIPE) and we exit cleanly.  At the duration's end
+ * we leave the groups and send EVENTS_END.  What the kernel could not
+ * queue for us is counted by the kernel itself (SK_MEMINFO_DROPS), so
+ * `lost` is a number of events and never silent.
  */
 int helper_op_events(int fd, const struct helper_request *rq)
 {
 	static struct events_state st;
 	const struct ctd_events_req *q = &rq->events;
-	int sock = mnl_socket_get_fd(nl), r, j, err = 0;
-	uint32_t drops0 = 0, drops1 = 0, enobufs = 0;
+	int sock = mnl_socket_get_fd(nl), r, j, err = 0, busy = 0;
+	uint32_t drops0 = 0, drops = 0;
 	struct ctd_events_end end;
-	long long deadline;
-	struct stat sb;
-	int have_drops, draining;
+	long long deadline, last_sent;
 
 	memset(&st, 0, sizeof(st));
 	st.fd = fd;
 	st.req = q;
 	memset(&end, 0, sizeof(end));
-	have_drops = fstat(sock, &sb) == 0;
 	attach_event_filter(sock, q);
-	if ((r = subscribe(sock, q->types)) != 0)
+	if ((r = subscribe(sock, q->types, q->max)) != 0)
 		return send_error(fd, CTD_ERR_KERNEL, -r, "conntrack event subscription");
-	deadline = proto_now_ms() + q->duration_ms;
 	end.start_ns = realtime_ns();
-	have_drops = have_drops && read_drops((unsigned long)sb.st_ino, &drops0) == 0;
+	deadline = proto_now_ms() + q->duration_ms;
+	/* no count of what the kernel drops, no answer: `lost` is never a guess */
+	if ((r = read_drops(sock, &drops0)) != 0) {
+		unsubscribe(sock, q->types);
+		return send_error(fd, CTD_ERR_KERNEL, -r, "reading the event socket's drop count");
+	}
+	drops = drops0;
+	if (send_tick(&st, end.start_ns, end.start_ns, 0) != 0)
+		goto gone;
+	last_sent = proto_now_ms();
 
 	for (;;) {
-		long long now = proto_now_ms(), until = st.batch_end ? st.batch_end : deadline;
-		struct timeval tv;
+		long long now = proto_now_ms();
 		int n;
 
-		if (st.batch_end && deadline < until)
-			until = deadline;
-		if (st.extra || st.total + st.n >= q->max || (now >= until && !st.batch_end) ||
-		    now >= deadline)
+		if (now >= deadline)
 			break;
-		/* past the batching window, what the kernel already queued
-		 * (a burst that began inside it) is still taken, without
-		 * waiting; then the window ends */
-		draining = now >= until;
-		/* wait with SO_RCVTIMEO, not poll(): RLIMIT_NOFILE is 0 here,
-		 * and poll refuses any fd count above it (EINVAL) */
-		tv.tv_sec = (time_t)((until - now) / 1000);
-		tv.tv_usec = (suseconds_t)((until - now) % 1000) * 1000;
-		if (!draining && setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
-			err = errno;
-			break;
+		if (!busy) {
+			/* wait with SO_RCVTIMEO, not poll(): RLIMIT_NOFILE is 0
+			 * here, and poll refuses any fd count above it */
+			long long w =
+			    deadline - now < CTD_EVENTS_TICK_MS ? deadline - now : CTD_EVENTS_TICK_MS;
+			struct timeval tv = {0, (suseconds_t)w * 1000};
+			if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0) {
+				err = errno;
+				break;
+			}
 		}
-		n = recv_many(HELPER_NL_RECV_VEC, draining ? MSG_DONTWAIT : MSG_WAITFORONE);
+		/* after a read, take what is queued without waiting: its end
+		 * is the moment the queue was empty, which the tick says */
+		n = recv_many(HELPER_NL_RECV_VEC, busy ? MSG_DONTWAIT : MSG_WAITFORONE);
 		if (n < 0) {
-			if (draining && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break; /* nothing queued any more: the window ends */
-			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-				continue; /* the loop's head sees whether the time is up */
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+				/* queue empty (or the tick is due): all is accounted */
+				uint64_t t = realtime_ns();
+				if ((r = read_drops(sock, &drops)) != 0) {
+					err = -r;
+					break;
+				}
+				if (send_tick(&st, end.start_ns, t, drops - drops0) != 0)
+					goto gone;
+				last_sent = proto_now_ms();
+				busy = 0;
+				continue;
+			}
 			if (errno == ENOBUFS) {
-				/* the kernel dropped events: counted below from Drops */
-				enobufs++;
+				busy = 1; /* the kernel dropped events: SK_MEMINFO_DROPS counts them */
 				continue;
 			}
 			err = errno;
 			break;
 		}
+		busy = 1;
 		for (j = 0; j < n; j++) {
 			/* only the kernel (port 0) sends events; a truncated one is unusable */
 			if (!from_kernel(j))
 				continue;
 			r = helper_nl_parse_events(rbuf[j], mm[j].msg_len, event_cb, &st);
 			if (r == -ECANCELED)
-				return st.peer_gone ? CTD_EXIT_PEER : CTD_EXIT_INTERNAL;
+				goto gone;
+		}
+		/* a flood that never lets the queue empty: what we have still
+		 * goes out at the tick's pace */
+		if (proto_now_ms() - last_sent >= CTD_EVENTS_TICK_MS) {
+			if (flush_events(&st) != 0)
+				goto gone;
+			last_sent = proto_now_ms();
 		}
 	}
+	/* collection is over: out of the groups before anything else is sent */
+	unsubscribe(sock, q->types);
 	end.end_ns = realtime_ns();
-	/* at max: is anything still queued for us, or about to be (a burst
-	 * the kernel is still producing)? */
-	if (!err && !st.extra && st.total + st.n >= q->max) {
-		struct timeval tv = {0, HELPER_EV_MORE_MS * 1000};
-		char peek;
-		if (setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0 &&
-		    recv(sock, &peek, 1, MSG_PEEK) > 0)
-			st.extra = 1;
-	}
-	if (have_drops && read_drops((unsigned long)sb.st_ino, &drops1) == 0)
-		end.lost = drops1 - drops0;
-	else if (enobufs)
-		end.lost = enobufs; /* a lower bound, still never silent */
+	if (!err && (r = read_drops(sock, &drops)) != 0)
+		err = -r;
+	end.lost = drops - drops0;
 	if (flush_events(&st) != 0)
-		return CTD_EXIT_PEER;
+		goto gone;
 	end.count = st.total;
-	end.more = st.extra ? 1 : 0;
 	end.err = err;
-	return proto_send(fd, CTD_RSP_EVENTS_END, &end, sizeof(end)) == 0 ? 0 : CTD_EXIT_PEER;
+	proto_send(fd, CTD_RSP_EVENTS_END, &end, sizeof(end)); /* a CGI gone by now had its window */
+	return 0;
+gone:
+	/* the CGI closed: its window is over (or it went away); leaving is
+	 * this request's normal end, the socket closes with us */
+	unsubscribe(sock, q->types);
+	return st.peer_gone ? 0 : CTD_EXIT_INTERNAL;
 }
 
 /* ---- expectations ---- */

@@ -536,66 +536,11 @@ int helper_nl_parse_expects(const void *buf, size_t len, uint32_t seq, uint32_t 
 	return r < 0 ? r : 1;
 }
 
-/* ---- /proc/net/netlink ---- */
+/* ---- events socket ---- */
 
-/* The n-th whitespace-separated field of [p, end) as an unsigned number
- * (base 10 or 16); 0 if there is no such field or it is not a number. */
-static int field_num(const char *p, const char *end, unsigned n, int base, unsigned long *out)
+uint32_t helper_ev_rcvbuf(uint32_t max)
 {
-	unsigned i = 0;
-	unsigned long v;
-	int digits;
-
-	for (;;) {
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p == end)
-			return 0;
-		if (i == n)
-			break;
-		while (p < end && *p != ' ' && *p != '\t')
-			p++;
-		i++;
-	}
-	v = 0;
-	digits = 0;
-	while (p < end && *p != ' ' && *p != '\t') {
-		unsigned d;
-		if (*p >= '0' && *p <= '9')
-			d = (unsigned)(*p - '0');
-		else if (base == 16 && ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f'))
-			d = (unsigned)((*p | 0x20) - 'a' + 10);
-		else
-			return 0;
-		if (v > (~0ul - d) / (unsigned long)base)
-			return 0;
-		v = v * (unsigned long)base + d;
-		digits++;
-		p++;
-	}
-	*out = v;
-	return digits > 0;
-}
-
-/* Columns: sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode */
-#define NETLINK_COL_DROPS 8u
-#define NETLINK_COL_INODE 9u
-
-int helper_nl_drops_of(const char *text, size_t len, unsigned long inode, uint32_t *drops)
-{
-	const char *p = text, *end = text + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *eol = nl ? nl : end;
-		unsigned long ino, d;
-
-		if (field_num(p, eol, NETLINK_COL_INODE, 10, &ino) && ino == inode &&
-		    field_num(p, eol, NETLINK_COL_DROPS, 10, &d)) {
-			*drops = d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
-			return 0;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return -ENOENT;
+	if (max > CTD_EVENTS_MAX)
+		max = CTD_EVENTS_MAX;
+	return max * HELPER_EV_BYTES_PER_EVENT + HELPER_EV_RCVBUF_MARGIN;
 }

@@ -18,8 +18,11 @@
  *
  * Conversation: the CGI sends exactly one request frame; the helper answers
  * with zero or more data frames (RECORDS or RESULTS) and exactly one final
- * frame (END, COUNT or ERROR), then exits (socketpair mode) or waits for
- * the next request on the same connection (socket mode).
+ * frame (END, COUNT or ERROR), then exits (one request per process, in
+ * socketpair and socket modes).  An EVENTS request is the one the CGI
+ * ends: it closes the connection when its window is over, and the helper
+ * exits cleanly at its next send (EPIPE); else the duration ends it with
+ * EVENTS_END.
  */
 #ifndef CTD_PROTO_H
 #define CTD_PROTO_H
@@ -30,8 +33,9 @@
 #include <sys/socket.h>
 
 /* 2: directional zones and the SCTP state in the record, directional zones
- * in the target (struct ctd_target grew to 64 bytes) */
-#define CTD_PROTO_VERSION 2u
+ * in the target (struct ctd_target grew to 64 bytes); 3: an EVENTS
+ * request streams (EVENTS and EVENTS_TICK frames) until the CGI closes */
+#define CTD_PROTO_VERSION 3u
 
 /* Largest payload either side accepts.  A full RESULTS or target frame for
  * CTD_MAX_TARGETS entries must fit. */
@@ -66,15 +70,16 @@ enum ctd_msg_type {
 	CTD_REQ_EXPECT_DESTROY = 9, /* as DESTROY; target.orig = the expected tuple, id = expectation id */
 
 	/* answers: helper -> CGI */
-	CTD_RSP_RECORDS = 64,	 /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
-	CTD_RSP_RESULTS = 65,	 /* payload: k * struct ctd_result, 1 <= k <= CTD_MAX_TARGETS */
-	CTD_RSP_END = 66,	 /* payload: struct ctd_end, exact; ends a DUMP or a target request */
-	CTD_RSP_COUNT = 67,	 /* payload: struct ctd_count, exact; ends a COUNT */
-	CTD_RSP_ERROR = 68,	 /* payload: struct ctd_error, exact; ends any request */
-	CTD_RSP_STATS = 69,	 /* payload: struct ctd_stats, exact; ends a STATS */
-	CTD_RSP_EVENTS = 70,	 /* payload: k * struct ctd_event, 1 <= k <= CTD_RECORDS_PER_FRAME */
-	CTD_RSP_EVENTS_END = 71, /* payload: struct ctd_events_end, exact; ends an EVENTS */
-	CTD_RSP_EXPECTS = 72,	 /* payload: k * struct ctd_expect, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_RECORDS = 64,	  /* payload: k * struct ctd_record, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_RESULTS = 65,	  /* payload: k * struct ctd_result, 1 <= k <= CTD_MAX_TARGETS */
+	CTD_RSP_END = 66,	  /* payload: struct ctd_end, exact; ends a DUMP or a target request */
+	CTD_RSP_COUNT = 67,	  /* payload: struct ctd_count, exact; ends a COUNT */
+	CTD_RSP_ERROR = 68,	  /* payload: struct ctd_error, exact; ends any request */
+	CTD_RSP_STATS = 69,	  /* payload: struct ctd_stats, exact; ends a STATS */
+	CTD_RSP_EVENTS = 70,	  /* payload: k * struct ctd_event, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_EVENTS_END = 71,  /* payload: struct ctd_events_end, exact; ends an EVENTS */
+	CTD_RSP_EXPECTS = 72,	  /* payload: k * struct ctd_expect, 1 <= k <= CTD_RECORDS_PER_FRAME */
+	CTD_RSP_EVENTS_TICK = 73, /* payload: struct ctd_events_tick, exact; inside an EVENTS stream */
 };
 
 /* A conntrack tuple.  For IPv4, the address is in the first 4 bytes of
@@ -243,12 +248,18 @@ struct ctd_stats {
 #define CTD_EV_ALL     0x07u
 
 /* Longest subscription one request may ask for (the API's `wait` is at
- * most 25 s), and most events one request returns. */
+ * most 25 s), and most events one call returns (the helper sizes its
+ * receive buffer from the request's max). */
 #define CTD_EVENTS_DURATION_MAX_MS 26000u
 #define CTD_EVENTS_MAX		   5000u
-/* After the first event, the window stays open this long (or to max). */
+/* After the first event the caller sees, the CGI keeps the window open
+ * this long (or to max). */
 #define CTD_EVENTS_BATCH_MS 250u
-/* Networks an events request leaves out (the CGI's hidden networks). */
+/* Longest the helper goes without a frame while it streams: a TICK at
+ * least this often, and one each time it has read all the kernel queued. */
+#define CTD_EVENTS_TICK_MS 25u
+/* Hidden networks an events request names for the helper and the
+ * kernel's filter to leave out (the CGI checks all of them anyway). */
 #define CTD_EVENTS_EXCLUDE_MAX 8u
 
 /* ctd_events_req.flags: filters the helper applies (the kernel too, where
@@ -292,10 +303,23 @@ struct ctd_event {
 	uint32_t pad;	       /* zero */
 };
 
+/* Sent right after subscribing, then whenever the helper found the
+ * kernel's queue empty, and at least every CTD_EVENTS_TICK_MS: every event
+ * the kernel queued for us before now_ns is in an earlier EVENTS frame,
+ * left out by the request's filters, or counted in lost. */
+struct ctd_events_tick {
+	uint64_t start_ns; /* CLOCK_REALTIME when the subscription began */
+	uint64_t now_ns;   /* CLOCK_REALTIME when the queue was found empty */
+	uint32_t lost;	   /* events the kernel dropped for this socket so far (SK_MEMINFO_DROPS) */
+	uint32_t sent;	   /* events sent so far */
+};
+
+/* Ends an EVENTS stream the duration ended (the CGI closes earlier when
+ * its window is over): the same figures as a last tick. */
 struct ctd_events_end {
 	uint32_t count;	   /* events sent */
-	uint32_t lost;	   /* events the kernel dropped for this socket (its Drops count) */
-	uint32_t more;	   /* 1: stopped at max with events still pending */
+	uint32_t lost;	   /* events the kernel dropped for this socket (SK_MEMINFO_DROPS) */
+	uint32_t pad;	   /* zero */
 	int32_t err;	   /* 0, or errno if the subscription failed midway */
 	uint64_t start_ns; /* CLOCK_REALTIME when the subscription began */
 	uint64_t end_ns;   /* ... and when it ended */
@@ -349,6 +373,7 @@ _Static_assert(sizeof(struct ctd_stats) == 112, "stats layout");
 _Static_assert(sizeof(struct ctd_events_req) == 188, "events request layout");
 _Static_assert(sizeof(struct ctd_event) == 160, "event layout");
 _Static_assert(sizeof(struct ctd_events_end) == 32, "events end layout");
+_Static_assert(sizeof(struct ctd_events_tick) == 24, "events tick layout");
 _Static_assert(sizeof(struct ctd_expect) == 152, "expectation layout");
 _Static_assert(CTD_MAX_TARGETS * sizeof(struct ctd_result) <= CTD_FRAME_MAX, "results fit");
 _Static_assert(sizeof(struct ctd_targets_hdr) + CTD_MAX_TARGETS * sizeof(struct ctd_target) <= CTD_FRAME_MAX,

@@ -12,6 +12,7 @@ inside one window arrives whole or is counted in `lost` (delivered + lost
 max_event_waiters + 1 concurrent polls: the extra one is fault 6 at once,
 none hangs.  Oracle: conntrack -L, the numbers the test created."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -217,6 +218,104 @@ with Netns(track=True) as ns, Cgi(t, ns) as fx:
     res, _ = wait()
     t.ok("types [update]: a mark change (conntrack -U) comes as an update with the new mark",
          [e["type"] for e in res["events"]][-1:] == ["update"] and res["events"][-1]["mark"] == 9, res)
+
+    # ---- the window is the caller's: only events the filters let through open or fill it ----
+    # (the helper knows the protocol and IPv4 networks only; ports, states,
+    # marks... are the CGI's, and events they drop must not end a window)
+    wait = poll(fx, sid, {"orig_port_dst": 22}, {"wait": 6})
+    subscribed(ns)
+    ct_add(ns, "10.30.0.1", "10.30.0.2", "tcp", 4001, 80)
+    time.sleep(2)
+    ct_add(ns, "10.30.0.1", "10.30.0.2", "tcp", 4002, 22)
+    res, secs = wait()
+    t.eq(f"filter orig_port_dst 22: a port-80 insert, a port-22 one 2 s later: the port-22 event ({secs:.2f} s)",
+         [22], [e["orig_port_dst"] for e in res["events"]])
+    t.ok(f"... returned ~250 ms after it, not at wait ({secs:.2f} s)", 2.0 < secs < 4, secs)
+    wait = poll(fx, sid, {"orig_port_dst": 22}, {"wait": 6, "max": 2})
+    subscribed(ns)
+    for port in (5001, 5002, 5003):
+        ct_add(ns, "10.31.0.1", "10.31.0.2", "tcp", port, 80)
+    ct_add(ns, "10.31.0.1", "10.31.0.2", "tcp", 5004, 22)
+    res, secs = wait()
+    t.eq("max 2, three port-80 inserts then a port-22 one: they do not count towards max; [22], more false",
+         ([22], False), ([e["orig_port_dst"] for e in res["events"]], res["more"]))
+    wait = poll(fx, sid, {"orig_port_dst": 22}, {"wait": 6, "max": 1})
+    subscribed(ns)
+    ns.run("sh", "-c", "for p in 5101 5102; do conntrack -I -s 10.31.0.1 -d 10.31.0.2 -p tcp --sport $p "
+           "--dport 80 --state ESTABLISHED --timeout 600; done; for p in 5103 5104; do conntrack -I "
+           "-s 10.31.0.1 -d 10.31.0.2 -p tcp --sport $p --dport 22 --state ESTABLISHED --timeout 600; done",
+           check=False)
+    res, secs = wait()
+    t.eq(f"max 1, two port-22 inserts among port-80 ones: one event, more true ({secs:.2f} s)",
+         ([5103], True), ([e["orig_port_src"] for e in res["events"]], res["more"]))
+    wait = poll(fx, sid, {"orig_port_dst": 22}, {"wait": 6, "max": 1})
+    subscribed(ns)
+    ns.run("sh", "-c", "conntrack -I -s 10.31.0.1 -d 10.31.0.2 -p tcp --sport 5105 --dport 22 --state "
+           "ESTABLISHED --timeout 600; for p in 5106 5107 5108; do conntrack -I -s 10.31.0.1 -d 10.31.0.2 "
+           "-p tcp --sport $p --dport 80 --state ESTABLISHED --timeout 600; done", check=False)
+    res, secs = wait()
+    t.eq("max 1, the port-22 insert then port-80 ones: one event, more false (they are not wanted)",
+         ([5105], False), ([e["orig_port_src"] for e in res["events"]], res["more"]))
+    fx.conf(roles="admin:operator, viewer:viewer",
+            hide_networks="127.0.0.0/8, ::1/128, 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 10.99.0.0/16, "
+            "10.98.0.0/16, 10.97.0.0/16, 10.96.0.0/16")
+    wait = poll(fx, sid, {}, {"wait": 3})
+    subscribed(ns)
+    ct_add(ns, "10.96.0.1", "10.96.0.2", "udp", 6001, 53)  # the 9th hidden network
+    ct_add(ns, "192.0.2.1", "192.0.2.2", "udp", 6001, 53)
+    res, secs = wait()
+    t.ok(f"9 hidden networks (more than the helper is told): hidden events leave an idle poll idle "
+         f"({secs:.2f} s, wait 3)", res["events"] == [] and res["lost"] == 0 and abs(secs - 3) <= 0.5, (res, secs))
+    fx.conf(roles="admin:operator, viewer:viewer")
+
+    # ---- the helper's receive buffer follows max; nothing stays subscribed ----
+    def helper_rcvbuf():
+        # ss: the namespace's netlink sockets of ctd-helper with their
+        # skmem (rb: the receive buffer, as the kernel doubled it)
+        out = ns.run("ss", "-f", "netlink", "-a", "-m", check=False).stdout.splitlines()
+        rbs = [int(line.split("rb")[1].split(",")[0]) for line in out
+               if "ctd-helper/" in line and "skmem:(" in line]
+        return max(rbs) if rbs else None
+    rb = {}
+    for mx in (1, 500, 5000):
+        wait = poll(fx, sid, {}, {"wait": 1, "max": mx})
+        subscribed(ns)
+        rb[mx] = helper_rcvbuf()
+        wait()
+    t.ok(f"receive buffer by max (ss rb, doubled by the kernel): {rb}",
+         None not in rb.values() and rb[1] < 1 << 20 and rb[1] < rb[500] < rb[5000] and
+         5000 * 2048 <= rb[5000] <= 2 * 11 << 20, rb)
+    wait = poll(fx, sid, {"orig_port_dst": 22}, {"wait": 6, "max": 1})
+    subscribed(ns)
+    ct_add(ns, "10.32.0.1", "10.32.0.2", "tcp", 5201, 22)
+    res, _ = wait()
+    t.eq("after a window ends (the CGI closed), no helper listens any more", 0, listeners(ns))
+
+    # ---- hidden networks are the kernel's to leave out (negative terms of the socket filter) ----
+    if not os.access(CTBURST, os.X_OK):
+        t.skip("hidden networks in the kernel's filter", f"{CTBURST} not built (make tools)")
+    else:
+        fx.conf(roles="admin:operator, viewer:viewer", hide_networks="127.0.0.0/8, ::1/128, 198.18.0.0/15")
+        wait = poll(fx, sid, {}, {"wait": 3, "max": 1})
+        subscribed(ns)
+        line = [x for x in ns.run("ss", "-f", "netlink", "-a", "-m", "-p", check=False).stdout.splitlines()
+                if "ctd-helper/" in x and "skmem:(" in x]
+        pid = int(line[0].split("ctd-helper/")[1].split()[0]) if line else 0
+        if pid:
+            os.kill(pid, signal.SIGSTOP)  # the helper reads nothing: what passes the filter queues
+        ns.run(CTBURST, "2000", check=False)  # 198.18.x.y -> 198.19.0.1: hidden
+        after = [x for x in ns.run("ss", "-f", "netlink", "-a", "-m", check=False).stdout.splitlines()
+                 if f"ctd-helper/{pid}" in x and "skmem:(" in x]
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+        res, secs = wait()
+        queued = [int(x.split("skmem:(r")[1].split(",")[0]) for x in after]
+        t.ok(f"2,000 hidden entries while the helper is stopped: nothing queued on its socket (skmem r {queued})",
+             pid and queued and max(queued) == 0, (line, after))
+        t.ok(f"... and the poll stays idle to its wait, nothing lost ({secs:.2f} s)",
+             res["events"] == [] and res["lost"] == 0 and abs(secs - 3) <= 0.5, (res, secs))
+        ns.ct("-F", check=False)
+        fx.conf(roles="admin:operator, viewer:viewer")
 
     # ---- bursts ----
     if not os.access(CTBURST, os.X_OK):

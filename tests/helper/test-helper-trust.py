@@ -268,6 +268,26 @@ try:
         t.eq(f"socket mode: a stranger's connection is refused (exit {P.EXIT_CALLER})", P.EXIT_CALLER,
              svc.returncode)
         t.ok("socket mode: the client reports the refusal", cli.returncode == 1 and "helper closed" in err, err)
+        # an events window the client ends (max 1: one event, then it
+        # closes): the service sees EPIPE at its next send and exits 0
+        cli = subprocess.Popen(ns.cmd(*as_user(33), hc_copy, "-s", "unix:" + sock_path, "events", "8000", "1"),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        conn, _ = srv.accept()
+        svc = subprocess.Popen(ns.cmd("sh", "-c", f'exec 3<&{conn.fileno()} {conn.fileno()}<&-; exec "$@"', "sh",
+                                      *unit), pass_fds=(conn.fileno(),), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        conn.close()
+        t0 = time.monotonic()
+        for _ in range(3):  # until the service has subscribed
+            time.sleep(0.3)
+            ns.ct("-I", "-s", "10.9.0.1", "-d", "10.9.0.2", "-p", "udp", "--sport", str(4000 + _), "--dport", "53",
+                  "--timeout", "60", check=False)
+        out, err = cli.communicate(timeout=30)
+        svc.wait(timeout=30)
+        secs = time.monotonic() - t0
+        t.ok(f"socket mode: an events window the client ends at max 1 ({secs:.1f} s, not the 8 s asked)",
+             cli.returncode == 0 and out.startswith("events=1 ") and secs < 5, (out, err, secs))
+        t.eq("socket mode: ... the service then exits 0 (EPIPE is the conversation's end)", 0, svc.returncode)
         srv.close()
 
         # ---- malformed frames: each ends the helper with its own code ----
@@ -331,8 +351,13 @@ try:
             t.eq(f"{prefix}a good stats frame: one STATS answer of its exact size",
                  (0, [P.RSP_STATS], 8 + P.size["stats"]), (rc, answer_types(ans), len(ans)))
             rc, ans, err = spawn(ns, h, frame(P.REQ_EVENTS, events_req(types=7, duration_ms=200, mx=5)))
-            t.eq(f"{prefix}a good events frame (200 ms, nothing happens): one EVENTS_END of its exact size",
-                 (0, [P.RSP_EVENTS_END], 8 + P.size["events_end"]), (rc, answer_types(ans), len(ans)))
+            types = answer_types(ans)
+            ticks = len(types) - 1
+            t.eq(f"{prefix}a good events frame (200 ms, nothing happens): ticks of their exact size (one at "
+                 f"the subscription, then at least every {P.EVENTS_TICK_MS} ms), then one EVENTS_END",
+                 (0, [P.RSP_EVENTS_TICK] * ticks + [P.RSP_EVENTS_END],
+                  ticks * (8 + P.size["events_tick"]) + 8 + P.size["events_end"], True),
+                 (rc, types, len(ans), 200 // P.EVENTS_TICK_MS - 2 <= ticks <= 200 // P.EVENTS_TICK_MS + 2))
             rc, ans, err = spawn(ns, h, frame(P.REQ_EXPECT_DUMP))
             t.eq(f"{prefix}a good expect-dump frame (no expectation): one END",
                  (0, [P.RSP_END]), (rc, answer_types(ans)))

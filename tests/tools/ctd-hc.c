@@ -368,7 +368,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[i], "events") && (i + 3 == argc || i + 4 == argc)) {
 		struct ctd_events_req q;
-		struct ctd_events_end end;
+		struct hc_events_result end;
 		struct rusage ru;
 		struct timespec rt;
 
