@@ -39,9 +39,9 @@
 #include "value.h"
 #include "view.h"
 
-#define KM_SAMPLE    20u /* rows a preview shows */
-#define KM_TOP	     10u /* top sources, top destinations */
-#define KM_TOKENS    4u	 /* live tokens one session may hold */
+#define KM_SAMPLE    20u  /* rows a preview shows */
+#define KM_TOP	     10u  /* top sources, top destinations */
+#define KM_TOKENS    4u	  /* live tokens one session may hold */
 #define KM_VALUE_MAX 256u /* bytes of one filter value in the audit text */
 
 /* ---- the filters as text (the audit summary row) ------------------------------------ */

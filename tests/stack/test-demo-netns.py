@@ -14,7 +14,8 @@ start without DEMO_NETNS runs in namespace ctd-demo, forwards the host's
   10 s of the start returning (by `view` filters: protocol, family, `nat`,
   `mark` VALUE/MASK; zones and states counted over all rows);
 - a row with a non-zero rate after two refreshes;
-- new and destroy events in `conntrack -E` within 10 s (churn);
+- new and destroy events in `conntrack -E` within 30 s (churn: a reset
+  connection's entry leaves 10 s after the reset);
 - an FTP expectation in `conntrack -L expect` within the FTP period (30 s)
   (skipped when the kernel has no FTP helper: traffic.log says so);
 - accounting, timestamps and events (=1) switched on in the namespace;
@@ -254,19 +255,21 @@ else:
          "helper=ftp" in exp, exp[-300:])
 
 
-# conntrack -E until 2 new and 1 destroy event, or 10 s
+# conntrack -E until 2 new and 1 destroy event, or 30 s: the first destroys
+# are the reset connections' CLOSE entries, 10 s after their reset, when the
+# kernel's garbage collector meets them (later on a loaded machine)
 ev = subprocess.Popen(["ip", "netns", "exec", name, "conntrack", "-E", "-e", "NEW,DESTROY"], stdout=subprocess.PIPE,
                       stderr=subprocess.DEVNULL)
 got, news, dest = b"", 0, 0
 t0 = time.monotonic()
-while time.monotonic() - t0 < 10 and (news < 2 or dest < 1):
+while time.monotonic() - t0 < 30 and (news < 2 or dest < 1):
     if select.select([ev.stdout], [], [], 0.5)[0]:
         got += os.read(ev.stdout.fileno(), 65536)
         news, dest = got.count(b"[NEW]"), got.count(b"[DESTROY]")
 ev.terminate()
 ev.wait()
 print(f"# conntrack -E in the namespace: {news} new, {dest} destroy in {time.monotonic() - t0:.1f} s", flush=True)
-t.ok("the table churns: new and destroy events within 10 s (the Live tab moves)", news >= 2 and dest >= 1,
+t.ok("the table churns: new and destroy events within 30 s (the Live tab moves)", news >= 2 and dest >= 1,
      f"{news} new, {dest} destroy")
 
 
