@@ -99,55 +99,6 @@ static int cmp_desc(const void *x, const void *y)
 	return p->pos < q->pos ? -1 : p->pos > q->pos;
 }
 
-/* Equal keys in id order: needed when the records were not read in id
- * order (a fresh table not yet laid out, snap_at).  Short runs by
- * insertion, long ones (all the idle connections' rate 0) by radix. */
-static int ties_in_id_order(struct radix_u64 *keys, uint32_t nk)
-{
-	uint32_t a = 0, b, j;
-
-	while (a < nk) {
-		uint64_t key = keys[a].key;
-
-		for (b = a + 1; b < nk && keys[b].key == key; b++)
-			;
-		if (b - a > 64) {
-			for (j = a; j < b; j++)
-				keys[j].key = keys[j].pos;
-			if (radix_sort_u64(keys + a, b - a) < 0)
-				return -1;
-			for (j = a; j < b; j++)
-				keys[j].key = key;
-		} else {
-			for (j = a + 1; j < b; j++) {
-				struct radix_u64 x = keys[j];
-				uint32_t m = j;
-
-				for (; m > a && keys[m - 1].pos > x.pos; m--)
-					keys[m] = keys[m - 1];
-				keys[m] = x;
-			}
-		}
-		a = b;
-	}
-	return 0;
-}
-
-/* Sort keys[0..nk) as if they had been made in id order (stable). */
-static int sort_keys(struct radix_u64 *keys, uint32_t nk, bool by_id, bool in_id_order)
-{
-	uint32_t i;
-
-	if (in_id_order) /* by id, the input order is already the answer */
-		return by_id ? 0 : radix_sort_u64(keys, nk);
-	if (by_id) {
-		for (i = 0; i < nk; i++)
-			keys[i].key = keys[i].pos;
-		return radix_sort_u64(keys, nk);
-	}
-	return radix_sort_u64(keys, nk) < 0 ? -1 : ties_in_id_order(keys, nk);
-}
-
 /* One 64-bit key (presence in the top bit), stable radix sort: equal keys
  * keep the snapshot's id order. */
 static int order_narrow(const struct field_ctx *fc, const struct view_filter *f, const struct field *fd,
@@ -157,22 +108,23 @@ static int order_narrow(const struct field_ctx *fc, const struct view_filter *f,
 	struct ctd_record r;
 	void *mem = malloc((n ? n : 1) * sizeof(struct radix_u64));
 	struct radix_u64 *keys = mem;
-	uint32_t i, k, nk = 0, *out;
+	uint32_t i, nk = 0, *out;
 	bool by_id = strcmp(fd->name, "id") == 0;
-	struct skey sk;
+	struct skey k;
 
 	if (!keys)
 		return -1;
-	for (k = 0; k < n; k++)
-		if (i = snap_at(t, k, &r), filter_match(fc, f, &r)) {
+	for (i = 0; i < n; i++)
+		if (snap_get(t, i, &r), filter_match(fc, f, &r)) {
 			uint64_t v;
-			make_key(fc, fd, &r, &sk);
-			v = ((uint64_t)(sk.cls != 0) << 63) | (sk.a & ~(1ull << 63));
+			make_key(fc, fd, &r, &k);
+			v = ((uint64_t)(k.cls != 0) << 63) | (k.a & ~(1ull << 63));
 			keys[nk].key = desc ? ~v : v;
 			keys[nk].pos = i;
 			nk++;
 		}
-	if (sort_keys(keys, nk, by_id, !t->order) < 0) {
+	/* by id, the snapshot's order is already the answer */
+	if (!by_id && radix_sort_u64(keys, nk) < 0) {
 		free(keys);
 		return -1;
 	}
@@ -196,15 +148,14 @@ static int order_narrow(const struct field_ctx *fc, const struct view_filter *f,
 static int order_wide(const struct field_ctx *fc, const struct view_filter *f, const struct field *fd,
 		      bool desc, const struct snap_table *t, uint32_t **pos, uint32_t *npos)
 {
-	uint32_t i, k, nk = 0, n = t->n;
+	uint32_t i, nk = 0, n = t->n;
 	struct skey *keys = malloc((n ? n : 1) * sizeof(*keys));
 	struct ctd_record r;
 
 	if (!keys)
 		return -1;
-	/* ties are broken by pos (id order) in the comparison: any input order */
-	for (k = 0; k < n; k++)
-		if (i = snap_at(t, k, &r), filter_match(fc, f, &r)) {
+	for (i = 0; i < n; i++)
+		if (snap_get(t, i, &r), filter_match(fc, f, &r)) {
 			make_key(fc, fd, &r, &keys[nk]);
 			keys[nk].pos = i;
 			nk++;

@@ -246,16 +246,12 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t)
 {
 	struct ctd_count cnt;
-	bool defer;
 
 	info->started = now_s();
 	if (fetch(env, ctx, t, &cnt, &info->interval) < 0)
 		return -1;
 	info->time = now_s();
-	defer = !ctx->multicall && t->n >= CTD_DEFER_MIN;
-	/* a deferred table answers indexed by id; it is laid out in id order
-	 * after the answer, before it is stored (store_pending) */
-	if ((defer ? snap_index_by_id(t) : snap_sort_by_id(t)) < 0) {
+	if (snap_sort_by_id(t) < 0) {
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		snap_free(t);
 		return -1;
@@ -264,7 +260,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	info->count = t->n;
 	info->max = cnt.max;
 	info->dump_id = 0;
-	if (defer) {
+	if (!ctx->multicall && t->n >= CTD_DEFER_MIN) {
 		/* stored after the answer: snap_finish() */
 		if (!(ctx->pending = calloc(1, sizeof(*ctx->pending)))) {
 			ctd_fault(env, CTD_F_CONFIG, "server out of memory");
@@ -307,10 +303,7 @@ void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint
  * out: a failure can only be logged, and the session dumps again. */
 static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 {
-	int rc;
-
-	snap_relayout(&p->t); /* the chunks and the history sample read it in id order */
-	rc = db_exec(ctx->db, "BEGIN IMMEDIATE");
+	int rc = db_exec(ctx->db, "BEGIN IMMEDIATE");
 
 	if (rc == SQLITE_OK)
 		rc = store_dump_insert(ctx->db, &p->info, &p->t);

@@ -39,7 +39,6 @@ struct snap_table {
 	size_t len, acap;
 	uint32_t *start; /* start[k]: offset of record k (arrival order); start[n] = len */
 	uint32_t *order; /* id order -> arrival index; NULL: they are the same */
-	uint32_t *inv;	 /* arrival index -> id order, with order */
 	float *rates;	 /* [2 * i]: orig, [2 * i + 1]: reply; NULL: in the records */
 	uint32_t n, cap;
 	uint32_t rcap; /* rates[] has room for 2 * (rcap + 1) */
@@ -88,16 +87,7 @@ void snap_get(const struct snap_table *t, uint32_t i, struct ctd_record *out);
 /* The same with start_ns as the kernel gave it (before rates exist). */
 void snap_get_raw(const struct snap_table *t, uint32_t i, struct ctd_record *out);
 uint32_t snap_id(const struct snap_table *t, uint32_t i);
-/* Record k in memory order (a pass over the whole table reads memory in
- * sequence); returns its index in the id order. */
-uint32_t snap_at(const struct snap_table *t, uint32_t k, struct ctd_record *out);
-/* Order the records by id (ties keep arrival order): 0 or -1 (no memory).
- * snap_index_by_id only makes the order (order, inv; rates follow it);
- * snap_relayout then copies the records into it, so that memory order is
- * id order (skipped without the memory for a copy); snap_sort_by_id does
- * both.  A fresh dump answers its view indexed and is laid out after. */
-int snap_index_by_id(struct snap_table *t);
-void snap_relayout(struct snap_table *t);
+/* Order the records by id (ties keep arrival order): 0 or -1 (no memory). */
 int snap_sort_by_id(struct snap_table *t);
 
 /*

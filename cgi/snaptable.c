@@ -18,7 +18,6 @@ void snap_free(struct snap_table *t)
 	free(t->arena);
 	free(t->start);
 	free(t->order);
-	free(t->inv);
 	free(t->rates);
 	memset(t, 0, sizeof(*t));
 }
@@ -128,26 +127,15 @@ uint32_t snap_id(const struct snap_table *t, uint32_t i)
 	return reccodec_rec_id(t->arena + t->start[arrival(t, i)]);
 }
 
-uint32_t snap_at(const struct snap_table *t, uint32_t k, struct ctd_record *out)
+/* Copy the records into id order, so that every later pass (rates, the
+ * view's keys, the store) reads memory in sequence instead of jumping
+ * across the arena; without the memory for a copy, the order stays. */
+static void relayout(struct snap_table *t)
 {
-	uint32_t i = t->order ? t->inv[k] : k;
+	uint8_t *arena = malloc(t->len ? t->len : 1);
+	uint32_t *start = malloc(((size_t)t->n + 1) * sizeof(*start));
+	uint32_t i, off = 0;
 
-	if (reccodec_decode_one(t->arena + t->start[k], t->start[k + 1] - t->start[k], out) != 0)
-		memset(out, 0, sizeof(*out));
-	if (t->rates)
-		memcpy(&out->start_ns, &t->rates[2 * (size_t)i], sizeof(out->start_ns));
-	return i;
-}
-
-void snap_relayout(struct snap_table *t)
-{
-	uint8_t *arena;
-	uint32_t *start, i, off = 0;
-
-	if (!t->order)
-		return;
-	arena = malloc(t->len ? t->len : 1);
-	start = malloc(((size_t)t->n + 1) * sizeof(*start));
 	if (!arena || !start) {
 		free(arena);
 		free(start);
@@ -163,8 +151,6 @@ void snap_relayout(struct snap_table *t)
 	free(t->arena);
 	free(t->start);
 	free(t->order);
-	free(t->inv);
-	t->inv = NULL;
 	t->arena = arena;
 	t->start = start;
 	t->order = NULL;
@@ -188,15 +174,15 @@ static int permute_rates(struct snap_table *t)
 	return 0;
 }
 
-int snap_index_by_id(struct snap_table *t)
+int snap_sort_by_id(struct snap_table *t)
 {
 	struct radix_u64 *ix;
 	uint32_t i;
-	bool sorted = !t->order;
+	bool sorted = true;
 
 	for (i = 1; i < t->n && sorted; i++)
 		sorted = snap_id(t, i - 1) <= snap_id(t, i);
-	if (sorted || t->order)
+	if (sorted)
 		return 0;
 	/* 12-byte keys and a 4-byte index: the records themselves never move */
 	if (!(ix = malloc((size_t)t->n * sizeof(*ix))) ||
@@ -217,21 +203,11 @@ int snap_index_by_id(struct snap_table *t)
 	for (i = 0; i < t->n; i++)
 		t->order[i] = ix[i].pos;
 	free(ix);
-	if (!(t->inv = malloc((size_t)t->n * sizeof(uint32_t))) || (t->rates && permute_rates(t) < 0)) {
+	if (t->rates && permute_rates(t) < 0) {
 		free(t->order);
-		free(t->inv);
-		t->order = t->inv = NULL;
+		t->order = NULL;
 		return -1;
 	}
-	for (i = 0; i < t->n; i++)
-		t->inv[t->order[i]] = i;
-	return 0;
-}
-
-int snap_sort_by_id(struct snap_table *t)
-{
-	if (snap_index_by_id(t) < 0)
-		return -1;
-	snap_relayout(t);
+	relayout(t);
 	return 0;
 }

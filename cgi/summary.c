@@ -160,7 +160,7 @@ static int aggregate(struct sum *s, const struct snap_table *t)
 	uint32_t i;
 
 	for (i = 0; i < t->n; i++) {
-		snap_at(t, i, &r); /* memory order: the groups do not depend on it */
+		snap_get(t, i, &r);
 		if (!filter_match(s->gm.fc, &s->q->f, &r))
 			continue;
 		if (!(g = group_of(&s->gm, &r)))
