@@ -40,7 +40,6 @@ void cfg_defaults(struct ctd_config *c)
 	c->max_kill = 100000;
 	c->kill_token_lifetime = 60;
 	c->max_event_waiters = 16;
-	c->max_event_waiters_per_session = 2;
 	/*
 	 * Fail closed: a name that matches no `roles` entry may not act.
 	 * Apache's REMOTE_USER is the name as the client typed it under some
@@ -262,8 +261,6 @@ static const struct key {
     {"max_kill", KK_UINT, false, NUM(max_kill), 1, CTD_KILL_MAX, "a number of connections"},
     {"kill_token_lifetime", KK_UINT, false, NUM(kill_token_lifetime), 1, 3600, "a number of seconds"},
     {"max_event_waiters", KK_UINT, false, NUM(max_event_waiters), 1, 1000, "a number of calls"},
-    {"max_event_waiters_per_session", KK_UINT, false, NUM(max_event_waiters_per_session), 1, 16,
-     "a number of calls"},
 #undef PATH
 #undef NUM
 };

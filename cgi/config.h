@@ -39,14 +39,13 @@ struct ctd_config {
 	size_t nroles;
 	int default_role;
 	/* limits against hostile callers (README "Security model") */
-	unsigned max_multicall;			/* calls in one system.multicall */
-	unsigned max_sessions_per_user;		/* live sessions; a new login evicts the oldest */
-	unsigned max_dumps;			/* stored dumps */
-	unsigned history_days;			/* history samples are kept this long */
-	unsigned max_kill;			/* entries one kill_preview may promise */
-	unsigned kill_token_lifetime;		/* seconds a kill_preview's token is valid */
-	unsigned max_event_waiters;		/* events calls holding a helper at once */
-	unsigned max_event_waiters_per_session; /* ... of them for one session */
+	unsigned max_multicall;		/* calls in one system.multicall */
+	unsigned max_sessions_per_user; /* live sessions; a new login evicts the oldest */
+	unsigned max_dumps;		/* stored dumps */
+	unsigned history_days;		/* history samples are kept this long */
+	unsigned max_kill;		/* entries one kill_preview may promise */
+	unsigned kill_token_lifetime;	/* seconds a kill_preview's token is valid */
+	unsigned max_event_waiters;	/* events calls holding a helper at once */
 };
 
 void cfg_defaults(struct ctd_config *c);

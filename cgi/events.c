@@ -10,9 +10,7 @@
  * At most max_event_waiters calls hold a helper at once: each holds one of
  * that many lock files beside the database (flock, non-blocking), so a
  * caller past the cap gets fault 6 at once, and a crashed call's slot is
- * free again with its process.  Of those, one session holds at most
- * max_event_waiters_per_session, as byte locks of one file (open file
- * description locks, the same rules), so one viewer cannot take them all.
+ * free again with its process.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -160,44 +158,6 @@ static int take_slot(xmlrpc_env *env, const struct ctd_config *cfg)
 	return -1;
 }
 
-/*
- * One of the session's slots: byte sid * max + k (k < max) of the
- * sessions' lock file, an OFD lock (released when the fd closes, whoever
- * holds it: no file per session left behind).  The fd (>= 0) holds it;
- * -1 with fault 6 when the session's are all taken, fault 8 when the file
- * cannot be opened.
- */
-static int take_session_slot(xmlrpc_env *env, const struct ctd_config *cfg, int64_t sid)
-{
-	char path[PATH_MAX + 32];
-	unsigned k, per = cfg->max_event_waiters_per_session;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s.events-sessions.lock", cfg->database);
-	if (sid < 0 || (uint64_t)sid > (uint64_t)INT64_MAX / 32 ||
-	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		ctd_fault(env, CTD_F_CONFIG,
-			  "server misconfigured: cannot create the events lock files beside the database");
-		return -1;
-	}
-	for (k = 0; k < per; k++) {
-		struct flock fl;
-		memset(&fl, 0, sizeof(fl));
-		fl.l_type = F_WRLCK;
-		fl.l_whence = SEEK_SET;
-		fl.l_start = (off_t)(sid * (int64_t)per + (int64_t)k);
-		fl.l_len = 1;
-		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
-			return fd;
-	}
-	close(fd);
-	ctd_fault(env, CTD_F_HELPER,
-		  "busy: this session already has %u events calls waiting "
-		  "(max_event_waiters_per_session); try again shortly",
-		  per);
-	return -1;
-}
-
 /* What the helper can filter of the view's filters: the protocol, an IPv4
  * original source / destination network; and the hidden networks, which
  * it and the kernel leave out (the first CTD_EVENTS_EXCLUDE_MAX of them:
@@ -277,7 +237,7 @@ xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void 
 	struct hc_error e;
 	struct hc_target ht;
 	double t0 = now_s();
-	int slot = -1, sslot = -1;
+	int slot = -1;
 
 	(void)call;
 	if (ctx->multicall) {
@@ -294,8 +254,7 @@ xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void 
 	q.duration_ms = (uint32_t)o.wait * 1000u;
 	q.max = (uint32_t)o.max;
 	helper_filters(&f, &ctx->cfg, &q);
-	if ((sslot = take_session_slot(env, &ctx->cfg, ctx->sid)) < 0 ||
-	    (slot = take_slot(env, &ctx->cfg)) < 0)
+	if ((slot = take_slot(env, &ctx->cfg)) < 0)
 		goto out;
 	er.f = &f;
 	if (!(fc.uc = uname_new()) || !(er.list = xmlrpc_array_new(env))) {
@@ -317,8 +276,6 @@ xmlrpc_value *rpc_events(xmlrpc_env *env, xmlrpc_value *params, void *srv, void 
 out:
 	if (slot >= 0)
 		close(slot);
-	if (sslot >= 0)
-		close(sslot);
 	if (er.list)
 		xmlrpc_DECREF(er.list);
 	uname_free(fc.uc);
