@@ -5,7 +5,8 @@
  * (capabilities), log.c (syslog and the fatal exit), request.c (the
  * request whitelist, frame decoding and validation: no privilege,
  * fuzzed), nlparse.c (the kernel's answers as data: no I/O, fuzzed),
- * netlink.c (the conntrack operations: socket I/O), main.c (glue).
+ * netlink.c (the netlink socket, nlio.h, and the table's operations),
+ * events.c and expect.c (events and expectations), main.c (glue).
  */
 #ifndef CTD_HELPER_H
 #define CTD_HELPER_H
@@ -162,6 +163,7 @@ int helper_op_dump(int fd, const struct helper_request *rq);
 int helper_op_count(int fd, const struct helper_request *rq);
 int helper_op_stats(int fd, const struct helper_request *rq);
 int helper_op_targets(int fd, const struct helper_request *rq);
+/* events.c, expect.c */
 int helper_op_events(int fd, const struct helper_request *rq);
 int helper_op_expect_dump(int fd, const struct helper_request *rq);
 int helper_op_expect_destroy(int fd, const struct helper_request *rq);
