@@ -6,8 +6,8 @@
 // page.  Read each time the tab opens.  #audit carries [data-loads] and
 // [data-total] for tests.
 import { $, el } from './dom.js';
-import { rpc } from './session.js';
-import { faultText, missing } from './status.js';
+import { faultText } from './status.js';
+import { panelCall } from './panel.js';
 import { t, num, dateTime } from './i18n.js';
 import { onTab } from './tabs.js';
 import { labelCells } from './rowtext.js';
@@ -15,9 +15,6 @@ import { labelCells } from './rowtext.js';
 const PAGE = 50;
 let start = 0;
 let total = 0;
-let loads = 0;
-let seq = 0;
-let last = null;	// the newest answer, drawn again in a new language
 
 function filters() {
 	const f = {};
@@ -34,30 +31,15 @@ function note(text, err) {
 	n.className = 'panel-foot' + (err ? ' err' : '');
 }
 
-async function loadAudit() {
-	const mine = ++seq;
-	const box = $('audit');
-	box.dataset.busy = '1';
-	try {
-		const res = await rpc('audit', [filters(), start, PAGE], true);
-		if (mine !== seq) return;
-		draw(res);
-		note('', false);
-	} catch (e) {
-		if (mine !== seq) return;
-		$('audit-rows').textContent = '';
-		$('audit-info').textContent = '–';
-		note(missing(e) ? t('audit.missing') : t('audit.failed', { fault: faultText(e) }), !missing(e));
-	} finally {
-		if (mine === seq) {
-			box.dataset.loads = String(++loads);
-			box.dataset.busy = '0';
-		}
-	}
-}
+// Read a page: the newest answer is drawn, again in a new language (panel.js).
+const readPage = panelCall('audit', 'audit', (res) => { draw(res); note('', false); }, (sentence, miss, e) => {
+	$('audit-rows').textContent = '';
+	$('audit-info').textContent = '–';
+	note(miss ? t('audit.missing') : t('audit.failed', { fault: faultText(e) }), !miss);
+}, draw, true);
+const loadAudit = () => readPage(filters(), start, PAGE);
 
 function draw(res) {
-	last = res;
 	total = Number(res.total) || 0;
 	start = Number(res.start) || 0;
 	$('audit').dataset.total = String(total);
@@ -107,5 +89,4 @@ export function initAudit() {
 	$('audit-prev').addEventListener('click', () => { start = Math.max(0, start - PAGE); loadAudit(); });
 	$('audit-next').addEventListener('click', () => { if (start + PAGE < total) { start += PAGE; loadAudit(); } });
 	onTab('audit', loadAudit);
-	document.addEventListener('ctd-lang', () => { if (last) draw(last); });
 }

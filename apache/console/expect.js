@@ -8,16 +8,14 @@
 // [data-loads] (finished calls) for tests.
 import { $, el, button } from './dom.js';
 import { session, rpc } from './session.js';
-import { faultText, missing } from './status.js';
+import { faultText } from './status.js';
+import { panelCall } from './panel.js';
 import { t, num } from './i18n.js';
 import { duration } from './format.js';
 import { onTab, selectTab } from './tabs.js';
 import { filterOnly } from './filters.js';
 import { protoName, tuple, expected, labelCells } from './rowtext.js';
 
-let loads = 0;
-let seq = 0;
-let last = null;	// the newest answer, drawn again in a new language
 
 function note(text, err) {
 	const n = $('expect-note');
@@ -25,29 +23,15 @@ function note(text, err) {
 	n.className = 'panel-foot' + (err ? ' err' : '');
 }
 
-async function loadExpect() {
-	const mine = ++seq;
-	const box = $('expect');
-	box.dataset.busy = '1';
-	try {
-		const res = await rpc('expectations', [{}], true);
-		if (mine !== seq) return;
-		draw(res);
-	} catch (e) {
-		if (mine !== seq) return;
-		$('expect-rows').textContent = '';
-		$('expect-info').textContent = '';
-		note(missing(e) ? t('expect.missing') : t('expect.failed', { fault: faultText(e) }), !missing(e));
-	} finally {
-		if (mine === seq) {
-			box.dataset.loads = String(++loads);
-			box.dataset.busy = '0';
-		}
-	}
-}
+// Read the list: the newest answer is drawn, again in a new language (panel.js).
+const readList = panelCall('expect', 'expectations', draw, (sentence, miss, e) => {
+	$('expect-rows').textContent = '';
+	$('expect-info').textContent = '';
+	note(miss ? t('expect.missing') : t('expect.failed', { fault: faultText(e) }), !miss);
+}, draw, true);
+const loadExpect = () => readList({});
 
 function draw(res) {
-	last = res;
 	const rows = res.table || [];
 	const tb = $('expect-rows');
 	tb.textContent = '';
@@ -132,5 +116,4 @@ export function initExpect() {
 	$('expect').dataset.loads = '0';
 	$('expect-refresh').addEventListener('click', loadExpect);
 	onTab('expect', loadExpect);
-	document.addEventListener('ctd-lang', () => { if (last) draw(last); });
 }

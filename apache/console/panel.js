@@ -11,16 +11,17 @@ import { rpc } from './session.js';
 import { panelFault, missing } from './status.js';
 
 // A function that calls method(session, ...params) for the panel id, then
-// draw(answer) or fail(sentence, missing) where missing means the server
-// has no such method.  No retry on an expired session: the view() that
-// triggered the call logs in again, and the panel's next call follows.
-// redraw(answer), if given, draws an answer again (default: draw).
-export function panelCall(id, method, draw, fail, redraw) {
+// draw(answer) or fail(sentence, missing, error) where missing means the
+// server has no such method.  No retry on an expired session unless
+// retry (a tab that calls on its own; a panel follows a view(), which logs
+// in again).  redraw(answer), if given, draws an answer again (default:
+// draw).
+export function panelCall(id, method, draw, fail, redraw, retry = false) {
 	let seq = 0, loads = 0;
 	let last = null;	// {res} or {err} of the newest call
 	const drawLast = () => {
 		if (!last) return;
-		if ('err' in last) fail(panelFault(last.err, method), missing(last.err));
+		if ('err' in last) fail(panelFault(last.err, method), missing(last.err), last.err);
 		else (redraw || draw)(last.res);
 	};
 	document.addEventListener('ctd-lang', drawLast);
@@ -29,10 +30,10 @@ export function panelCall(id, method, draw, fail, redraw) {
 		const box = $(id);
 		box.dataset.busy = '1';
 		try {
-			const res = await rpc(method, params, false);
+			const res = await rpc(method, params, retry);
 			if (mine === seq) { last = { res }; draw(res); }
 		} catch (e) {
-			if (mine === seq) { last = { err: e }; fail(panelFault(e, method), missing(e)); }
+			if (mine === seq) { last = { err: e }; fail(panelFault(e, method), missing(e), e); }
 		} finally {
 			if (mine === seq) {
 				box.dataset.loads = String(++loads);
