@@ -32,12 +32,6 @@
 #include "uname.h"
 #include "value.h"
 
-static int port_proto(uint8_t l4)
-{
-	return l4 == IPPROTO_TCP || l4 == IPPROTO_UDP || l4 == IPPROTO_UDPLITE || l4 == IPPROTO_SCTP ||
-	       l4 == IPPROTO_DCCP;
-}
-
 /* An expectation as a record the filters, the hidden networks and the
  * audit log read: its id, zone and protocols, the expected tuple as the
  * original one, the master tuple as the reply one. */
@@ -51,7 +45,7 @@ static void as_record(const struct ctd_expect *x, struct ctd_record *r)
 	r->orig = x->tuple;
 	r->repl = x->master;
 	r->timeout = x->timeout;
-	if (port_proto(x->l4proto))
+	if (proto_has_ports(x->l4proto))
 		r->flags |= CTD_REC_HAS_PORTS;
 }
 
@@ -92,7 +86,7 @@ static void put_tuple(xmlrpc_env *env, xmlrpc_value *s, const char *prefix, uint
 	snprintf(k, sizeof(k), "%s_%s_dst", prefix, fam);
 	if (inet_ntop(l3, t->dst, a, sizeof(a)))
 		row_put(env, s, k, xmlrpc_string_new(env, a));
-	if (port_proto(l4)) {
+	if (proto_has_ports(l4)) {
 		snprintf(k, sizeof(k), "%s_port_src", prefix);
 		put_int(env, s, k, t->sport);
 		snprintf(k, sizeof(k), "%s_port_dst", prefix);

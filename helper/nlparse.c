@@ -217,12 +217,6 @@ static uint8_t tuple_from(struct ctd_record *r, struct ctd_tuple *t, const struc
 	return l3;
 }
 
-static int has_ports(uint8_t l4)
-{
-	return l4 == IPPROTO_TCP || l4 == IPPROTO_UDP || l4 == IPPROTO_UDPLITE || l4 == IPPROTO_SCTP ||
-	       l4 == IPPROTO_DCCP;
-}
-
 static void counters_from(const struct nlattr *nest, uint64_t *pk, uint64_t *by, int *seen)
 {
 	const struct nlattr *c[CTA_COUNTERS_MAX + 1];
@@ -284,7 +278,7 @@ static int record_from(struct ctd_record *r, const struct nlmsghdr *nlh)
 		r->l3proto = nfg->nfgen_family;
 	tuple_from(r, &r->repl, tb[CTA_TUPLE_REPLY], 0, &r->reply_zone, CTD_REC_HAS_REPLY_ZONE);
 	get_be16(tb[CTA_ZONE], &r->zone);
-	if (has_ports(r->l4proto))
+	if (proto_has_ports(r->l4proto))
 		r->flags |= CTD_REC_HAS_PORTS;
 	get_be32(tb[CTA_STATUS], &r->status);
 	get_be32(tb[CTA_TIMEOUT], &r->timeout);

@@ -99,6 +99,13 @@ static inline int proto_is_icmp(uint8_t l3proto, uint8_t l4proto)
 	       (l3proto == AF_INET6 && l4proto == IPPROTO_ICMPV6);
 }
 
+/* Protocols whose tuple carries ports (TCP, UDP, UDPLite, SCTP, DCCP). */
+static inline int proto_has_ports(uint8_t l4proto)
+{
+	return l4proto == IPPROTO_TCP || l4proto == IPPROTO_UDP || l4proto == IPPROTO_UDPLITE ||
+	       l4proto == IPPROTO_SCTP || l4proto == IPPROTO_DCCP;
+}
+
 /* ctd_record.flags */
 #define CTD_REC_HAS_COUNTERS   0x01u /* kernel sent CTA_COUNTERS_* */
 #define CTD_REC_HAS_TIMESTAMP  0x02u /* kernel sent CTA_TIMESTAMP_START */
