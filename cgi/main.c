@@ -5,6 +5,8 @@
  * XML-RPC call (or multicall) through the registry, and the response.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,35 @@ static void http_error(int code, const char *reason, const char *extra_hdr, cons
 	printf("Status: %d %s\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
 	       code, reason, extra_hdr ? extra_hdr : "", strlen(text), text);
 	fflush(stdout);
+}
+
+/*
+ * The answer is complete: let Apache send it while we store and clean up.
+ * mod_cgid gives a CGI one socket as both stdin and stdout, so Apache sees
+ * the end of the answer only when neither refers to it any more (closing
+ * stdout alone kept a 1M-entry view's client waiting for the deferred
+ * store).  Both become /dev/null, so no later open() takes fd 0 or 1.
+ * Once the answer is out, Apache's cleanup sends SIGTERM and, 3 s later,
+ * SIGKILL (mod_cgi and mod_cgid alike): SIGTERM is held back from here on,
+ * so a deferred store commits and the process ends by itself (a store
+ * still running at SIGKILL rolls back; the next view dumps again).
+ */
+static void answer_sent(void)
+{
+	sigset_t term;
+	int fd;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, NULL);
+	fflush(stdout);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDIN_FILENO) < 0) {
+		close(STDOUT_FILENO);
+		close(STDIN_FILENO);
+	}
+	if (fd > STDOUT_FILENO)
+		close(fd);
 }
 
 static int read_body(char *buf, size_t len)
@@ -172,6 +203,8 @@ int main(int argc, char **argv)
 	if (reg)
 		xmlrpc_registry_process_call2(&env, reg, body, (size_t)n, NULL, &out);
 	free(body);
+	/* before any byte of the answer leaves */
+	snap_hold(&ctx);
 	if (env.fault_occurred || !out) {
 		fprintf(stderr, "ctd.cgi: %s\n", env.fault_string ? env.fault_string : "no response");
 		http_error(500, "Internal Server Error", NULL, "ctd.cgi could not answer\n");
@@ -183,8 +216,7 @@ int main(int argc, char **argv)
 		fwrite(XMLRPC_MEMBLOCK_CONTENTS(char, out), 1, len, stdout);
 		XMLRPC_MEMBLOCK_FREE(char, out);
 	}
-	/* the answer is complete: let Apache send it while we clean up */
-	fclose(stdout);
+	answer_sent();
 	/* a fresh dump that answered from memory is stored now, off the
 	 * client's clock */
 	snap_finish(&ctx);

@@ -45,6 +45,7 @@ struct snap_pending {
 	struct snap_info info; /* dump_id 0 until stored */
 	int64_t sid;	       /* the session that made it */
 	int lock;	       /* the dump lock, held until stored (-1: none) */
+	bool began;	       /* the store's transaction is open (snap_hold) */
 	struct snap_table t;   /* empty until the view hands it over */
 	char key[65];
 	uint32_t *pos, total; /* the view's order, cached with the session */
@@ -303,7 +304,7 @@ void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint
  * out: a failure can only be logged, and the session dumps again. */
 static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 {
-	int rc = db_exec(ctx->db, "BEGIN IMMEDIATE");
+	int rc = p->began ? SQLITE_OK : db_exec(ctx->db, "BEGIN IMMEDIATE");
 
 	if (rc == SQLITE_OK)
 		rc = store_dump_insert(ctx->db, &p->info, &p->t);
@@ -323,6 +324,14 @@ static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 		db_rollback(ctx->db);
 	}
 	return rc;
+}
+
+void snap_hold(struct ctd_ctx *ctx)
+{
+	struct snap_pending *p = ctx->pending;
+
+	if (p && p->t.start && ctx->db)
+		p->began = db_exec(ctx->db, "BEGIN IMMEDIATE") == SQLITE_OK;
 }
 
 void snap_finish(struct ctd_ctx *ctx)
