@@ -14,6 +14,7 @@
 #define CTD_PASSWORD_MAX    1024u	    /* a password given to login */
 #define CTD_TABLE_MAX	    4000000u	    /* entries one dump may hold */
 #define CTD_DEFER_MIN	    20000u	    /* a fresh dump this big is stored after the answer */
+#define CTD_PAGE_FIRST_MAX  2000u	    /* and a page this deep answered before it is sorted */
 #define CTD_CHUNK_RECS	    4096u	    /* records per snapshot blob */
 #define CTD_AUTOREFRESH_MAX 86400	    /* seconds */
 #define CTD_KILL_MAX	    1000000u	    /* max_kill: entries one kill_preview token holds */

@@ -269,7 +269,7 @@ static xmlrpc_value *preview(xmlrpc_env *env, struct ctd_ctx *ctx, const struct 
 	/* the request's row budget is spent: no dump, no pass for nothing */
 	if (ctx->rows >= ctx->cfg.max_page && view_spend_rows(env, ctx, 1, "filters") < 0)
 		goto out;
-	if (snap_for_view(env, ctx, &info, &t) < 0)
+	if (snap_for_view(env, ctx, &info, &t, false) < 0)
 		goto out;
 	if (!t.start && (rc = store_dump_load(ctx->db, info.dump_id, &t)) != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
@@ -279,7 +279,7 @@ static xmlrpc_value *preview(xmlrpc_env *env, struct ctd_ctx *ctx, const struct 
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 	/* a fresh dump is stored after the answer, as view's is (no order) */
 	if (snap_deferred(ctx) && t.start)
-		snap_defer(ctx, &t, "", NULL, 0);
+		snap_defer(ctx, &t, "", NULL, 0, NULL);
 	if (env->fault_occurred)
 		goto out;
 	if (p.matched > ctx->cfg.max_kill) {

@@ -42,11 +42,12 @@
 #include "util.h"
 
 struct snap_pending {
-	struct snap_info info; /* dump_id 0 until stored */
-	int64_t sid;	       /* the session that made it */
-	int lock;	       /* the dump lock, held until stored (-1: none) */
-	bool began;	       /* the store's transaction is open (snap_hold) */
-	struct snap_table t;   /* empty until the view hands it over */
+	struct snap_info info;	   /* dump_id 0 until stored */
+	int64_t sid;		   /* the session that made it */
+	int lock;		   /* the dump lock, held until stored (-1: none) */
+	bool began;		   /* the store's transaction is open (snap_hold) */
+	struct snap_order_job job; /* makes pos once t is sorted (run NULL: none) */
+	struct snap_table t;	   /* empty until the view hands it over */
 	char key[65];
 	uint32_t *pos, total; /* the view's order, cached with the session */
 };
@@ -165,6 +166,7 @@ struct intake {
 	struct housekeeping *hk;
 	const struct snap_prev *prev; /* once hk says it is ready */
 	uint32_t live;		      /* records before this one were rated without prev */
+	uint32_t caught;	      /* those before this one are rated again with it */
 	bool timestamps;
 	double now; /* refreshed every 256 records */
 };
@@ -187,6 +189,13 @@ static int on_record(const struct ctd_record *rec, void *arg)
 		}
 	}
 	snap_rate_one(in->t, k, rec, in->prev, in->now, in->timestamps);
+	/* the records that came before prev, a few with each one that comes
+	 * now: the CGI mostly waits for the helper meanwhile */
+	if (in->prev && in->caught < in->live) {
+		uint32_t to = in->live - in->caught > 4 ? in->caught + 4 : in->live;
+		snap_rates_catch_up(in->t, in->caught, to, in->prev, in->now, in->timestamps);
+		in->caught = to;
+	}
 	return 0;
 }
 
@@ -204,7 +213,7 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 	struct ctd_dump_req req;
 	struct hc_error e;
 	struct housekeeping hk = {0};
-	struct intake in = {t, &hk, NULL, 0, false, now_s()};
+	struct intake in = {t, &hk, NULL, 0, 0, false, now_s()};
 	double now;
 	int rc;
 
@@ -218,6 +227,7 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		return -1;
 	}
+	t->unsorted = true;
 	in.timestamps = cnt->timestamp != 0;
 	memset(&req, 0, sizeof(req));
 	memset(&e, 0, sizeof(e));
@@ -226,8 +236,9 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 	housekeeping_join(&hk);
 	now = now_s();
 	if (rc == 0) {
-		/* the first records came before the previous dump was read */
-		snap_rates_catch_up(t, 0, in.prev ? in.live : t->n, &hk.prev, now, in.timestamps);
+		/* the first records came before the previous dump was read:
+		 * those not yet rated again while the rest streamed in */
+		snap_rates_catch_up(t, in.caught, in.prev ? in.live : t->n, &hk.prev, now, in.timestamps);
 		*dt = hk.prev.slot && now > hk.prev.time ? now - hk.prev.time : 0;
 		snap_rates_end(t, *dt);
 	}
@@ -244,25 +255,29 @@ static int fetch(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_table *t, str
 	return 0;
 }
 
-static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t)
+static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *t,
+		   bool any_order)
 {
 	struct ctd_count cnt;
+	bool defer;
 
 	info->started = now_s();
 	if (fetch(env, ctx, t, &cnt, &info->interval) < 0)
 		return -1;
 	info->time = now_s();
-	if (snap_sort_by_id(t) < 0) {
-		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
-		snap_free(t);
-		return -1;
-	}
 	info->accounting = cnt.accounting != 0;
 	info->count = t->n;
 	info->max = cnt.max;
 	info->dump_id = 0;
-	if (!ctx->multicall && t->n >= CTD_DEFER_MIN) {
-		/* stored after the answer: snap_finish() */
+	/* a big table is stored after the answer (snap_finish), and sorted
+	 * there too when the caller can answer from it unsorted */
+	defer = !ctx->multicall && t->n >= CTD_DEFER_MIN;
+	if ((!defer || !any_order) && snap_sort_by_id(t) < 0) {
+		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
+		snap_free(t);
+		return -1;
+	}
+	if (defer) {
 		if (!(ctx->pending = calloc(1, sizeof(*ctx->pending)))) {
 			ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 			snap_free(t);
@@ -285,18 +300,39 @@ bool snap_deferred(const struct ctd_ctx *ctx)
 	return ctx->pending != NULL;
 }
 
-void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total)
+void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total,
+		struct snap_order_job *job)
 {
 	struct snap_pending *p = ctx->pending;
 
 	p->t = *t;
 	memset(t, 0, sizeof(*t));
+	snprintf(p->key, sizeof(p->key), "%s", key);
 	if (pos && *pos) {
-		snprintf(p->key, sizeof(p->key), "%s", key);
 		p->pos = *pos;
 		p->total = total;
 		*pos = NULL;
 	}
+	if (job && job->run) {
+		p->job = *job;
+		memset(job, 0, sizeof(*job));
+	}
+}
+
+/* The table in id order, and the view's order if it is still to make: 0,
+ * or -1 (out of memory: nothing can be stored). */
+static int finish_sorting(struct snap_pending *p)
+{
+	int rc = 0;
+
+	if (p->t.unsorted && snap_sort_by_id(&p->t) < 0)
+		rc = -1;
+	else if (p->job.run && !p->pos && p->job.run(p->job.arg, &p->t, &p->pos, &p->total) < 0)
+		p->pos = NULL; /* only the next page's shortcut is lost */
+	if (p->job.free)
+		p->job.free(p->job.arg);
+	memset(&p->job, 0, sizeof(p->job));
+	return rc;
 }
 
 /* The dump, the session's pointer to it and the view's order, in one
@@ -306,6 +342,8 @@ static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 {
 	int rc = p->began ? SQLITE_OK : db_exec(ctx->db, "BEGIN IMMEDIATE");
 
+	if (rc == SQLITE_OK && finish_sorting(p) < 0)
+		rc = SQLITE_NOMEM;
 	if (rc == SQLITE_OK)
 		rc = store_dump_insert(ctx->db, &p->info, &p->t);
 	if (rc == SQLITE_OK)
@@ -345,6 +383,8 @@ void snap_finish(struct ctd_ctx *ctx)
 		store_pending(ctx, p);
 	if (p->lock >= 0)
 		close(p->lock);
+	if (p->job.free)
+		p->job.free(p->job.arg);
 	snap_free(&p->t);
 	free(p->pos);
 	free(p);
@@ -435,7 +475,8 @@ static int dump_lock(const struct ctd_ctx *ctx)
 	return fd;
 }
 
-int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh)
+int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh,
+		  bool any_order)
 {
 	struct session_view sv = {true, 0, 0};
 	int rc, lock;
@@ -463,7 +504,7 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 	/* someone may have dumped while we waited */
 	rc = lock >= 0 ? take_shared(env, ctx, sv.want_refresh, after, info) : 0;
 	if (rc == 0)
-		rc = do_dump(env, ctx, info, fresh);
+		rc = do_dump(env, ctx, info, fresh, any_order);
 	/* a deferred store keeps the lock: the next dumper waits for it */
 	if (rc == 0 && ctx->pending)
 		ctx->pending->lock = lock;

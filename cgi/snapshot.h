@@ -42,6 +42,7 @@ struct snap_table {
 	float *rates;	 /* [2 * i]: orig, [2 * i + 1]: reply; NULL: in the records */
 	uint32_t n, cap;
 	uint32_t rcap; /* rates[] has room for 2 * (rcap + 1) */
+	bool unsorted; /* a fresh dump before snap_sort_by_id: record i is the i-th to arrive */
 };
 
 /* Once rates are known the record's start_ns slot (not a row field) holds
@@ -57,8 +58,11 @@ static inline const float *snap_rates_c(const struct ctd_record *r)
 
 /* Which dump the view of this session reads, dumping a fresh one when the
  * session asks for it.  If a fresh dump happened, *fresh holds its records
- * (caller frees with snap_free). */
-int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh);
+ * (caller frees with snap_free), sorted by id unless any_order and its
+ * store is deferred (then fresh->unsorted: the caller sorts it, or answers
+ * from it as it is and lets snap_finish sort it). */
+int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh,
+		  bool any_order);
 /*
  * A fresh dump answers its view from memory; storing it (tens of MB at 1M
  * entries) waits until the answer is out: snap_defer() hands the table and
@@ -75,8 +79,18 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
  * client's next call would otherwise spend waiting for the lock.
  */
 bool snap_deferred(const struct ctd_ctx *ctx);
-/* Takes t and pos (caller's copies are cleared); key names the order. */
-void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total);
+/* The view's order made by the deferred store itself, for a view that
+ * answered from the unsorted table: run() on the table sorted by id gives
+ * the positions (malloc'd) and their count, 0 or -1; free() ends arg. */
+struct snap_order_job {
+	int (*run)(void *arg, const struct snap_table *t, uint32_t **pos, uint32_t *total);
+	void (*free)(void *arg);
+	void *arg;
+};
+/* Takes t, and pos or job (caller's copies are cleared; both may be NULL:
+ * stored without an order); key names the order. */
+void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total,
+		struct snap_order_job *job);
 void snap_hold(struct ctd_ctx *ctx);
 void snap_finish(struct ctd_ctx *ctx);
 
@@ -92,7 +106,8 @@ void snap_get(const struct snap_table *t, uint32_t i, struct ctd_record *out);
 /* The same with start_ns as the kernel gave it (before rates exist). */
 void snap_get_raw(const struct snap_table *t, uint32_t i, struct ctd_record *out);
 uint32_t snap_id(const struct snap_table *t, uint32_t i);
-/* Order the records by id (ties keep arrival order): 0 or -1 (no memory). */
+/* Order the records by id (ties keep arrival order), clearing unsorted: 0
+ * or -1 (no memory). */
 int snap_sort_by_id(struct snap_table *t);
 
 /*

@@ -182,8 +182,10 @@ int snap_sort_by_id(struct snap_table *t)
 
 	for (i = 1; i < t->n && sorted; i++)
 		sorted = snap_id(t, i - 1) <= snap_id(t, i);
-	if (sorted)
+	if (sorted) {
+		t->unsorted = false;
 		return 0;
+	}
 	/* 12-byte keys and a 4-byte index: the records themselves never move */
 	if (!(ix = malloc((size_t)t->n * sizeof(*ix))) ||
 	    !(t->order = malloc((size_t)t->n * sizeof(uint32_t)))) {
@@ -209,5 +211,6 @@ int snap_sort_by_id(struct snap_table *t)
 		return -1;
 	}
 	relayout(t);
+	t->unsorted = false;
 	return 0;
 }

@@ -257,7 +257,7 @@ static xmlrpc_value *summarize(xmlrpc_env *env, struct ctd_ctx *ctx, const struc
 	/* the request's row budget is spent: no dump, no pass for nothing */
 	if (ctx->rows >= ctx->cfg.max_page && view_spend_rows(env, ctx, 1, "options.limit") < 0)
 		return NULL;
-	if (snap_for_view(env, ctx, &info, &t) < 0)
+	if (snap_for_view(env, ctx, &info, &t, false) < 0)
 		return NULL;
 	if (!t.start && (rc = store_dump_load(ctx->db, info.dump_id, &t)) != SQLITE_OK) {
 		db_fault(env, ctx->db, rc, "reading a snapshot");
@@ -271,7 +271,7 @@ static xmlrpc_value *summarize(xmlrpc_env *env, struct ctd_ctx *ctx, const struc
 		group_top(&s.gm, metric, (void *)&q->order, q->limit, top, &ntop);
 	/* a fresh dump is stored after the answer, as view's is (no order) */
 	if (snap_deferred(ctx) && t.start)
-		snap_defer(ctx, &t, "", NULL, 0);
+		snap_defer(ctx, &t, "", NULL, 0, NULL);
 	snap_free(&t);
 	if (!env->fault_occurred && view_spend_rows(env, ctx, ntop, "options.limit") == 0)
 		r = result(env, &s, &info, top, ntop);

@@ -214,10 +214,64 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 	 * no sort; a failure only loses the shortcut.  A fresh dump not stored
 	 * yet takes it along. */
 	if (snap_deferred(ctx))
-		snap_defer(ctx, t, key, &pos, *total);
+		snap_defer(ctx, t, key, &pos, *total, NULL);
 	else
 		store_session_order_put(ctx->db, ctx->sid, key, pos, *total);
 	free(pos);
+	return env->fault_occurred ? -1 : 0;
+}
+
+/* A deferred store makes the view's order for the next page once it has
+ * sorted the table (snap_finish): the request, and a field context of its
+ * own (the view's is gone by then). */
+struct later_order {
+	struct view_req q;
+	struct field_ctx fc;
+};
+
+static int later_run(void *arg, const struct snap_table *t, uint32_t **pos, uint32_t *total)
+{
+	struct later_order *l = arg;
+
+	if (!(l->fc.uc = uname_new()))
+		return -1;
+	return view_order(&l->fc, &l->q.f, l->q.order, l->q.desc, t, pos, total);
+}
+
+static void later_free(void *arg)
+{
+	struct later_order *l = arg;
+
+	uname_free(l->fc.uc);
+	free(l);
+}
+
+/* A fresh table still in arrival order, stored after the answer: the page
+ * from one pass over it (view_order_top); sorting the table and the whole
+ * order wait until the answer is out. */
+static int page_first(xmlrpc_env *env, struct ctd_ctx *ctx, const struct field_ctx *fc,
+		      const struct view_req *q, const char *key, struct snap_table *t, uint32_t *total,
+		      xmlrpc_value *table)
+{
+	struct later_order *l = calloc(1, sizeof(*l));
+	struct snap_order_job job = {later_run, later_free, l};
+	uint32_t *top = NULL, ntop = 0, i;
+	struct ctd_record r;
+
+	if (!l || view_order_top(fc, &q->f, q->order, q->desc, t, (uint32_t)q->start + q->length, &top, &ntop,
+				 total) < 0) {
+		free(l);
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
+		return -1;
+	}
+	l->q = *q;
+	l->fc.cfg = fc->cfg;
+	i = (uint32_t)(q->start < ntop ? q->start : ntop);
+	if (view_spend_rows(env, ctx, ntop - i, "length") == 0)
+		for (; i < ntop && !env->fault_occurred; i++)
+			append_row(env, table, fc, (snap_get(t, top[i], &r), &r));
+	free(top);
+	snap_defer(ctx, t, key, NULL, 0, &job);
 	return env->fault_occurred ? -1 : 0;
 }
 
@@ -255,9 +309,18 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 	/* the request's row budget is spent: no dump, no sort for nothing */
 	if (ctx->rows >= ctx->cfg.max_page && view_spend_rows(env, ctx, 1, "length") < 0)
 		return -1;
-	if (snap_for_view(env, ctx, info, &t) < 0)
+	if (snap_for_view(env, ctx, info, &t, true) < 0)
 		return -1;
 	order_key(&ctx->cfg, q, info, key);
+	if (t.unsorted && q->start + q->length <= CTD_PAGE_FIRST_MAX) {
+		rc = page_first(env, ctx, fc, q, key, &t, total, table);
+		goto done;
+	}
+	if (t.unsorted && snap_sort_by_id(&t) < 0) {
+		ctd_fault(env, CTD_F_CONFIG, "server out of memory for the table");
+		rc = -1;
+		goto done;
+	}
 	if (!t.start && store_session_order_get(ctx->db, ctx->sid, key,
 						(uint32_t)(q->start > UINT32_MAX ? UINT32_MAX : q->start),
 						q->length, total, &cpos, &ncpos) == SQLITE_ROW) {
@@ -271,9 +334,10 @@ static int view_page(xmlrpc_env *env, struct ctd_ctx *ctx, const struct view_req
 		return -1;
 	}
 	rc = page_by_sorting(env, ctx, fc, q, key, &t, total, table);
+done:
 	/* a fresh dump the view could not sort is still stored, unordered */
 	if (snap_deferred(ctx) && t.start)
-		snap_defer(ctx, &t, key, NULL, 0);
+		snap_defer(ctx, &t, key, NULL, 0, NULL);
 	snap_free(&t);
 	return rc;
 }

@@ -12,7 +12,11 @@ sends it SIGTERM as soon as the answer is out):
   leaves, snap_hold, and every call writes its session first) and
   destroys exactly that entry (oracle: conntrack -L);
 - the store still commits although Apache sent SIGTERM: the session's next
-  page reads the same snapshot (same snapshot_time, no second dump).
+  page reads the same snapshot (same snapshot_time, no second dump);
+- the answer's page came from the table before it was sorted (order.c,
+  view_order_top): the order the store made afterwards (the session's
+  cache) starts with exactly those rows, and its rows are in the view's
+  order, ties by id, for orders with many ties.
 
 Table: N entries made by tools/ctgen in a private namespace."""
 import base64
@@ -26,7 +30,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 from ctdtest import BUILD, T, Netns, need_root, raise_conntrack_max  # noqa: E402
 
 N = 100000      # above CTD_DEFER_MIN (cgi/bounds.h): such a dump is stored after the answer
-ROUNDS = 3
+# orders with many ties (ctgen: ports repeat every 60000 entries, no rates)
+ORDERS = [("id", "ASC"), ("orig_port_src", "ASC"), ("rate", "DESC"), ("orig_port_dst", "DESC")]
 CTGEN = os.path.join(BUILD, "tools", "ctgen")
 
 
@@ -82,10 +87,10 @@ def run(t, d, ns):
     a.call("set_autorefresh", sid, 0)
     b.call("whoami", sid)           # b is connected and kept alive before the rounds
     early = 0
-    for k in range(ROUNDS):
+    for k, (field, direction) in enumerate(ORDERS):
         a.call("refresh", sid)      # waits for the previous round's store (Apache's cleanup)
         before = newest_dump(d)
-        v = a.call("view", sid, {}, "id", "ASC", 0, 50)
+        v = a.call("view", sid, {}, field, direction, 0, 50)
         stored = newest_dump(d) != before
         early += not stored
         victim = v["table"][k]["id"]
@@ -96,11 +101,16 @@ def run(t, d, ns):
         t.eq(f"round {k}: kill of id {victim} from the answer, sent at once on another connection "
              f"(dump {'already' if stored else 'not yet'} stored when the answer came)", 1, killed)
         t.ok(f"round {k}: conntrack -L no longer lists id {victim}", victim not in ct_ids(ns))
-        page = a.call("view", sid, {}, "id", "ASC", 50, 50)
-        t.eq(f"round {k}: the next page reads the same snapshot (the store committed after SIGTERM)",
+        page = a.call("view", sid, {}, field, direction, 0, 100)
+        t.eq(f"round {k}: the next view reads the same snapshot (the store committed after SIGTERM)",
              v["snapshot_time"], page["snapshot_time"])
         t.eq(f"round {k}: one dump stored for the round", before + 1, newest_dump(d))
-    t.ok(f"the answer came before its dump was stored in {early} of {ROUNDS} rounds (at least one)",
+        t.eq(f"round {k}: {field} {direction}: the stored order starts with the answer's 50 rows",
+             [r["id"] for r in v["table"]], [r["id"] for r in page["table"][:50]])
+        keys = [(int(r.get(field, -1)) * (-1 if direction == "DESC" else 1), int(r["id"])) for r in page["table"]]
+        t.ok(f"round {k}: its 100 rows are in {field} {direction} order, ties by id "
+             f"({len(keys) - len(set(x[0] for x in keys))} ties)", len(keys) == 100 and keys == sorted(keys))
+    t.ok(f"the answer came before its dump was stored in {early} of {len(ORDERS)} rounds (at least one)",
          early >= 1)
 
 
