@@ -131,15 +131,10 @@ static int cmp_u32(const void *a, const void *b)
 /* Most ambiguous ids one fault lists. */
 #define AMBIGUOUS_LISTED 20
 
-/* The records of the session's snapshot that ids[] (ascending, no repeats)
- * name, one per id, hidden ones left out, into *recs (n of them; the
- * caller frees it).  All or nothing: an id that names none is fault 5; an
- * id that names two visible entries (CTA_ID is a 32-bit hash: ~100 pairs
- * of live entries share one in a 1M table) cannot say which the client
- * meant, so it is fault 3, listing such ids, rather than acting on a
- * connection nobody chose.  `what` ends those faults' sentences.  0 or -1. */
-static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *param, const uint32_t *ids,
-			    size_t n, const char *what, struct ctd_record **recs)
+/* snapshot_records, one look: -2 (no fault) when an id names no entry
+ * and this is not the last look. */
+static int find_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *param, const uint32_t *ids,
+			size_t n, const char *what, struct ctd_record **recs, bool last)
 {
 	struct snap_info info;
 	struct ctd_record *all = NULL;
@@ -152,6 +147,8 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 	rc = snap_info_of_session(env, ctx, &info);
 	if (rc < 0)
 		return -1;
+	if (rc == 1 && !last)
+		return -2;
 	if (rc == 1) {
 		ctd_fault(env, CTD_F_NOTFOUND,
 			  "connection %u not found: call view first, then use ids it returned", ids[0]);
@@ -174,6 +171,10 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 				(*recs)[i] = all[j];
 				shown++;
 			}
+		if (!shown && !last) {
+			rc = -2;
+			goto out;
+		}
 		if (!shown) {
 			/* the session may have been moved to a newer snapshot
 			 * (max_dumps): say so, the client's ids are from the old one */
@@ -202,11 +203,35 @@ static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *pa
 	free(counts);
 	return 0;
 fail:
+	rc = -1;
+out:
 	free(all);
 	free(counts);
 	free(*recs);
 	*recs = NULL;
-	return -1;
+	return rc;
+}
+
+/* The records of the session's snapshot that ids[] (ascending, no repeats)
+ * name, one per id, hidden ones left out, into *recs (n of them; the
+ * caller frees it).  All or nothing: an id that names none is fault 5; an
+ * id that names two visible entries (CTA_ID is a 32-bit hash: ~100 pairs
+ * of live entries share one in a 1M table) cannot say which the client
+ * meant, so it is fault 3, listing such ids, rather than acting on a
+ * connection nobody chose.  `what` ends those faults' sentences.  The
+ * session's last view may have answered before its dump was stored
+ * (snap_defer), and a client may act on it at once: an id not found is
+ * looked for again once no dump is being taken or stored.  0 or -1. */
+static int snapshot_records(xmlrpc_env *env, struct ctd_ctx *ctx, const char *param, const uint32_t *ids,
+			    size_t n, const char *what, struct ctd_record **recs)
+{
+	int rc = find_records(env, ctx, param, ids, n, what, recs, false);
+
+	if (rc == -2) {
+		snap_wait_stored(ctx);
+		rc = find_records(env, ctx, param, ids, n, what, recs, true);
+	}
+	return rc;
 }
 
 /* Destroys or updates (type) the entries of recs[] (1..CTD_MAX_TARGETS)

@@ -14,6 +14,7 @@
 #define CTD_PASSWORD_MAX    1024u	    /* a password given to login */
 #define CTD_TABLE_MAX	    4000000u	    /* entries one dump may hold */
 #define CTD_DEFER_MIN	    20000u	    /* a fresh dump this big is stored after the answer */
+#define CTD_DEFER_MAX	    2000000u	    /* but not one bigger: Apache kills a CGI 3 s after its answer */
 #define CTD_PAGE_FIRST_MAX  2000u	    /* and a page this deep answered before it is sorted */
 #define CTD_CHUNK_RECS	    4096u	    /* records per snapshot blob */
 #define CTD_AUTOREFRESH_MAX 86400	    /* seconds */

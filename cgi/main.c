@@ -47,10 +47,11 @@ static void answer_sent(void)
 	sigset_t term;
 	int fd;
 
+	fflush(stdout);
+	/* Apache sees the end (and may send SIGTERM) only at the dup2s below */
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigprocmask(SIG_BLOCK, &term, NULL);
-	fflush(stdout);
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDIN_FILENO) < 0) {
 		close(STDOUT_FILENO);
@@ -203,8 +204,6 @@ int main(int argc, char **argv)
 	if (reg)
 		xmlrpc_registry_process_call2(&env, reg, body, (size_t)n, NULL, &out);
 	free(body);
-	/* before any byte of the answer leaves */
-	snap_hold(&ctx);
 	if (env.fault_occurred || !out) {
 		fprintf(stderr, "ctd.cgi: %s\n", env.fault_string ? env.fault_string : "no response");
 		http_error(500, "Internal Server Error", NULL, "ctd.cgi could not answer\n");

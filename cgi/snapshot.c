@@ -45,7 +45,6 @@ struct snap_pending {
 	struct snap_info info;	   /* dump_id 0 until stored */
 	int64_t sid;		   /* the session that made it */
 	int lock;		   /* the dump lock, held until stored (-1: none) */
-	bool began;		   /* the store's transaction is open (snap_hold) */
 	struct snap_order_job job; /* makes pos once t is sorted (run NULL: none) */
 	struct snap_table t;	   /* empty until the view hands it over */
 	char key[65];
@@ -271,7 +270,7 @@ static int do_dump(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info,
 	info->dump_id = 0;
 	/* a big table is stored after the answer (snap_finish), and sorted
 	 * there too when the caller can answer from it unsorted */
-	defer = !ctx->multicall && t->n >= CTD_DEFER_MIN;
+	defer = !ctx->multicall && t->n >= CTD_DEFER_MIN && t->n <= CTD_DEFER_MAX;
 	if ((!defer || !any_order) && snap_sort_by_id(t) < 0) {
 		ctd_fault(env, CTD_F_HELPER, "server out of memory for the table");
 		snap_free(t);
@@ -340,10 +339,14 @@ static int finish_sorting(struct snap_pending *p)
  * out: a failure can only be logged, and the session dumps again. */
 static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 {
-	int rc = p->began ? SQLITE_OK : db_exec(ctx->db, "BEGIN IMMEDIATE");
+	int rc;
 
-	if (rc == SQLITE_OK && finish_sorting(p) < 0)
-		rc = SQLITE_NOMEM;
+	/* before the transaction: no other writer waits for the sorts */
+	if (finish_sorting(p) < 0) {
+		fprintf(stderr, "ctd.cgi: out of memory sorting a snapshot after the answer: not stored\n");
+		return SQLITE_NOMEM;
+	}
+	rc = db_exec(ctx->db, "BEGIN IMMEDIATE");
 	if (rc == SQLITE_OK)
 		rc = store_dump_insert(ctx->db, &p->info, &p->t);
 	if (rc == SQLITE_OK)
@@ -362,14 +365,6 @@ static int store_pending(struct ctd_ctx *ctx, struct snap_pending *p)
 		db_rollback(ctx->db);
 	}
 	return rc;
-}
-
-void snap_hold(struct ctd_ctx *ctx)
-{
-	struct snap_pending *p = ctx->pending;
-
-	if (p && p->t.start && ctx->db)
-		p->began = db_exec(ctx->db, "BEGIN IMMEDIATE") == SQLITE_OK;
 }
 
 void snap_finish(struct ctd_ctx *ctx)
@@ -439,11 +434,12 @@ static int take_shared(xmlrpc_env *env, struct ctd_ctx *ctx, bool by_start, doub
 	return -1;
 }
 
-/* The one-dump-at-a-time lock: an fd holding flock(LOCK_EX) on
- * "<database>-dumplock", or -1 when it cannot be had (then we dump
- * without it: sharing is an optimisation, never a reason to fail).  A
- * crashed or killed holder releases it with its last fd. */
-static int dump_lock(const struct ctd_ctx *ctx)
+/* The one-dump-at-a-time lock, flock on "<database>-dumplock": an fd
+ * holding it (how: LOCK_EX to dump, LOCK_SH to wait for a dump and its
+ * store to end), or -1 when it cannot be had; `without` says what the
+ * caller does then (sharing is an optimisation, never a reason to fail).
+ * A crashed or killed holder releases it with its last fd. */
+static int dump_lock(const struct ctd_ctx *ctx, int how, const char *without)
 {
 	char path[PATH_MAX + 16];
 	struct timespec pause = {0, 500 * 1000};
@@ -454,16 +450,15 @@ static int dump_lock(const struct ctd_ctx *ctx)
 		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		fprintf(stderr, "ctd.cgi: %s: %s (dumping without the shared-dump lock)\n", path,
-			strerror(errno));
+		fprintf(stderr, "ctd.cgi: %s: %s (%s)\n", path, strerror(errno), without);
 		return -1;
 	}
 	/* polled, not blocking: a holder stuck past the helper's own timeout
 	 * must not hold every view hostage */
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	while (flock(fd, how | LOCK_NB) < 0) {
 		if ((errno != EWOULDBLOCK && errno != EINTR) || now_s() > deadline) {
-			fprintf(stderr, "ctd.cgi: %s: %s (dumping without it)\n", path,
-				errno == EWOULDBLOCK ? "held too long" : strerror(errno));
+			fprintf(stderr, "ctd.cgi: %s: %s (%s)\n", path,
+				errno == EWOULDBLOCK ? "held too long" : strerror(errno), without);
 			close(fd);
 			return -1;
 		}
@@ -473,6 +468,14 @@ static int dump_lock(const struct ctd_ctx *ctx)
 			pause.tv_nsec *= 2;
 	}
 	return fd;
+}
+
+void snap_wait_stored(const struct ctd_ctx *ctx)
+{
+	int fd = dump_lock(ctx, LOCK_SH, "reading the session's snapshot as it is");
+
+	if (fd >= 0)
+		close(fd);
 }
 
 int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, struct snap_table *fresh,
@@ -500,7 +503,7 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 			ctx->fresh_dump = info->dump_id;
 		return rc < 0 ? -1 : 0;
 	}
-	lock = dump_lock(ctx);
+	lock = dump_lock(ctx, LOCK_EX, "dumping without it");
 	/* someone may have dumped while we waited */
 	rc = lock >= 0 ? take_shared(env, ctx, sv.want_refresh, after, info) : 0;
 	if (rc == 0)

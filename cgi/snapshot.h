@@ -66,14 +66,12 @@ int snap_for_view(xmlrpc_env *env, struct ctd_ctx *ctx, struct snap_info *info, 
 /*
  * A fresh dump answers its view from memory; storing it (tens of MB at 1M
  * entries) waits until the answer is out: snap_defer() hands the table and
- * the view's order to the context, snap_hold() (main, before the answer
- * leaves) begins the store's transaction, snap_finish() (main, after it)
- * stores both in it, then lets the next dumper in.  Every call writes its
- * session first (session_check), so any call a client sends the moment
- * this answer arrives (a kill of ids it shows, on another connection)
- * waits for the stored dump instead of reading the one before.  Other
- * views wanting a fresh table wait for the dump lock meanwhile and then
- * take this dump.  Only a request of one call defers (a multicall's
+ * the view's order to the context, snap_finish() (main, after the
+ * response) stores both in one transaction, then lets the next dumper in.
+ * Other views wanting a fresh table wait for the dump lock meanwhile and
+ * then take this dump; a kill or change whose id the session's snapshot
+ * lacks waits for it too (snap_wait_stored) and looks again, since a
+ * client may send it the moment this answer arrives.  Only a request of one call defers (a multicall's
  * later calls read the stored dump), and only a table of CTD_DEFER_MIN
  * entries or more: a small one is stored in milliseconds, which the
  * client's next call would otherwise spend waiting for the lock.
@@ -91,7 +89,9 @@ struct snap_order_job {
  * stored without an order); key names the order. */
 void snap_defer(struct ctd_ctx *ctx, struct snap_table *t, const char *key, uint32_t **pos, uint32_t total,
 		struct snap_order_job *job);
-void snap_hold(struct ctd_ctx *ctx);
+/* Returns once no dump is being taken or stored (bounded, as the wait
+ * for the dump lock is). */
+void snap_wait_stored(const struct ctd_ctx *ctx);
 void snap_finish(struct ctd_ctx *ctx);
 
 /* The dump the session reads: 0, 1 = none, -1 fault. */

@@ -222,8 +222,9 @@ static int page_by_sorting(xmlrpc_env *env, struct ctd_ctx *ctx, const struct fi
 }
 
 /* A deferred store makes the view's order for the next page once it has
- * sorted the table (snap_finish): the request, and a field context of its
- * own (the view's is gone by then). */
+ * sorted the table (snap_finish): the request, and the view's field
+ * context, name cache included (the same names as the answer's, and the
+ * request's one budget of lookups). */
 struct later_order {
 	struct view_req q;
 	struct field_ctx fc;
@@ -233,8 +234,6 @@ static int later_run(void *arg, const struct snap_table *t, uint32_t **pos, uint
 {
 	struct later_order *l = arg;
 
-	if (!(l->fc.uc = uname_new()))
-		return -1;
 	return view_order(&l->fc, &l->q.f, l->q.order, l->q.desc, t, pos, total);
 }
 
@@ -249,9 +248,8 @@ static void later_free(void *arg)
 /* A fresh table still in arrival order, stored after the answer: the page
  * from one pass over it (view_order_top); sorting the table and the whole
  * order wait until the answer is out. */
-static int page_first(xmlrpc_env *env, struct ctd_ctx *ctx, const struct field_ctx *fc,
-		      const struct view_req *q, const char *key, struct snap_table *t, uint32_t *total,
-		      xmlrpc_value *table)
+static int page_first(xmlrpc_env *env, struct ctd_ctx *ctx, struct field_ctx *fc, const struct view_req *q,
+		      const char *key, struct snap_table *t, uint32_t *total, xmlrpc_value *table)
 {
 	struct later_order *l = calloc(1, sizeof(*l));
 	struct snap_order_job job = {later_run, later_free, l};
@@ -264,13 +262,14 @@ static int page_first(xmlrpc_env *env, struct ctd_ctx *ctx, const struct field_c
 		ctd_fault(env, CTD_F_CONFIG, "server out of memory");
 		return -1;
 	}
-	l->q = *q;
-	l->fc.cfg = fc->cfg;
 	i = (uint32_t)(q->start < ntop ? q->start : ntop);
 	if (view_spend_rows(env, ctx, ntop - i, "length") == 0)
 		for (; i < ntop && !env->fault_occurred; i++)
 			append_row(env, table, fc, (snap_get(t, top[i], &r), &r));
 	free(top);
+	l->q = *q;
+	l->fc = *fc;
+	fc->uc = NULL; /* the job's now */
 	snap_defer(ctx, t, key, NULL, 0, &job);
 	return env->fault_occurred ? -1 : 0;
 }

@@ -277,11 +277,11 @@ static void mk_random(struct ctd_record *r, uint32_t k)
 static int tags_agree(const struct view_filter *f, int field, bool desc, struct snap_table *arr,
 		      struct snap_table *byid, uint32_t limit)
 {
-	struct field_ctx fc = {&cfg, uname_new()};
+	struct field_ctx fa = {&cfg, uname_new()}, fb = {&cfg, uname_new()};
 	uint32_t *top = NULL, ntop = 0, total = 0, *pos = NULL, npos = 0, i;
 	struct ctd_record a, b;
-	int ok = view_order_top(&fc, f, field, desc, arr, limit, &top, &ntop, &total) == 0 &&
-		 view_order(&fc, f, field, desc, byid, &pos, &npos) == 0 && total == npos &&
+	int ok = view_order_top(&fa, f, field, desc, arr, limit, &top, &ntop, &total) == 0 &&
+		 view_order(&fb, f, field, desc, byid, &pos, &npos) == 0 && total == npos &&
 		 ntop == (limit < npos ? limit : npos);
 
 	for (i = 0; ok && i < ntop; i++) {
@@ -291,7 +291,8 @@ static int tags_agree(const struct view_filter *f, int field, bool desc, struct 
 	}
 	free(top);
 	free(pos);
-	uname_free(fc.uc);
+	uname_free(fa.uc);
+	uname_free(fb.uc);
 	return ok;
 }
 
@@ -302,30 +303,37 @@ static void top_against_full(void)
 	struct view_filter none, some;
 	static const uint32_t limits[] = {1, 50, 1000, TOPN + 5};
 	unsigned fi, li, bad = 0, runs = 0;
-	uint32_t k;
+	uint32_t k, mask;
 
+	CHECK(snap_rates_begin(&arr) == 0 && snap_rates_begin(&byid) == 0, "rates kept beside the records");
 	for (k = 0; k < TOPN; k++) {
 		mk_random(&r, k);
 		snap_append(&arr, &r);
 		snap_append(&byid, &r);
+		arr.rates[2 * k] = byid.rates[2 * k] = (float)(rnd() % 4);
+		arr.rates[2 * k + 1] = byid.rates[2 * k + 1] = (float)(rnd() % 3);
 	}
 	arr.unsorted = byid.unsorted = true;
 	CHECK(snap_sort_by_id(&byid) == 0 && !byid.unsorted, "a copy sorted by id");
 	memset(&none, 0, sizeof(none));
 	CHECK(filt(xmlrpc_build_value(&env, "{s:i}", "orig_l4proto", 6), &some) == 0, "a filter");
-	for (fi = 0; fi < ctd_nfields; fi++) {
-		if (!(ctd_fields[fi].flags & FL_SORT))
-			continue;
-		for (li = 0; li < sizeof(limits) / sizeof(limits[0]); li++)
-			for (k = 0; k < 4; k++, runs++)
-				if (!tags_agree(k & 2 ? &some : &none, (int)fi, k & 1, &arr, &byid,
-						limits[li])) {
-					bad++;
-					printf("# differs: %s %s, limit %u, %s\n", ctd_fields[fi].name,
-					       k & 1 ? "DESC" : "ASC", limits[li],
-					       k & 2 ? "filtered" : "all");
-				}
+	for (mask = 0; mask <= 3; mask += 3) {
+		cfg.uid_mask = mask;
+		for (fi = 0; fi < ctd_nfields; fi++) {
+			if (!(ctd_fields[fi].flags & FL_SORT))
+				continue;
+			for (li = 0; li < sizeof(limits) / sizeof(limits[0]); li++)
+				for (k = 0; k < 4; k++, runs++)
+					if (!tags_agree(k & 2 ? &some : &none, (int)fi, k & 1, &arr, &byid,
+							limits[li])) {
+						bad++;
+						printf("# differs: %s %s, limit %u, %s, uid_mask %u\n",
+						       ctd_fields[fi].name, k & 1 ? "DESC" : "ASC",
+						       limits[li], k & 2 ? "filtered" : "all", mask);
+					}
+		}
 	}
+	cfg.uid_mask = 0;
 	CHECK(runs > 100 && bad == 0,
 	      "view_order_top = the first entries of view_order, every sortable field (%u runs, %u differ)",
 	      runs, bad);
