@@ -96,7 +96,7 @@ $(B)/ctd.cgi: $(call objs,$(B),cgi/main.c $(SRC_CGI) $(SRC_SHARED))
 .PHONY: tools
 tools: $(patsubst tests/tools/%.c,$(B)/tools/%,$(TOOLS))
 
-$(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED) $(wildcard cgi/helper_client.c))
+$(B)/tools/%: tests/tools/%.c $(call objs,$(B),$(SRC_SHARED) $(wildcard cgi/helper_client.c cgi/events_window.c))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -I$(B)/tools $(OPT) $(LDHARD) -o $@ $(filter-out %.h,$^) $(LIBS_HELPER) $(LIBS_CGI)
 

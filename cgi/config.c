@@ -20,6 +20,7 @@
 
 #include "bounds.h"
 #include "config.h"
+#include "ctd_proto.h"
 
 #define MAX_PAGE_LIMIT 100000u
 #define TIMEOUT_LIMIT  31536000u /* one year: anything above is a typo */
@@ -123,15 +124,8 @@ int cidr_parse(const char *s, struct ctd_cidr *out)
 
 bool cidr_match(const struct ctd_cidr *c, int family, const uint8_t *addr)
 {
-	unsigned full = c->prefix / 8, rem = c->prefix % 8;
-
-	if (c->family != family)
-		return false;
-	if (memcmp(c->addr, addr, full) != 0)
-		return false;
-	if (rem && ((addr[full] & (uint8_t)(0xff00u >> rem)) != c->addr[full]))
-		return false;
-	return true;
+	return family >= 0 && family <= UINT8_MAX &&
+	       proto_prefix_has(c->family, c->prefix, c->addr, (uint8_t)family, addr);
 }
 
 static int parse_uint(const char *v, unsigned long long max, unsigned long long *out, bool allow_hex)

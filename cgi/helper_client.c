@@ -3,7 +3,9 @@
  * helper_client.c - the CGI's client of ctd-helper (see helper_client.h).
  * Spawns the helper over a socketpair (or connects to the socket-activated
  * service), sends one request, reads the answer frames with a deadline,
- * and always reaps the child.  Nothing here holds privilege.
+ * and always reaps the child (the conversation, hc_talk.h); then one short
+ * talk per request type.  The events window, which decides when an EVENTS
+ * conversation ends, is events_window.c's.  Nothing here holds privilege.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 
 #include "ctd_errtext.h"
 #include "ctd_exit.h"
+#include "hc_talk.h"
 #include "helper_client.h"
 
 #define HC_SOCKET_PREFIX "unix:"
@@ -31,8 +34,7 @@ struct hc_conn {
 	long long deadline_ms;
 };
 
-__attribute__((format(printf, 4, 5))) static int fail(struct hc_error *e, int kind, int err, const char *fmt,
-						      ...)
+int hc_fail(struct hc_error *e, int kind, int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -81,7 +83,7 @@ static int hc_open(const struct hc_target *t, struct hc_conn *c, struct hc_error
 	c->pid = -1;
 	c->deadline_ms = proto_now_ms() + (long long)(t->timeout_s ? t->timeout_s : 30) * 1000;
 	if (!t->spec || !*t->spec)
-		return fail(e, HC_UNAVAILABLE, EINVAL, "no helper configured");
+		return hc_fail(e, HC_UNAVAILABLE, EINVAL, "no helper configured");
 
 	if (strncmp(t->spec, HC_SOCKET_PREFIX, strlen(HC_SOCKET_PREFIX)) == 0) {
 		const char *path = t->spec + strlen(HC_SOCKET_PREFIX);
@@ -90,27 +92,28 @@ static int hc_open(const struct hc_target *t, struct hc_conn *c, struct hc_error
 		memset(&sa, 0, sizeof(sa));
 		sa.sun_family = AF_UNIX;
 		if (strlen(path) >= sizeof(sa.sun_path))
-			return fail(e, HC_UNAVAILABLE, ENAMETOOLONG, "helper socket path too long");
+			return hc_fail(e, HC_UNAVAILABLE, ENAMETOOLONG, "helper socket path too long");
 		memcpy(sa.sun_path, path, strlen(path) + 1);
 		c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (c->fd < 0)
-			return fail(e, HC_UNAVAILABLE, errno, "cannot create a socket: %s", strerror(errno));
+			return hc_fail(e, HC_UNAVAILABLE, errno, "cannot create a socket: %s",
+				       strerror(errno));
 		if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 			int err = errno;
 			close(c->fd);
 			c->fd = -1;
-			return fail(e, HC_UNAVAILABLE, err, "cannot reach the helper service at %s: %s", path,
-				    strerror(err));
+			return hc_fail(e, HC_UNAVAILABLE, err, "cannot reach the helper service at %s: %s",
+				       path, strerror(err));
 		}
 	} else {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-			return fail(e, HC_UNAVAILABLE, errno, "socketpair: %s", strerror(errno));
+			return hc_fail(e, HC_UNAVAILABLE, errno, "socketpair: %s", strerror(errno));
 		c->pid = fork();
 		if (c->pid < 0) {
 			int err = errno;
 			close(sv[0]);
 			close(sv[1]);
-			return fail(e, HC_UNAVAILABLE, err, "cannot fork the helper: %s", strerror(err));
+			return hc_fail(e, HC_UNAVAILABLE, err, "cannot fork the helper: %s", strerror(err));
 		}
 		if (c->pid == 0)
 			exec_helper(t->spec, sv[1]);
@@ -123,7 +126,7 @@ static int hc_open(const struct hc_target *t, struct hc_conn *c, struct hc_error
 
 /* Close and reap: waits for the child until the deadline, then kills it.
  * Returns the child's wait status, or -1 (socket mode / unknown). */
-static int hc_close(struct hc_conn *c, int kill_now)
+int hc_close(struct hc_conn *c, int kill_now)
 {
 	int status = -1;
 
@@ -161,33 +164,33 @@ static int hc_gone(struct hc_conn *c, struct hc_error *e, const char *what)
 	int st = hc_close(c, 0);
 
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return fail(e, HC_UNAVAILABLE, ENOENT,
-			    "cannot run the helper (exit 127: it is missing at the configured path)");
+		return hc_fail(e, HC_UNAVAILABLE, ENOENT,
+			       "cannot run the helper (exit 127: it is missing at the configured path)");
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 126)
-		return fail(
+		return hc_fail(
 		    e, HC_UNAVAILABLE, EACCES,
 		    "cannot run the helper (exit 126: the web server user may not execute it; install "
 		    "it root:%s 4750, or 0750 with setcap, and that user in group %s)",
 		    CTD_HELPER_GROUP, CTD_HELPER_GROUP);
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0)
-		return fail(e, HC_UNAVAILABLE, 0, "helper refused: %s (exit %d)",
-			    proto_exit_reason(WEXITSTATUS(st)), WEXITSTATUS(st));
+		return hc_fail(e, HC_UNAVAILABLE, 0, "helper refused: %s (exit %d)",
+			       proto_exit_reason(WEXITSTATUS(st)), WEXITSTATUS(st));
 	if (st != -1 && WIFSIGNALED(st))
-		return fail(e, HC_UNAVAILABLE, 0, "helper died of signal %d while %s", WTERMSIG(st), what);
-	return fail(e, HC_UNAVAILABLE, EPIPE, "helper closed the connection while %s", what);
+		return hc_fail(e, HC_UNAVAILABLE, 0, "helper died of signal %d while %s", WTERMSIG(st), what);
+	return hc_fail(e, HC_UNAVAILABLE, EPIPE, "helper closed the connection while %s", what);
 }
 
 static int hc_io_fail(struct hc_conn *c, struct hc_error *e, int r, const char *what)
 {
 	if (r == -ETIMEDOUT) {
 		hc_close(c, 1);
-		return fail(e, HC_UNAVAILABLE, ETIMEDOUT, "helper timed out while %s", what);
+		return hc_fail(e, HC_UNAVAILABLE, ETIMEDOUT, "helper timed out while %s", what);
 	}
 	return hc_gone(c, e, what);
 }
 
 /* Read n payload bytes of the current frame before the deadline. */
-static int hc_read(struct hc_conn *c, void *buf, size_t n, struct hc_error *e, const char *what)
+int hc_read(struct hc_conn *c, void *buf, size_t n, struct hc_error *e, const char *what)
 {
 	int r = proto_read_until(c->fd, buf, n, c->deadline_ms);
 
@@ -205,33 +208,13 @@ static int hc_error_frame(struct hc_conn *c, struct hc_error *e, int op)
 	hc_close(c, 0);
 	er.msg[sizeof(er.msg) - 1] = 0;
 	if (er.code != CTD_ERR_KERNEL)
-		return fail(e, HC_PROTOCOL, er.err, "helper error %d: %s", er.code, er.msg);
+		return hc_fail(e, HC_PROTOCOL, er.err, "helper error %d: %s", er.code, er.msg);
 	ct_errmsg(op, er.err, msg, sizeof(msg));
-	return fail(e, HC_KERNEL, er.err, "operation failed: %s", msg);
+	return hc_fail(e, HC_KERNEL, er.err, "operation failed: %s", msg);
 }
 
-/*
- * One conversation, the same for every request: send the request frame,
- * then read answer frames (each checked against `rules`, which name the
- * data frame, the final frame and ERROR) until the final one, whose
- * payload goes to fin.  Data frames go to on_data, which reads their
- * payload and returns 0 (go on), 1 (done: close before the final frame)
- * or -1.  0, or -1 with *e set; the helper is always reaped.
- */
-struct hc_talk {
-	int op; /* CT_OP_*: for the errno's sentence */
-	const struct proto_type_rule *rules;
-	size_t nrules;
-	uint16_t fin_type;
-	void *fin;
-	size_t fin_len;
-	int (*on_data)(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e);
-	void *arg;
-	const char *what; /* "dumping", "answering" */
-};
-
-static int hc_converse(const struct hc_target *t, uint16_t type, const void *payload, uint32_t len,
-		       const struct hc_talk *k, struct hc_error *e)
+int hc_converse(const struct hc_target *t, uint16_t type, const void *payload, uint32_t len,
+		const struct hc_talk *k, struct hc_error *e)
 {
 	const struct proto_type_rule *rule;
 	struct ctd_frame_hdr h;
@@ -249,7 +232,7 @@ static int hc_converse(const struct hc_target *t, uint16_t type, const void *pay
 			return -1;
 		if (proto_check_header(&h, k->rules, k->nrules, &rule, &why) != 0) {
 			hc_close(&c, 1);
-			return fail(e, HC_PROTOCOL, EPROTO, "malformed answer from the helper: %s", why);
+			return hc_fail(e, HC_PROTOCOL, EPROTO, "malformed answer from the helper: %s", why);
 		}
 		if (h.type == CTD_RSP_ERROR)
 			return hc_error_frame(&c, e, k->op);
@@ -270,15 +253,6 @@ static int hc_converse(const struct hc_target *t, uint16_t type, const void *pay
 	}
 }
 
-#define HC_ERROR_RULE                                                                                        \
-	{                                                                                                    \
-		CTD_RSP_ERROR, sizeof(struct ctd_error), 0, 0, 0                                             \
-	}
-#define HC_END_RULE                                                                                          \
-	{                                                                                                    \
-		CTD_RSP_END, sizeof(struct ctd_end), 0, 0, 0                                                 \
-	}
-
 struct dump_talk {
 	hc_record_cb cb;
 	void *arg;
@@ -297,7 +271,7 @@ static int dump_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg
 		d->seen++;
 		if (d->cb && d->cb(&recs[i], d->arg) != 0) {
 			hc_close(c, 1);
-			return fail(e, HC_ABORTED, 0, "dump stopped by the caller");
+			return hc_fail(e, HC_ABORTED, 0, "dump stopped by the caller");
 		}
 	}
 	return 0;
@@ -320,11 +294,11 @@ int hc_dump(const struct hc_target *t, const struct ctd_dump_req *req, hc_record
 		return -1;
 	if (end.err) {
 		ct_errmsg(CT_OP_DUMP, end.err, msg, sizeof(msg));
-		return fail(e, HC_KERNEL, end.err, "dump stopped early: %s", msg);
+		return hc_fail(e, HC_KERNEL, end.err, "dump stopped early: %s", msg);
 	}
 	if (end.count != d.seen)
-		return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u", d.seen,
-			    end.count);
+		return hc_fail(e, HC_PROTOCOL, EPROTO, "helper sent %u records but counted %u", d.seen,
+			       end.count);
 	return 0;
 }
 
@@ -364,14 +338,15 @@ static int targets_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *
 	/* bounded by what we asked for: never write past results[n] */
 	if (k > tt->n - tt->got) {
 		hc_close(c, 1);
-		return fail(e, HC_PROTOCOL, EPROTO, "helper sent more results than targets");
+		return hc_fail(e, HC_PROTOCOL, EPROTO, "helper sent more results than targets");
 	}
 	if (hc_read(c, tt->results + tt->got, h->len, e, "answering") != 0)
 		return -1;
 	for (i = tt->got; i < tt->got + k; i++)
 		if (tt->results[i].id != tt->targets[i].id || tt->results[i].status > CTD_RES_ERROR) {
 			hc_close(c, 1);
-			return fail(e, HC_PROTOCOL, EPROTO, "helper result %u does not match its target", i);
+			return hc_fail(e, HC_PROTOCOL, EPROTO, "helper result %u does not match its target",
+				       i);
 		}
 	tt->got += k;
 	return 0;
@@ -404,12 +379,13 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 	memset(e, 0, sizeof(*e));
 	if (type != CTD_REQ_DESTROY && type != CTD_REQ_UPDATE_MARK && type != CTD_REQ_UPDATE_TIMEOUT &&
 	    type != CTD_REQ_EXPECT_DESTROY)
-		return fail(e, HC_PROTOCOL, EINVAL, "not a target request type: %u", (unsigned)type);
+		return hc_fail(e, HC_PROTOCOL, EINVAL, "not a target request type: %u", (unsigned)type);
 	if (n == 0 || n > CTD_MAX_TARGETS)
-		return fail(e, HC_PROTOCOL, EINVAL, "between 1 and %u targets per request", CTD_MAX_TARGETS);
+		return hc_fail(e, HC_PROTOCOL, EINVAL, "between 1 and %u targets per request",
+			       CTD_MAX_TARGETS);
 	len = sizeof(th) + (size_t)n * sizeof(*targets);
 	if (!(buf = malloc(len)))
-		return fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
+		return hc_fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
 	memcpy(buf, &th, sizeof(th));
 	memcpy(buf + sizeof(th), targets, (size_t)n * sizeof(*targets));
 	r = hc_converse(t, type, buf, (uint32_t)len, &k, e);
@@ -417,131 +393,7 @@ int hc_targets(const struct hc_target *t, uint16_t type, const struct ctd_target
 	if (r != 0)
 		return -1;
 	if (end.count != n || tt.got != n)
-		return fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", tt.got, n);
-	return 0;
-}
-
-struct events_talk {
-	hc_event_cb cb;
-	void *arg;
-	uint32_t max;
-	struct hc_events_result *res;
-	int ticked;	   /* the first tick came (subscribed) */
-	uint64_t close_ns; /* window: CTD_EVENTS_BATCH_MS after the first wanted event, 0 before */
-	uint64_t max_ns;   /* the max-th wanted event's time, 0 before */
-	long long give_up; /* proto_now_ms: stop waiting for the helper to catch up */
-};
-
-/* 1: the window is over (close), 0: go on, -1: error. */
-static int events_one(struct events_talk *d, const struct ctd_event *ev)
-{
-	struct hc_events_result *res = d->res;
-	int keep = res->count < d->max, w;
-
-	if ((w = d->cb ? d->cb(ev, keep, d->arg) : 1) < 0)
-		return -1;
-	if (!w)
-		return 0;
-	if (!keep) {
-		res->more = 1; /* a wanted event past max */
-		return 1;
-	}
-	if (++res->count == 1) {
-		d->close_ns = ev->time_ns + (uint64_t)CTD_EVENTS_BATCH_MS * 1000000u;
-		/* a flood that never lets the helper's queue empty: the
-		 * window still ends, its end what the last tick vouches for */
-		d->give_up = proto_now_ms() + 2 * CTD_EVENTS_BATCH_MS;
-	}
-	if (res->count == d->max) {
-		d->max_ns = ev->time_ns;
-		d->give_up = proto_now_ms() + HC_EVENTS_MORE_MS + 2 * CTD_EVENTS_TICK_MS;
-	}
-	return 0;
-}
-
-static int events_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *arg, struct hc_error *e)
-{
-	static struct ctd_event evs[CTD_RECORDS_PER_FRAME];
-	struct events_talk *d = arg;
-	struct hc_events_result *res = d->res;
-	uint32_t i, k;
-	int r;
-
-	if (h->type == CTD_RSP_EVENTS_TICK) {
-		struct ctd_events_tick tk;
-		if (hc_read(c, &tk, sizeof(tk), e, "following events") != 0)
-			return -1;
-		if (tk.sent != res->streamed || (d->ticked && tk.start_ns != res->start_ns)) {
-			hc_close(c, 1);
-			return fail(e, HC_PROTOCOL, EPROTO, "helper's tick says %u events, %u came", tk.sent,
-				    res->streamed);
-		}
-		d->ticked = 1;
-		res->start_ns = tk.start_ns;
-		res->end_ns = tk.now_ns;
-		res->lost = tk.lost;
-		/* everything queued before now_ns has come: past the window's
-		 * close, or 50 ms past max with nothing more we want */
-		if ((d->max_ns && tk.now_ns >= d->max_ns + (uint64_t)HC_EVENTS_MORE_MS * 1000000u) ||
-		    (d->close_ns && !d->max_ns && tk.now_ns >= d->close_ns))
-			return 1;
-		return d->close_ns && proto_now_ms() >= d->give_up ? 1 : 0;
-	}
-	k = h->len / sizeof(struct ctd_event);
-	if (!d->ticked) {
-		hc_close(c, 1);
-		return fail(e, HC_PROTOCOL, EPROTO, "helper sent events before subscribing");
-	}
-	if (hc_read(c, evs, h->len, e, "following events") != 0)
-		return -1;
-	for (i = 0; i < k; i++) {
-		res->streamed++;
-		if ((r = events_one(d, &evs[i])) < 0) {
-			hc_close(c, 1);
-			return fail(e, HC_ABORTED, 0, "events stopped by the caller");
-		}
-		if (r > 0)
-			return 1;
-	}
-	return d->close_ns && proto_now_ms() >= d->give_up ? 1 : 0;
-}
-
-int hc_events(const struct hc_target *t, const struct ctd_events_req *req, hc_event_cb cb, void *arg,
-	      struct hc_events_result *res, struct hc_error *e)
-{
-	static const struct proto_type_rule rules[] = {
-	    {CTD_RSP_EVENTS, 0, 0, sizeof(struct ctd_event), CTD_RECORDS_PER_FRAME},
-	    {CTD_RSP_EVENTS_TICK, sizeof(struct ctd_events_tick), 0, 0, 0},
-	    {CTD_RSP_EVENTS_END, sizeof(struct ctd_events_end), 0, 0, 0},
-	    HC_ERROR_RULE,
-	};
-	struct ctd_events_end end;
-	struct events_talk d = {cb, arg, req->max, res, 0, 0, 0, 0};
-	struct hc_talk k = {CT_OP_DUMP,	 rules,	      4,  CTD_RSP_EVENTS_END, &end,
-			    sizeof(end), events_data, &d, "following events"};
-	char msg[256];
-
-	memset(res, 0, sizeof(*res));
-	memset(&end, 0, sizeof(end));
-	end.count = UINT32_MAX; /* stays so when we end the window */
-	if (hc_converse(t, CTD_REQ_EVENTS, req, sizeof(*req), &k, e) != 0)
-		return -1;
-	if (end.count != UINT32_MAX) {
-		/* the helper's duration ended it */
-		if (end.count != res->streamed)
-			return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u events but counted %u",
-				    res->streamed, end.count);
-		if (end.err) {
-			ct_errmsg(CT_OP_DUMP, end.err, msg, sizeof(msg));
-			return fail(e, HC_KERNEL, end.err, "event subscription failed: %s", msg);
-		}
-		res->start_ns = end.start_ns;
-		res->end_ns = end.end_ns;
-		res->lost = end.lost;
-	} else if (res->more && d.max_ns) {
-		/* the window ended at max: what followed was not delivered */
-		res->end_ns = d.max_ns;
-	}
+		return hc_fail(e, HC_PROTOCOL, EPROTO, "helper answered %u of %u targets", tt.got, n);
 	return 0;
 }
 
@@ -562,7 +414,7 @@ static int expect_data(struct hc_conn *c, const struct ctd_frame_hdr *h, void *a
 			cap *= 2;
 		if (!(v = realloc(x->v, (size_t)cap * sizeof(*v)))) {
 			hc_close(c, 1);
-			return fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
+			return hc_fail(e, HC_UNAVAILABLE, ENOMEM, "out of memory");
 		}
 		x->v = v;
 		x->cap = cap;
@@ -594,8 +446,8 @@ int hc_expect_dump(const struct hc_target *t, struct ctd_expect **out, uint32_t 
 	}
 	if (end.count != x.n) {
 		free(x.v);
-		return fail(e, HC_PROTOCOL, EPROTO, "helper sent %u expectations but counted %u", x.n,
-			    end.count);
+		return hc_fail(e, HC_PROTOCOL, EPROTO, "helper sent %u expectations but counted %u", x.n,
+			       end.count);
 	}
 	/* the helper's name is used as a C string: terminate it whatever came */
 	for (i = 0; i < x.n; i++)

@@ -48,18 +48,6 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int net_has(const struct ctd_net *n, uint8_t family, const uint8_t *addr)
-{
-	unsigned bits = n->prefix, i;
-
-	if (n->family != family)
-		return 0;
-	for (i = 0; bits >= 8; i++, bits -= 8)
-		if (addr[i] != n->addr[i])
-			return 0;
-	return bits == 0 || ((addr[i] ^ n->addr[i]) & (uint8_t)(0xffu << (8 - bits))) == 0;
-}
-
 struct events_state {
 	int fd;
 	const struct ctd_events_req *req;
@@ -72,29 +60,22 @@ struct events_state {
  * the CGI applies every other filter and all the hidden networks. */
 static int event_wanted(const struct ctd_record *r, const struct ctd_events_req *q)
 {
-	struct ctd_net n = {0};
 	uint32_t i;
 
 	if ((q->flags & CTD_EVF_L4PROTO) && r->l4proto != q->l4proto)
 		return 0;
-	if (q->flags & CTD_EVF_SRC4) {
-		n.family = AF_INET;
-		n.prefix = q->src_prefix;
-		memcpy(n.addr, q->src, 4);
-		if (!net_has(&n, r->l3proto, r->orig.src))
+	if ((q->flags & CTD_EVF_SRC4) &&
+	    !proto_prefix_has(AF_INET, q->src_prefix, q->src, r->l3proto, r->orig.src))
+		return 0;
+	if ((q->flags & CTD_EVF_DST4) &&
+	    !proto_prefix_has(AF_INET, q->dst_prefix, q->dst, r->l3proto, r->orig.dst))
+		return 0;
+	for (i = 0; i < q->nexclude; i++) {
+		const struct ctd_net *n = &q->exclude[i];
+		if (proto_prefix_has(n->family, n->prefix, n->addr, r->l3proto, r->orig.src) ||
+		    proto_prefix_has(n->family, n->prefix, n->addr, r->l3proto, r->orig.dst))
 			return 0;
 	}
-	if (q->flags & CTD_EVF_DST4) {
-		n.family = AF_INET;
-		n.prefix = q->dst_prefix;
-		memcpy(n.addr, q->dst, 4);
-		if (!net_has(&n, r->l3proto, r->orig.dst))
-			return 0;
-	}
-	for (i = 0; i < q->nexclude; i++)
-		if (net_has(&q->exclude[i], r->l3proto, r->orig.src) ||
-		    net_has(&q->exclude[i], r->l3proto, r->orig.dst))
-			return 0;
 	return 1;
 }
 
@@ -124,6 +105,41 @@ static int event_cb(const struct ctd_record *r, uint32_t type, void *data)
 	return 0;
 }
 
+/* A host-order mask of the first bits of 32 (more: all). */
+static uint32_t mask4(unsigned bits)
+{
+	return bits >= 32 ? ~0u : bits ? ~0u << (32 - bits) : 0;
+}
+
+static struct nfct_filter_ipv4 filter_ipv4(const uint8_t *addr, unsigned prefix)
+{
+	uint32_t a;
+
+	memcpy(&a, addr, 4);
+	return (struct nfct_filter_ipv4){ntohl(a), mask4(prefix)};
+}
+
+static struct nfct_filter_ipv6 filter_ipv6(const uint8_t *addr, unsigned prefix)
+{
+	struct nfct_filter_ipv6 v;
+	uint32_t a;
+	unsigned w;
+
+	for (w = 0; w < 4; w++) {
+		memcpy(&a, addr + 4 * w, 4);
+		v.addr[w] = ntohl(a);
+		v.mask[w] = mask4(prefix > 32 * w ? prefix - 32 * w : 0);
+	}
+	return v;
+}
+
+/* attr matches none of v (a negative term) */
+static void add_negative(struct nfct_filter *f, enum nfct_filter_attr attr, const void *v)
+{
+	nfct_filter_add_attr(f, attr, v);
+	nfct_filter_set_logic(f, attr, NFCT_FILTER_LOGIC_NEGATIVE);
+}
+
 /* Kernel-side filtering where libnetfilter_conntrack's BPF socket filter
  * can express the request: the protocol and IPv4 networks the caller
  * asked for, and the hidden networks as negative terms (original source
@@ -134,7 +150,7 @@ static int event_cb(const struct ctd_record *r, uint32_t type, void *data)
 static void attach_event_filter(int sock, const struct ctd_events_req *q)
 {
 	struct nfct_filter *f;
-	uint32_t a, i;
+	uint32_t i;
 	int neg_src4 = !(q->flags & CTD_EVF_SRC4), neg_dst4 = !(q->flags & CTD_EVF_DST4);
 	int any = (q->flags & CTD_EVF_ALL) != 0;
 
@@ -143,43 +159,26 @@ static void attach_event_filter(int sock, const struct ctd_events_req *q)
 	if (q->flags & CTD_EVF_L4PROTO)
 		nfct_filter_add_attr_u32(f, NFCT_FILTER_L4PROTO, q->l4proto);
 	if (q->flags & CTD_EVF_SRC4) {
-		memcpy(&a, q->src, 4);
-		struct nfct_filter_ipv4 v = {ntohl(a), q->src_prefix ? ~0u << (32 - q->src_prefix) : 0};
+		struct nfct_filter_ipv4 v = filter_ipv4(q->src, q->src_prefix);
 		nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV4, &v);
 	}
 	if (q->flags & CTD_EVF_DST4) {
-		memcpy(&a, q->dst, 4);
-		struct nfct_filter_ipv4 v = {ntohl(a), q->dst_prefix ? ~0u << (32 - q->dst_prefix) : 0};
+		struct nfct_filter_ipv4 v = filter_ipv4(q->dst, q->dst_prefix);
 		nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV4, &v);
 	}
 	for (i = 0; i < q->nexclude; i++) {
 		const struct ctd_net *n = &q->exclude[i];
 		if (n->family == AF_INET) {
-			memcpy(&a, n->addr, 4);
-			struct nfct_filter_ipv4 v = {ntohl(a), n->prefix ? ~0u << (32 - n->prefix) : 0};
-			if (neg_src4) {
-				nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV4, &v);
-				nfct_filter_set_logic(f, NFCT_FILTER_SRC_IPV4, NFCT_FILTER_LOGIC_NEGATIVE);
-				any = 1;
-			}
-			if (neg_dst4) {
-				nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV4, &v);
-				nfct_filter_set_logic(f, NFCT_FILTER_DST_IPV4, NFCT_FILTER_LOGIC_NEGATIVE);
-				any = 1;
-			}
+			struct nfct_filter_ipv4 v = filter_ipv4(n->addr, n->prefix);
+			if (neg_src4)
+				add_negative(f, NFCT_FILTER_SRC_IPV4, &v);
+			if (neg_dst4)
+				add_negative(f, NFCT_FILTER_DST_IPV4, &v);
+			any |= neg_src4 || neg_dst4;
 		} else if (n->family == AF_INET6) {
-			struct nfct_filter_ipv6 v;
-			unsigned w, bits = n->prefix;
-			memset(&v, 0, sizeof(v));
-			for (w = 0; w<4; w++, bits = bits> 32 ? bits - 32 : 0) {
-				memcpy(&a, n->addr + 4 * w, 4);
-				v.addr[w] = ntohl(a);
-				v.mask[w] = bits >= 32 ? ~0u : bits ? ~0u << (32 - bits) : 0;
-			}
-			nfct_filter_add_attr(f, NFCT_FILTER_SRC_IPV6, &v);
-			nfct_filter_set_logic(f, NFCT_FILTER_SRC_IPV6, NFCT_FILTER_LOGIC_NEGATIVE);
-			nfct_filter_add_attr(f, NFCT_FILTER_DST_IPV6, &v);
-			nfct_filter_set_logic(f, NFCT_FILTER_DST_IPV6, NFCT_FILTER_LOGIC_NEGATIVE);
+			struct nfct_filter_ipv6 v = filter_ipv6(n->addr, n->prefix);
+			add_negative(f, NFCT_FILTER_SRC_IPV6, &v);
+			add_negative(f, NFCT_FILTER_DST_IPV6, &v);
 			any = 1;
 		}
 	}

@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 /* 2: directional zones and the SCTP state in the record, directional zones
@@ -97,6 +98,20 @@ static inline int proto_is_icmp(uint8_t l3proto, uint8_t l4proto)
 {
 	return (l3proto == AF_INET && l4proto == IPPROTO_ICMP) ||
 	       (l3proto == AF_INET6 && l4proto == IPPROTO_ICMPV6);
+}
+
+/* Whether addr, of family fam, lies in the network net/prefix of family
+ * nfam (prefix already checked against nfam's length; net's host bits are
+ * ignored): the one rule for the CGI's filters and hidden networks and the
+ * helper's events filters. */
+static inline int proto_prefix_has(uint8_t nfam, uint8_t prefix, const uint8_t *net, uint8_t fam,
+				   const uint8_t *addr)
+{
+	unsigned full = prefix / 8u, rem = prefix % 8u;
+
+	if (nfam != fam || memcmp(net, addr, full) != 0)
+		return 0;
+	return !rem || ((addr[full] ^ net[full]) & (uint8_t)(0xff00u >> rem)) == 0;
 }
 
 /* Protocols whose tuple carries ports (TCP, UDP, UDPLite, SCTP, DCCP). */
