@@ -7,18 +7,13 @@
  * window.  The receive buffer follows max; drops are the socket's own count.
  */
 #include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/sock_diag.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "helper.h"
 #include "nlio.h"

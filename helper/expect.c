@@ -3,19 +3,12 @@
  * expect.c - the expectation requests: dump (each master's id read by its
  * tuple and zone) and destroy by expected tuple + zone + CTA_EXPECT_ID.
  */
-#include <arpa/inet.h>
-#include <endian.h>
 #include <errno.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-#include <linux/sock_diag.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "helper.h"
 #include "nlio.h"
@@ -58,8 +51,8 @@ static int expect_chunk(const void *chunk, size_t len, void *arg)
  * master that is gone. */
 static int master_ids(struct expect_list *l)
 {
-	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
 	static struct helper_nl_reply rep[HELPER_NL_BATCH];
+	static struct ctd_target tg[HELPER_NL_BATCH];
 	struct nf_conntrack *ct = nfct_new(), *blank = nfct_new();
 	uint32_t done = 0, k, i;
 	int r = 0;
@@ -67,28 +60,19 @@ static int master_ids(struct expect_list *l)
 	if (!ct || !blank)
 		return -ENOMEM;
 	while (done < l->n && r == 0) {
-		char *p = buf;
-		uint32_t base = helper_nl_seq;
-
 		k = l->n - done < HELPER_NL_BATCH ? l->n - done : HELPER_NL_BATCH;
-		helper_nl_seq += k;
+		memset(tg, 0, k * sizeof(tg[0]));
 		for (i = 0; i < k; i++) {
 			const struct ctd_expect *x = &l->v[done + i];
-			struct ctd_target t;
-			struct nlmsghdr *nlh;
-
-			memset(&t, 0, sizeof(t));
-			t.zone = x->zone;
-			t.l3proto = x->l3proto;
-			t.l4proto = x->master_l4proto;
-			t.orig = x->master;
-			if (!(nlh = helper_nl_target_msg(p, ct, blank, IPCTNL_MSG_CT_GET, 0, base + i, &t))) {
-				r = -EINVAL;
-				break;
-			}
-			p += nlh->nlmsg_len;
+			tg[i].zone = x->zone;
+			tg[i].l3proto = x->l3proto;
+			tg[i].l4proto = x->master_l4proto;
+			tg[i].orig = x->master;
 		}
-		if (r == 0 && (r = helper_nl_exchange(buf, (size_t)(p - buf), base, k, rep)) == 0)
+		r = helper_nl_target_batch(ct, blank, IPCTNL_MSG_CT_GET, 0, 0, tg, k, rep);
+		if (r > 0)
+			r = -EINVAL;
+		if (r == 0)
 			for (i = 0; i < k; i++)
 				l->v[done + i].master_id = rep[i].err == 0 ? rep[i].id : 0;
 		done += k;

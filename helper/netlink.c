@@ -481,6 +481,28 @@ int helper_nl_exchange(const char *buf, size_t len, uint32_t base, uint32_t k, s
 	return 0;
 }
 
+int helper_nl_target_batch(struct nf_conntrack *ct, const struct nf_conntrack *blank, uint16_t msg,
+			   uint16_t flags, int with_id, const struct ctd_target *tg, uint32_t k,
+			   struct helper_nl_reply *rep)
+{
+	static char buf[HELPER_NL_BATCH * HELPER_NL_MSG_MAX];
+	uint32_t base = helper_nl_seq, i;
+	char *p = buf;
+
+	helper_nl_seq += k;
+	for (i = 0; i < k; i++) {
+		struct nlmsghdr *nlh = helper_nl_target_msg(p, ct, blank, msg, flags, base + i, &tg[i]);
+		if (!nlh)
+			return 1;
+		/* the kernel acts only if the id still matches: a newer
+		 * connection on the same tuple is left alone */
+		if (with_id)
+			mnl_attr_put_u32(nlh, CTA_ID, htonl(tg[i].id));
+		p += nlh->nlmsg_len;
+	}
+	return helper_nl_exchange(buf, (size_t)(p - buf), base, k, rep);
+}
+
 void helper_set_result(struct ctd_result *res, uint32_t id, int err)
 {
 	res->id = id;
@@ -510,40 +532,24 @@ int helper_op_targets(int fd, const struct helper_request *rq)
 	if (!ct || !blank)
 		return CTD_EXIT_INTERNAL;
 	while (done < rq->ntargets) {
+		int destroy = rq->type == CTD_REQ_DESTROY;
 		char *p = buf;
-		uint32_t base = helper_nl_seq;
 
 		k = rq->ntargets - done;
 		if (k > HELPER_NL_BATCH)
 			k = HELPER_NL_BATCH;
-		helper_nl_seq += k;
 		memcpy(tg, rq->targets + done, k * sizeof(tg[0]));
-
-		for (i = 0; i < k; i++) {
-			struct nlmsghdr *nlh;
-			if (rq->type == CTD_REQ_DESTROY) {
-				nlh = helper_nl_target_msg(p, ct, blank, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
-							   base + i, &tg[i]);
-				/* the kernel deletes only if the id still matches:
-				 * a newer connection on the same tuple survives */
-				if (nlh)
-					mnl_attr_put_u32(nlh, CTA_ID, htonl(tg[i].id));
-			} else {
-				/* updates ignore CTA_ID: read the entry first */
-				nlh = helper_nl_target_msg(p, ct, blank, IPCTNL_MSG_CT_GET, 0, base + i,
-							   &tg[i]);
-			}
-			if (!nlh)
-				return CTD_EXIT_INTERNAL;
-			p += nlh->nlmsg_len;
-		}
-		if ((r = helper_nl_exchange(buf, (size_t)(p - buf), base, k, rep)) != 0)
+		/* a destroy by tuple and id; updates ignore CTA_ID: read the entry first */
+		r = helper_nl_target_batch(ct, blank, destroy ? IPCTNL_MSG_CT_DELETE : IPCTNL_MSG_CT_GET,
+					   destroy ? NLM_F_ACK : 0, destroy, tg, k, rep);
+		if (r > 0)
+			return CTD_EXIT_INTERNAL;
+		if (r < 0)
 			return helper_send_error(fd, CTD_ERR_KERNEL, -r, "conntrack request");
 
-		if (rq->type != CTD_REQ_DESTROY) {
+		if (!destroy) {
 			uint32_t m = 0, idx[HELPER_NL_BATCH];
 			uint32_t base2 = helper_nl_seq;
-			p = buf;
 			for (i = 0; i < k; i++) {
 				struct nlmsghdr *nlh;
 				if (rep[i].err != 0 || rep[i].id != tg[i].id) {

@@ -60,6 +60,12 @@ int helper_nl_from_kernel(int j);		   /* datagram j came whole from the kernel *
 size_t helper_nl_rlen(int j);			   /* the length of datagram j */
 /* Send k messages (seqs base..base+k-1), one reply each into rep[]: 0 or -errno. */
 int helper_nl_exchange(const char *buf, size_t len, uint32_t base, uint32_t k, struct helper_nl_reply *rep);
+/* One message msg (with flags; with_id: CTA_ID too) per target tg[0..k),
+ * k <= HELPER_NL_BATCH, sent together, one reply each into rep[]: 0,
+ * 1 when a message could not be built, or -errno for the socket. */
+int helper_nl_target_batch(struct nf_conntrack *ct, const struct nf_conntrack *blank, uint16_t msg,
+			   uint16_t flags, int with_id, const struct ctd_target *tg, uint32_t k,
+			   struct helper_nl_reply *rep);
 /* A target's result from the kernel's errno (0 done, ENOENT not found). */
 void helper_set_result(struct ctd_result *res, uint32_t id, int err);
 
